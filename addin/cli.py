@@ -1,0 +1,191 @@
+"""The ``maillon`` command line.
+
+``maillon new``, ``maillon demo``, ``maillon recompute``, ``maillon validate``
+and ``maillon addin install``. Every command has ``--help``; exit code 0 on
+success, 1 on bad input with one clear message and no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from maillon import __version__
+from maillon.engine.model import InputError
+
+from .safe_io import WorkbookError
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 1
+
+
+class Progress:
+    """A one-line progress display on stderr, with the elapsed time of each step."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.start = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, message: str) -> None:
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.start
+        line = f"[{elapsed:5.1f}s] {message}…"
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line)
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.tty and not self.quiet:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _summary(outcome) -> str:
+    k = outcome.result.key_figures
+    lines = [
+        f"Recomputed {outcome.path} in {outcome.seconds:.1f} s",
+        f"  accounts   {k['Accounts']:>8,}  ({k['Customers']:,} customers, {k['Prospects']:,} prospects)",
+        f"  segments   {k['Segments']:>8}",
+        f"  P1         {k['P1 accounts']:>8,}  (P2 {k['P2 accounts']:,}, P3 {k['P3 accounts']:,}, excluded {k['Excluded']:,})",
+        f"  conflicts  {k['Conflicts']:>8,}",
+        f"  agreement  {k['Agreement']:>8.0%}",
+        f"  actions    {k['Planned actions']:>8,}",
+    ]
+    if outcome.backup:
+        lines.append(f"  previous file kept as {outcome.backup}")
+    for w in outcome.result.warnings:
+        lines.append(f"  note: {w}")
+    return "\n".join(lines)
+
+
+def cmd_new(args) -> int:
+    from maillon.workbook_templates import template_path
+
+    out = Path(args.path)
+    if out.suffix.lower() != ".xlsx":
+        raise WorkbookError(f"{out}: a new workbook must end in .xlsx")
+    if out.exists() and not args.force:
+        raise WorkbookError(f"{out} already exists; choose another name or pass --force")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template_path(), out)
+    print(f"Created {out}: fill the Accounts sheet, then run `maillon recompute {out}` "
+          f"or click Recompute segments in Excel.")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from maillon.workbook_templates.build import build_demo
+
+    from .filemode import recompute_file
+
+    out = Path(args.path)
+    if out.suffix.lower() != ".xlsx":
+        raise WorkbookError(f"{out}: the demo workbook must end in .xlsx")
+    progress = Progress(args.quiet)
+    progress(f"Building a demo portfolio of {args.accounts:,} accounts")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    build_demo(out, n_accounts=args.accounts, seed=args.seed)
+    outcome = recompute_file(out, progress=progress)
+    progress.done()
+    print(_summary(outcome).replace("Recomputed", "Demo workbook", 1))
+    return EXIT_OK
+
+
+def cmd_recompute(args) -> int:
+    from .filemode import recompute_file
+
+    progress = Progress(args.quiet)
+    outcome = recompute_file(Path(args.path), Path(args.out) if args.out else None, progress)
+    progress.done()
+    print(_summary(outcome))
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from .filemode import validate_file
+
+    progress = Progress(args.quiet)
+    warnings = validate_file(Path(args.path), progress)
+    progress.done()
+    print(f"{args.path}: OK, ready to recompute.")
+    for w in warnings:
+        print(f"  note: {w}")
+    return EXIT_OK
+
+
+def cmd_addin_install(args) -> int:
+    from .install import install_addin
+
+    return install_addin()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="maillon",
+        description="Marketing segments and the sales ABC matrix, reconciled in one workbook.")
+    parser.add_argument("--version", action="version", version=f"maillon {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("new", help="create a workbook from the template",
+                       description="Create a new Maillon workbook from the template.")
+    p.add_argument("path", help="the .xlsx file to create")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("demo", help="build and recompute a demo workbook",
+                       description="Write a workbook with a realistic French B2B portfolio "
+                                   "and recompute it.")
+    p.add_argument("path", nargs="?", default="maillon-demo.xlsx",
+                   help="where to write it (default: maillon-demo.xlsx)")
+    p.add_argument("--accounts", type=int, default=2000, help="number of accounts (default 2000)")
+    p.add_argument("--seed", type=int, default=7, help="random seed of the portfolio")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("recompute", help="recompute the engine-owned sheets of a workbook",
+                       description="Read the user-owned tables, recompute segments, ABC "
+                                   "matrix, reconciliation, target list and plan, and write "
+                                   "them back. Only the engine-owned sheets change; the "
+                                   "previous file is kept as a backup.")
+    p.add_argument("path", help="the workbook (.xlsx or .xlsm)")
+    p.add_argument("--out", help="write the result to this file instead of in place")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_recompute)
+
+    p = sub.add_parser("validate", help="check a workbook without writing",
+                       description="Report every problem in the user-owned tables; "
+                                   "writes nothing.")
+    p.add_argument("path", help="the workbook (.xlsx or .xlsm)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("addin", help="the Excel add-in",
+                       description="Manage the Excel add-in (Windows and macOS).")
+    addin_sub = p.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
+    q = addin_sub.add_parser("install", help="install the add-in for the current user",
+                             description="Install maillon.xlam into Excel and point it at "
+                                         "this Python.")
+    q.set_defaults(func=cmd_addin_install)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (InputError, WorkbookError) as exc:
+        sys.stderr.write("\n" if sys.stderr.isatty() else "")
+        sys.stderr.write(f"maillon: {exc}\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("maillon: interrupted; the workbook was not changed\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The file mode: recompute a workbook on disk, no Excel needed.
+
+Reads the tables with python-calamine, runs the engine, renders the
+engine-owned sheets with XlsxWriter into a temporary package and grafts their
+parts into the user's package; every other part stays byte-identical. The
+result replaces the file atomically and the previous file is kept as a backup.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from maillon.engine import contract as C
+from maillon.engine.model import EngineResult
+from maillon.engine.pipeline import recompute
+from maillon.engine.validate import validate
+
+from .layout import layout
+from .safe_io import WorkbookError, atomic_replace, check_package, refuse_if_open
+from .workbook_io import TABLES_TO_READ, build_engine_input
+from .xlsx_backend import render_to_file
+from .xlsx_graft import graft
+from .xlsx_read import read_rows_below, read_tables
+
+SUFFIXES = (".xlsx", ".xlsm")
+
+
+def _noop(message: str) -> None:
+    pass
+
+
+@dataclass
+class Outcome:
+    result: EngineResult
+    path: Path
+    backup: Path | None
+    seconds: float
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise WorkbookError(f"{path}: no such file")
+    if path.suffix.lower() not in SUFFIXES:
+        raise WorkbookError(f"{path}: expected an Excel workbook (.xlsx or .xlsm)")
+
+
+def read_input(path: Path, progress=_noop):
+    """Engine input read from a workbook on disk (nothing is written)."""
+    path = Path(path)
+    _check_path(path)
+    check_package(path)
+    progress("Reading the workbook")
+    found = read_tables(path, list(TABLES_TO_READ))
+    tables = {name: data.frame for name, data in found.items()}
+    extra = None
+    if C.TBL_PLAN in found:
+        extra = read_rows_below(path, found[C.TBL_PLAN].sheet, C.TBL_PLAN)
+    return build_engine_input(tables, plan_extra_rows=extra)
+
+
+def validate_file(path: Path, progress=_noop) -> list[str]:
+    """Check a workbook without writing; returns warnings, raises InputError/WorkbookError."""
+    inp = read_input(path, progress)
+    progress("Checking the tables")
+    return validate(inp).warnings
+
+
+def recompute_file(path: Path, out: Path | None = None, progress=_noop) -> Outcome:
+    """Recompute ``path`` and write the result to ``out`` (default: in place, with a backup)."""
+    started = time.perf_counter()
+    path = Path(path)
+    out = Path(out) if out else path
+    _check_path(path)
+    refuse_if_open(path)
+    if out != path:
+        if out.suffix.lower() != path.suffix.lower():
+            raise WorkbookError(f"{out}: must have the same extension as {path.name}")
+        refuse_if_open(out)
+    inp = read_input(path, progress)
+    progress("Segmenting, classifying and ranking")
+    result = recompute(inp)
+    progress("Writing the engine-owned sheets")
+    specs = layout(result)
+    with tempfile.TemporaryDirectory(prefix="maillon-", dir=out.parent) as tmp:
+        rendered = Path(tmp) / "rendered.xlsx"
+        render_to_file(specs, rendered)
+        grafted = Path(tmp) / ("grafted" + out.suffix)
+        graft(path, rendered, grafted, list(C.ENGINE_SHEETS))
+        progress("Saving")
+        backup = atomic_replace(grafted, out, backup=out.exists())
+    return Outcome(result, out, backup, time.perf_counter() - started)

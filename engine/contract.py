@@ -1,0 +1,141 @@
+"""The workbook contract (v1) in code: sheet, table and header names, settings.
+
+This module is the single place where the names of ``CONTRACT.md`` live. The
+engine validates against it, the renderer writes it and the template is
+generated from it. Names here are never renamed or dropped; the contract may
+only grow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONTRACT_VERSION = 1
+
+# --- sheets -----------------------------------------------------------------
+SHEET_README = "Read Me"
+SHEET_SETTINGS = "Settings"
+SHEET_EXPECTATIONS = "Expectations"
+SHEET_ACCOUNTS = "Accounts"
+SHEET_FEEDBACK = "Field Feedback"
+SHEET_PLAYBOOK = "Playbook"
+
+SHEET_SEGMENTS = "Segments"
+SHEET_ABC = "ABC Matrix"
+SHEET_RECONCILIATION = "Reconciliation"
+SHEET_TARGETS = "Target List"
+SHEET_PLAN = "Action Plan"
+SHEET_DASHBOARD = "Dashboard"
+SHEET_HISTORY = "History"
+
+USER_SHEETS = (SHEET_README, SHEET_SETTINGS, SHEET_EXPECTATIONS, SHEET_ACCOUNTS,
+               SHEET_FEEDBACK, SHEET_PLAYBOOK)
+ENGINE_SHEETS = (SHEET_SEGMENTS, SHEET_ABC, SHEET_RECONCILIATION, SHEET_TARGETS,
+                 SHEET_PLAN, SHEET_DASHBOARD, SHEET_HISTORY)
+
+# --- user-owned tables ------------------------------------------------------
+TBL_SETTINGS = "tblSettings"
+TBL_EXPECTATIONS = "tblExpectations"
+TBL_ACCOUNTS = "tblAccounts"
+TBL_FEEDBACK = "tblFeedback"
+TBL_PLAYBOOK = "tblPlaybook"
+
+SETTINGS_COLUMNS = ["Setting", "Value", "Description"]
+EXPECTATION_COLUMNS = ["Expectation", "Description", "Market importance",
+                       "Our strength", "Source"]
+ACCOUNT_COLUMNS = ["Account ID", "Account name", "Status", "Industry", "Region",
+                   "City", "Employees", "Sales owner", "Revenue 12m", "Potential",
+                   "Last contact"]
+NEED_PREFIX = "Need: "
+FEEDBACK_COLUMNS = ["Account ID", "Date", "Sales rep", "Main need", "Relationship",
+                    "Buying intent", "Competitor", "Note"]
+PLAYBOOK_COLUMNS = ["Priority", "Segment", "ABC cell", "Action", "Function",
+                    "Start week", "Duration weeks", "Repeat every weeks"]
+
+STATUSES = ("Customer", "Prospect")
+BUYING_INTENTS = ("Low", "Medium", "High")
+FUNCTIONS = ("Marketing", "Sales", "Joint")
+PRIORITIES = ("P1", "P2", "P3")
+OVERRIDES = ("P1", "P2", "P3", "Exclude")
+PLAYBOOK_PRIORITIES = ("P1", "P2", "P3", "All")
+
+# --- engine-owned tables ----------------------------------------------------
+TBL_SEGMENTS = "tblSegments"
+TBL_ABC = "tblAbc"
+TBL_CONFLICTS = "tblConflicts"
+TBL_TARGETS = "tblTargets"
+TBL_PLAN = "tblPlan"
+TBL_HISTORY = "tblHistory"
+# Extension of the contract: one row per orphaned or overwritten edit.
+TBL_EDITS = "tblEdits"
+
+SEGMENT_COLUMNS = ["Segment ID", "Segment name", "Marketing owner", "Accounts",
+                   "Customers", "Prospects", "Revenue 12m", "Potential",
+                   "Attractiveness", "Portrait", "Top needs", "Differentiators"]
+SEGMENT_EDITABLE = ["Segment name", "Marketing owner"]
+
+ABC_COLUMNS = ["ABC cell", "Revenue class", "Potential class", "Accounts",
+               "Revenue 12m", "Potential", "Sales posture"]
+REVENUE_CLASSES = ("A", "B", "C", "P")
+POTENTIAL_CLASSES = ("A", "B", "C")
+ABC_CELLS = tuple(r + p for r in REVENUE_CLASSES for p in POTENTIAL_CLASSES)
+
+CONFLICT_COLUMNS = ["Account ID", "Account name", "Segment ID", "ABC cell",
+                    "Conflict", "Suggested resolution"]
+
+TARGET_COLUMNS = ["Rank", "Account ID", "Account name", "Status", "Segment ID",
+                  "Segment name", "ABC cell", "Score", "Computed priority",
+                  "Priority override", "Override reason", "Final priority", "Why",
+                  "Qualification", "Sales owner", "Marketing owner", "Next action"]
+TARGET_EDITABLE = ["Priority override", "Override reason"]
+
+PLAN_FIXED_COLUMNS = ["Action ID", "Priority", "Segment ID", "Action", "Function",
+                      "Marketing owner", "Sales owner", "Accounts", "Start", "End",
+                      "Status"]
+PLAN_EDITABLE = ["Status"]
+PLAN_STATUSES = ("Not started", "In progress", "Done", "Blocked", "Cancelled")
+
+HISTORY_COLUMNS = ["Run at", "Run by", "Accounts", "Segments", "Moved segment",
+                   "Changed priority", "Overrides", "Engine version",
+                   "Settings digest"]
+EDIT_COLUMNS = ["Run at", "Kind", "Sheet", "Key", "Column", "Value", "Note"]
+
+# A hidden trailing column on tables with editable columns: a digest of the
+# computed cells of the row as written, so that a value typed into a computed
+# column is detected on the next recompute and reported as overwritten.
+CHECK_COLUMN = "Row check"
+
+
+# --- settings ---------------------------------------------------------------
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    default: object
+    description: str
+
+
+SETTINGS = (
+    SettingSpec("Segments", "auto",
+                "auto, or a whole number from 2 to 12: how many marketing segments"),
+    SettingSpec("Segment seed", 42, "Makes segmentation repeatable"),
+    SettingSpec("Revenue A share", 0.80,
+                "Cumulative share of Revenue 12m covered by class A"),
+    SettingSpec("Revenue B share", 0.95,
+                "Cumulative share of Revenue 12m covered by classes A and B"),
+    SettingSpec("Potential A share", 0.80,
+                "Same as Revenue A share, on Potential, over customers and prospects"),
+    SettingSpec("Potential B share", 0.95,
+                "Same as Revenue B share, on Potential, over customers and prospects"),
+    SettingSpec("Marketing weight", 0.50,
+                "Weight of the marketing view in the joint score; sales gets the rest"),
+    SettingSpec("P1 share", 0.10, "Share of accounts ranked P1 (rounded to the nearest account)"),
+    SettingSpec("P2 share", 0.30, "Share of accounts ranked P2; the rest is P3"),
+    SettingSpec("Plan start", "next Monday", "First day of the joint plan (a date, or next Monday)"),
+    SettingSpec("Plan weeks", 26, "Horizon of the joint plan, in weeks"),
+    SettingSpec("Currency", "EUR", "Shown in money formats"),
+)
+SETTING_NAMES = tuple(s.name for s in SETTINGS)
+
+
+def need_column(expectation: str) -> str:
+    """Column of ``tblAccounts`` that holds an account's need for an expectation."""
+    return f"{NEED_PREFIX}{expectation}"

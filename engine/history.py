@@ -1,0 +1,164 @@
+"""History: one row per recompute, and the edits that could not be kept in place.
+
+Two kinds of edits are logged in ``tblEdits`` rather than dropped:
+
+* **Orphan** — an edit in an editable column (a priority override, a segment
+  name, a plan status…) whose key (Account ID, Segment ID, Action ID) no longer
+  exists after the recompute.
+* **Overwritten** — a value typed into a computed column. Each engine table
+  with editable columns carries a hidden ``Row check`` column: a digest of the
+  computed cells of the row as the engine wrote them. On the next recompute a
+  row whose computed cells no longer match their digest was edited by hand;
+  the engine reports the cells that differ from what it now computes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+
+from . import contract as C
+
+
+def _norm(value) -> str:
+    """A spelling of a cell value that survives a write and a read back."""
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        f = float(value)
+        if np.isnan(f):
+            return ""
+        return repr(round(f, 6) + 0.0)
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        if pd.isna(value):
+            return ""
+        stamp = pd.Timestamp(value)
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat()
+    text = str(value)
+    return text.strip()
+
+
+def _norm_column(series: pd.Series) -> np.ndarray:
+    """``_norm`` over a column, vectorised for the usual all-text or all-number columns."""
+    values = series.to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    is_str = np.fromiter((type(v) is str for v in values), bool, len(values))
+    is_num = np.fromiter((type(v) in (float, int, np.float64, np.int64) for v in values),
+                         bool, len(values))
+    if is_str.any():
+        out[is_str] = pd.Series(values[is_str], dtype=object).str.strip().to_numpy(object)
+    if is_num.any():
+        nums = np.round(values[is_num].astype(float), 6) + 0.0
+        text = np.array([repr(x) for x in nums.tolist()], dtype=object)
+        text[np.isnan(nums)] = ""
+        out[is_num] = text
+    rest = ~(is_str | is_num)
+    if rest.any():
+        out[rest] = [_norm(v) for v in values[rest]]
+    return out
+
+
+def normalised(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The given columns as normalised text (missing columns are blank)."""
+    out = {c: (_norm_column(frame[c]) if c in frame.columns else [""] * len(frame))
+           for c in columns}
+    return pd.DataFrame(out, index=frame.index, dtype=object)
+
+
+def row_checks(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """A short digest per row of the given (computed) columns."""
+    norm = normalised(frame, columns)
+    if len(norm) == 0:
+        return pd.Series([], index=frame.index, dtype=object)
+    joined = norm[columns[0]].str.cat([norm[c] for c in columns[1:]], sep="\x1f")
+    return pd.Series([hashlib.blake2b(s.encode(), digest_size=6).hexdigest() for s in joined],
+                     index=frame.index, dtype=object)
+
+
+def overwritten_edits(previous: pd.DataFrame | None, current: pd.DataFrame, key: str,
+                      computed: list[str], sheet: str) -> list[dict]:
+    """Edits typed into computed cells of ``previous`` (as read back), as tblEdits rows."""
+    if previous is None or len(previous) == 0 or C.CHECK_COLUMN not in previous.columns \
+            or key not in previous.columns:
+        return []
+    stored = previous[C.CHECK_COLUMN].map(lambda v: "" if v is None or (isinstance(v, float)
+                                                                      and np.isnan(v)) else str(v))
+    has_check = stored != ""
+    prev = previous.loc[has_check]
+    if len(prev) == 0:
+        return []
+    actual = row_checks(prev, computed)
+    edited = prev.loc[actual.to_numpy() != stored.loc[has_check].to_numpy()]
+    if len(edited) == 0:
+        return []
+    cur = current.assign(_key=_norm_column(current[key])).drop_duplicates("_key")
+    now = normalised(cur.set_index("_key"), computed)
+    before = normalised(edited, computed)
+    rows = []
+    for idx, row in before.iterrows():
+        k = _norm(edited.at[idx, key])
+        cols = []
+        if k in now.index:
+            cols = [c for c in computed if row[c] != now.at[k, c]]
+        for c in cols or ["(computed cells)"]:
+            rows.append({"Sheet": sheet, "Key": k, "Column": c,
+                         "Value": row[c] if c in row else "",
+                         "Kind": "Overwritten",
+                         "Note": "typed into a computed column; the recompute wrote the "
+                                 "computed value back"})
+    return rows
+
+
+def settings_digest(settings) -> str:
+    """A short digest of the resolved settings, to tell runs with different settings apart."""
+    fields = {k: (v.isoformat() if isinstance(v, dt.date) else v)
+              for k, v in vars(settings).items()}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def history_tables(previous_history: pd.DataFrame | None, previous_edits: pd.DataFrame | None,
+                   row: dict, edits: list[dict], run_at: dt.datetime
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Append this run's row to tblHistory and its edits to tblEdits."""
+    hist = _keep(previous_history, C.HISTORY_COLUMNS)
+    hist = pd.concat([hist, pd.DataFrame([row], columns=C.HISTORY_COLUMNS)], ignore_index=True) \
+        if len(hist) else pd.DataFrame([row], columns=C.HISTORY_COLUMNS)
+    new_edits = pd.DataFrame([{**e, "Run at": run_at} for e in edits], columns=C.EDIT_COLUMNS)
+    old = _keep(previous_edits, C.EDIT_COLUMNS)
+    parts = [p for p in (old, new_edits) if len(p)]
+    all_edits = pd.concat(parts, ignore_index=True) if parts else \
+        pd.DataFrame(columns=C.EDIT_COLUMNS)
+    return hist, all_edits
+
+
+def _keep(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+    """Previous rows of an append-only table, blank rows dropped, columns as the contract says."""
+    if frame is None or len(frame) == 0:
+        return pd.DataFrame(columns=columns)
+    out = frame.reindex(columns=columns).astype(object)
+    blank = out.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or
+                    (isinstance(v, str) and not v.strip())).all(axis=1)
+    return out.loc[~blank].reset_index(drop=True)
+
+
+def change_counts(prev_targets: pd.DataFrame | None, targets: pd.DataFrame) -> tuple[int, int]:
+    """(accounts that moved segment, accounts whose final priority changed) since last run."""
+    if prev_targets is None or len(prev_targets) == 0 or "Account ID" not in prev_targets:
+        return 0, 0
+    prev = prev_targets.assign(_id=prev_targets["Account ID"].map(_norm)) \
+        .drop_duplicates("_id").set_index("_id")
+    cur = targets.set_index("Account ID")
+    common = cur.index.intersection(prev.index)
+    moved = changed = 0
+    if "Segment ID" in prev:
+        moved = int((prev.loc[common, "Segment ID"].map(_norm).to_numpy()
+                     != cur.loc[common, "Segment ID"].map(_norm).to_numpy()).sum())
+    if "Final priority" in prev:
+        changed = int((prev.loc[common, "Final priority"].map(_norm).to_numpy()
+                       != cur.loc[common, "Final priority"].map(_norm).to_numpy()).sum())
+    return moved, changed

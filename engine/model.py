@@ -1,0 +1,131 @@
+"""The engine's inputs and outputs: plain dataclasses of pandas DataFrames.
+
+Row numbers: every input DataFrame's index is the row number a user sees for
+that row (the Excel row number when the shell read it from a sheet). The engine
+never renumbers; it quotes ``df.index`` in its messages. A DataFrame built by
+hand with a default ``RangeIndex`` simply gets 0-based row numbers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, in words a manager understands."""
+
+    sheet: str
+    table: str
+    row: object  # the row number a user sees, or None for a whole-table problem
+    column: str | None
+    value: object
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.sheet}"
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        if self.value is None or (isinstance(self.value, float) and pd.isna(self.value)):
+            got = "is blank"
+        else:
+            got = f"has {self.value!r}"
+        if self.row is None and self.column is None:
+            return f"{where} ({self.table}): {self.expected}"
+        return f"{where} ({self.table}) {got}: expected {self.expected}"
+
+
+class InputError(ValueError):
+    """Raised when the input cannot be trusted; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = [str(p) for p in self.problems]
+        head = f"{len(lines)} problem(s) in the workbook; nothing was changed."
+        super().__init__("\n".join([head, *("- " + line for line in lines)]))
+
+
+@dataclass
+class Settings:
+    """Settings resolved from ``tblSettings`` (shares as fractions 0–1)."""
+
+    segments: int | None = None  # None means auto
+    segment_seed: int = 42
+    revenue_a_share: float = 0.80
+    revenue_b_share: float = 0.95
+    potential_a_share: float = 0.80
+    potential_b_share: float = 0.95
+    marketing_weight: float = 0.50
+    p1_share: float = 0.10
+    p2_share: float = 0.30
+    plan_start: dt.date = field(default_factory=lambda: next_monday(dt.date.today()))
+    plan_weeks: int = 26
+    currency: str = "EUR"
+
+
+def next_monday(day: dt.date) -> dt.date:
+    """The Monday strictly after ``day`` (a Monday gives the following one)."""
+    return day + dt.timedelta(days=7 - day.weekday())
+
+
+@dataclass
+class PreviousState:
+    """What the previous recompute left in the workbook, as read back.
+
+    Every field may be ``None`` (first recompute). Frames hold the engine-owned
+    tables exactly as the user left them, edits included.
+    """
+
+    segments: pd.DataFrame | None = None  # tblSegments
+    targets: pd.DataFrame | None = None  # tblTargets
+    plan: pd.DataFrame | None = None  # tblPlan
+    plan_extra_rows: pd.DataFrame | None = None  # rows a user added below tblPlan
+    history: pd.DataFrame | None = None  # tblHistory
+    edits: pd.DataFrame | None = None  # tblEdits
+
+
+@dataclass
+class EngineInput:
+    settings: pd.DataFrame
+    expectations: pd.DataFrame
+    accounts: pd.DataFrame
+    feedback: pd.DataFrame
+    playbook: pd.DataFrame
+    previous: PreviousState = field(default_factory=PreviousState)
+    run_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    run_by: str = ""
+
+
+@dataclass
+class EngineResult:
+    """Every engine-owned table of the contract, ready to render."""
+
+    settings: Settings
+    segments: pd.DataFrame  # tblSegments (+ CHECK_COLUMN)
+    abc: pd.DataFrame  # tblAbc, 12 rows AA..PC
+    abc_counts: pd.DataFrame  # 4x3 grid: index A,B,C,P; columns A,B,C
+    abc_revenue: pd.DataFrame  # same grid, Revenue 12m
+    abc_potential: pd.DataFrame  # same grid, Potential
+    cross_accounts: pd.DataFrame  # index Segment ID, columns the 12 ABC cells
+    cross_revenue: pd.DataFrame
+    cross_potential: pd.DataFrame
+    agreement: dict  # {"name", "value" (0-1), "explanation"}
+    conflicts: pd.DataFrame  # tblConflicts
+    targets: pd.DataFrame  # tblTargets (+ CHECK_COLUMN)
+    plan: pd.DataFrame  # tblPlan: fixed columns then one column per week
+    plan_weeks: list  # the Monday (datetime.date) of each week column, in order
+    plan_extra_rows: pd.DataFrame | None  # passed through from PreviousState
+    history: pd.DataFrame  # tblHistory, previous rows + this run's row
+    edits: pd.DataFrame  # tblEdits, previous rows + this run's orphans/overwrites
+    key_figures: dict  # name -> value for the Dashboard
+    warnings: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        k = self.key_figures
+        return (f"{k['Accounts']} accounts, {k['Segments']} segments, "
+                f"{k['P1 accounts']} P1, {k['Conflicts']} conflicts, "
+                f"agreement {k['Agreement']:.0%}")

@@ -1,0 +1,518 @@
+"""Validation: turn the user-owned tables into typed frames, or say what is wrong.
+
+Every rule of the contract's "Bad input" section is checked, all at once, and
+each problem names the sheet, the row a user sees (the frame's index), the
+column, the value found and what is expected. Nothing is computed from input
+that failed validation.
+
+Example
+-------
+>>> import pandas as pd
+>>> from maillon.engine.validate import parse_settings
+>>> s, problems = parse_settings(pd.DataFrame({"Setting": ["P1 share"], "Value": [0.2]}))
+>>> s.p1_share, problems
+(0.2, [])
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import contract as C
+from .model import EngineInput, InputError, Problem, Settings, next_monday
+
+# Report at most this many problems per column, then one line with the rest.
+MAX_PER_COLUMN = 5
+
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+@dataclass
+class ValidInput:
+    """Typed, trusted input for the engine's computations."""
+
+    settings: Settings
+    expectations: pd.DataFrame  # Market importance / Our strength as floats
+    accounts: pd.DataFrame  # typed; Need columns for every expectation
+    feedback: pd.DataFrame  # all rows, typed
+    latest_feedback: pd.DataFrame  # one row per Account ID (the latest), index Account ID
+    playbook: pd.DataFrame  # typed
+    previous_targets: pd.DataFrame | None
+    previous_segments: pd.DataFrame | None
+    previous_plan: pd.DataFrame | None
+    warnings: list
+
+
+class _Collector:
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def add(self, sheet, table, row, column, value, expected):
+        self.problems.append(Problem(sheet, table, row, column, value, expected))
+
+    def add_mask(self, sheet, table, frame, column, mask, values, expected):
+        """Report the rows where ``mask`` is true (at most MAX_PER_COLUMN, then a count)."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        rows = frame.index[mask]
+        vals = np.asarray(values, dtype=object)[mask]
+        for row, val in zip(rows[:MAX_PER_COLUMN], vals[:MAX_PER_COLUMN]):
+            self.add(sheet, table, _py(row), column, _py(val), expected)
+        extra = len(rows) - MAX_PER_COLUMN
+        if extra > 0:
+            self.add(sheet, table, None, None, None,
+                     f"{extra} more row(s) in column '{column}' have the same problem "
+                     f"(expected {expected})")
+
+
+def _py(value):
+    """A plain Python value for messages."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _blank(series: pd.Series) -> np.ndarray:
+    """True where a cell is empty (None, NaN, or only spaces)."""
+    s = series.astype(object)
+    isna = s.isna().to_numpy()
+    text = np.array([isinstance(v, str) and not v.strip() for v in s], dtype=bool) \
+        if len(s) else np.zeros(0, dtype=bool)
+    return isna | text
+
+
+def _to_number(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Numbers from cells; text holding a plain number is accepted.
+
+    Returns (floats with NaN for blanks, mask of cells that are not numbers).
+    Booleans and dates are not numbers.
+    """
+    s = series.astype(object)
+    blank = _blank(s)
+    bad_type = np.array([isinstance(v, (bool, np.bool_, dt.date, dt.time, pd.Timestamp))
+                         for v in s], dtype=bool) if len(s) else np.zeros(0, dtype=bool)
+    cleaned = s.where(~bad_type, None)
+    cleaned = cleaned.map(lambda v: v.strip().replace("\u00a0", "").replace(" ", "")
+                          if isinstance(v, str) else v)
+    num = pd.to_numeric(cleaned, errors="coerce").astype(float)
+    bad = (~blank) & (num.isna().to_numpy() | bad_type)
+    num[blank] = np.nan
+    num[bad] = np.nan
+    return num, bad
+
+
+def _to_date(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Dates from cells: date/datetime values, Excel serial numbers, ISO text."""
+    s = series.astype(object)
+    blank = _blank(s)
+    out = []
+    bad = np.zeros(len(s), dtype=bool)
+    for i, v in enumerate(s):
+        if blank[i]:
+            out.append(pd.NaT)
+            continue
+        try:
+            if isinstance(v, (dt.datetime, dt.date, pd.Timestamp)):
+                out.append(pd.Timestamp(v))
+            elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                if not 1 <= float(v) <= 2958465:
+                    raise ValueError
+                out.append(_EXCEL_EPOCH + pd.Timedelta(days=float(v)))
+            elif isinstance(v, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?\s*", v):
+                out.append(pd.Timestamp(v.strip()))
+            else:
+                raise ValueError
+        except (ValueError, OverflowError):
+            out.append(pd.NaT)
+            bad[i] = True
+    return pd.Series(pd.to_datetime(pd.Series(out, dtype=object), errors="coerce").to_numpy(),
+                     index=series.index, dtype="datetime64[ns]"), bad
+
+
+def _to_text(series: pd.Series) -> pd.Series:
+    """Cell values as text; numbers that are whole print without '.0'; blanks are None."""
+    def conv(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        if isinstance(v, str):
+            v = v.strip()
+            return v or None
+        if isinstance(v, (dt.date, pd.Timestamp)):
+            stamp = pd.Timestamp(v)
+            return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat()
+        return str(v)
+    return series.astype(object).map(conv).astype(object)
+
+
+def _check_headers(col: _Collector, sheet, table, frame, required) -> bool:
+    if frame is None:
+        col.add(sheet, table, None, None, None,
+                f"the table '{table}' is missing: the sheet '{sheet}' must hold an Excel "
+                f"table named {table} with the columns {', '.join(required)}")
+        return False
+    missing = [h for h in required if h not in frame.columns]
+    for h in missing:
+        col.add(sheet, table, None, h, None,
+                f"the table '{table}' has no column '{h}' (headers must be exactly: "
+                f"{', '.join(required)})")
+    return not missing
+
+
+def _choice(col, sheet, table, frame, column, allowed, required=True, case_insensitive=True):
+    """Normalise a column to one of ``allowed``; report others."""
+    text = _to_text(frame[column])
+    lookup = {a.lower(): a for a in allowed} if case_insensitive else {a: a for a in allowed}
+    norm = text.map(lambda v: lookup.get(v.lower() if case_insensitive else v) if isinstance(v, str) else None)
+    blank = text.isna().to_numpy()
+    bad = (~blank) & norm.isna().to_numpy()
+    col.add_mask(sheet, table, frame, column, bad, frame[column].to_numpy(object),
+                 "one of " + ", ".join(allowed))
+    if required:
+        col.add_mask(sheet, table, frame, column, blank, frame[column].to_numpy(object),
+                     "one of " + ", ".join(allowed) + " (required)")
+    return norm
+
+
+def _number(col, sheet, table, frame, column, *, lo=None, hi=None, whole=False,
+            required=False, what=None):
+    num, bad = _to_number(frame[column])
+    raw = frame[column].to_numpy(object)
+    expected = what or _describe_range(lo, hi, whole)
+    col.add_mask(sheet, table, frame, column, bad, raw, expected)
+    ok = ~bad & num.notna().to_numpy()
+    out_of_range = np.zeros(len(num), dtype=bool)
+    vals = num.to_numpy()
+    if lo is not None:
+        out_of_range |= ok & (vals < lo)
+    if hi is not None:
+        out_of_range |= ok & (vals > hi)
+    if whole:
+        out_of_range |= ok & (np.floor(np.nan_to_num(vals)) != np.nan_to_num(vals))
+    col.add_mask(sheet, table, frame, column, out_of_range, raw, expected)
+    if required:
+        col.add_mask(sheet, table, frame, column, num.isna().to_numpy() & ~bad, raw,
+                     expected + " (required)")
+    num[out_of_range] = np.nan
+    return num
+
+
+def _describe_range(lo, hi, whole):
+    kind = "a whole number" if whole else "a number"
+    if lo is not None and hi is not None:
+        return f"{kind} from {lo:g} to {hi:g}"
+    if lo is not None:
+        return f"{kind} ≥ {lo:g}"
+    return kind
+
+
+# --- settings -----------------------------------------------------------------
+
+def _share(value):
+    """A share from a cell: 0.8, '80%', or 80 meaning 80% is NOT accepted (ambiguous)."""
+    if isinstance(value, str):
+        v = value.strip().replace(" ", "")
+        if v.endswith("%"):
+            return float(v[:-1].replace(",", ".")) / 100
+        return float(v.replace(",", "."))
+    if isinstance(value, bool):
+        raise ValueError
+    return float(value)
+
+
+def parse_settings(frame: pd.DataFrame, today: dt.date | None = None
+                   ) -> tuple[Settings, list[Problem]]:
+    """Resolve ``tblSettings`` into :class:`Settings`; missing settings take their default."""
+    col = _Collector()
+    sheet, table = C.SHEET_SETTINGS, C.TBL_SETTINGS
+    today = today or dt.date.today()
+    s = Settings(plan_start=next_monday(today))
+    if not _check_headers(col, sheet, table, frame, ["Setting", "Value"]):
+        return s, col.problems
+    names = _to_text(frame["Setting"])
+    seen = {}
+    for row, name, value in zip(frame.index, names, frame["Value"].astype(object)):
+        if name is None:
+            continue
+        key = name.strip().lower()
+        if key in seen:
+            col.add(sheet, table, _py(row), "Setting", name,
+                    f"each setting once (also on row {seen[key]})")
+            continue
+        seen[key] = _py(row)
+        blank = value is None or (isinstance(value, float) and np.isnan(value)) or \
+            (isinstance(value, str) and not value.strip())
+        try:
+            if key == "segments":
+                if blank or (isinstance(value, str) and value.strip().lower() == "auto"):
+                    s.segments = None
+                else:
+                    k = float(value)
+                    if not k.is_integer() or not 2 <= k <= 12:
+                        raise ValueError
+                    s.segments = int(k)
+            elif key == "segment seed":
+                if not blank:
+                    v = float(value)
+                    if not v.is_integer() or v < 0:
+                        raise ValueError
+                    s.segment_seed = int(v)
+            elif key in ("revenue a share", "revenue b share", "potential a share",
+                         "potential b share", "marketing weight", "p1 share", "p2 share"):
+                if not blank:
+                    v = _share(value)
+                    if not 0 <= v <= 1:
+                        raise ValueError
+                    setattr(s, key.replace(" ", "_"), v)
+            elif key == "plan start":
+                if blank or (isinstance(value, str) and value.strip().lower() == "next monday"):
+                    s.plan_start = next_monday(today)
+                else:
+                    d, bad = _to_date(pd.Series([value]))
+                    if bad[0]:
+                        raise ValueError
+                    s.plan_start = d.iloc[0].date()
+            elif key == "plan weeks":
+                if not blank:
+                    v = float(value)
+                    if not v.is_integer() or not 1 <= v <= 156:
+                        raise ValueError
+                    s.plan_weeks = int(v)
+            elif key == "currency":
+                if not blank:
+                    s.currency = str(value).strip()[:12]
+        except (ValueError, TypeError):
+            col.add(sheet, table, _py(row), "Value", _py(value), _SETTING_EXPECTED[key])
+    if s.revenue_b_share < s.revenue_a_share:
+        col.add(sheet, table, seen.get("revenue b share"), "Value", s.revenue_b_share,
+                "Revenue B share at least Revenue A share")
+    if s.potential_b_share < s.potential_a_share:
+        col.add(sheet, table, seen.get("potential b share"), "Value", s.potential_b_share,
+                "Potential B share at least Potential A share")
+    if s.p1_share + s.p2_share > 1:
+        col.add(sheet, table, seen.get("p2 share"), "Value", s.p2_share,
+                "P1 share + P2 share at most 100%")
+    return s, col.problems
+
+
+_SETTING_EXPECTED = {
+    "segments": "auto or a whole number from 2 to 12",
+    "segment seed": "a whole number ≥ 0",
+    "revenue a share": "a percentage from 0% to 100%",
+    "revenue b share": "a percentage from 0% to 100%",
+    "potential a share": "a percentage from 0% to 100%",
+    "potential b share": "a percentage from 0% to 100%",
+    "marketing weight": "a percentage from 0% to 100%",
+    "p1 share": "a percentage from 0% to 100%",
+    "p2 share": "a percentage from 0% to 100%",
+    "plan start": "a date, or next Monday",
+    "plan weeks": "a whole number of weeks from 1 to 156",
+    "currency": "a currency code such as EUR",
+}
+
+
+# --- the whole input --------------------------------------------------------
+
+_ABC_PATTERN = re.compile(r"^(all|[ABCP*][ABC*])$", re.IGNORECASE)
+
+
+def validate(inp: EngineInput) -> ValidInput:
+    """Check every user-owned table; raise :class:`InputError` listing all problems."""
+    col = _Collector()
+    warnings: list[str] = []
+    settings, problems = parse_settings(inp.settings, inp.run_at.date())
+    col.problems.extend(problems)
+
+    # Expectations
+    sheet, table = C.SHEET_EXPECTATIONS, C.TBL_EXPECTATIONS
+    exp = inp.expectations
+    expectations = pd.DataFrame(columns=C.EXPECTATION_COLUMNS)
+    if _check_headers(col, sheet, table, exp, ["Expectation", "Market importance", "Our strength"]):
+        exp = exp.loc[~_all_blank(exp)]
+        names = _to_text(exp["Expectation"])
+        col.add_mask(sheet, table, exp, "Expectation", names.isna().to_numpy(),
+                     exp["Expectation"].to_numpy(object), "a short name (required)")
+        dup = names.notna() & names.str.lower().duplicated(keep="first")
+        col.add_mask(sheet, table, exp, "Expectation", dup.to_numpy(), names.to_numpy(object),
+                     "a unique name (it appears twice)")
+        imp = _number(col, sheet, table, exp, "Market importance", lo=1, hi=5, required=True)
+        strength = _number(col, sheet, table, exp, "Our strength", lo=1, hi=5, required=True)
+        expectations = pd.DataFrame({
+            "Expectation": names,
+            "Description": _to_text(exp["Description"]) if "Description" in exp else None,
+            "Market importance": imp,
+            "Our strength": strength,
+            "Source": _to_text(exp["Source"]) if "Source" in exp else None,
+        }, index=exp.index)
+        if len(expectations) == 0:
+            col.add(sheet, table, None, None, None,
+                    "at least one expectation in tblExpectations")
+    exp_names = [n for n in expectations["Expectation"] if isinstance(n, str)]
+    exp_lookup = {n.lower(): n for n in exp_names}
+
+    # Accounts
+    sheet, table = C.SHEET_ACCOUNTS, C.TBL_ACCOUNTS
+    acc = inp.accounts
+    need_cols = [C.need_column(n) for n in exp_names]
+    accounts = None
+    if _check_headers(col, sheet, table, acc, ["Account ID", "Account name", "Status"]):
+        acc = acc.loc[~_all_blank(acc)]
+        missing_needs = [c for c in need_cols if c not in acc.columns]
+        for c in missing_needs:
+            col.add(sheet, table, None, c, None,
+                    f"a column '{c}' in {table} for the expectation "
+                    f"'{c[len(C.NEED_PREFIX):]}' of {C.TBL_EXPECTATIONS}")
+        ids = _to_text(acc["Account ID"])
+        raw_ids = acc["Account ID"].to_numpy(object)
+        col.add_mask(sheet, table, acc, "Account ID", ids.isna().to_numpy(), raw_ids,
+                     "an Account ID (required, unique)")
+        dup = ids.notna() & ids.duplicated(keep="first")
+        if dup.any():
+            first_row = dict(zip(ids[~ids.duplicated(keep="first")], acc.index))
+            for row, v in list(zip(acc.index[dup.to_numpy()], ids[dup]))[:MAX_PER_COLUMN]:
+                col.add(sheet, table, _py(row), "Account ID", v,
+                        f"a unique Account ID (already on row {_py(first_row[v])})")
+            if dup.sum() > MAX_PER_COLUMN:
+                col.add(sheet, table, None, None, None,
+                        f"{int(dup.sum()) - MAX_PER_COLUMN} more duplicate Account IDs")
+        names = _to_text(acc["Account name"])
+        col.add_mask(sheet, table, acc, "Account name", names.isna().to_numpy(),
+                     acc["Account name"].to_numpy(object), "an account name (required)")
+        status = _choice(col, sheet, table, acc, "Status", C.STATUSES)
+        accounts = pd.DataFrame({"Account ID": ids, "Account name": names, "Status": status},
+                                index=acc.index)
+        for c in ("Industry", "Region", "City", "Sales owner"):
+            accounts[c] = _to_text(acc[c]) if c in acc else None
+        accounts["Employees"] = _number(col, sheet, table, acc, "Employees", lo=0, whole=True) \
+            if "Employees" in acc else np.nan
+        for c in ("Revenue 12m", "Potential"):
+            accounts[c] = _number(col, sheet, table, acc, c, lo=0) if c in acc else np.nan
+        if "Last contact" in acc:
+            dates, bad = _to_date(acc["Last contact"])
+            col.add_mask(sheet, table, acc, "Last contact", bad,
+                         acc["Last contact"].to_numpy(object), "a date")
+            accounts["Last contact"] = dates
+        else:
+            accounts["Last contact"] = pd.Series(pd.NaT, index=acc.index, dtype="datetime64[ns]")
+        for c in need_cols:
+            accounts[c] = _number(col, sheet, table, acc, c, lo=1, hi=5,
+                                  what="a need score from 1 to 5, or blank") \
+                if c in acc else np.nan
+        unknown = [c for c in acc.columns if isinstance(c, str) and c.startswith(C.NEED_PREFIX)
+                   and c[len(C.NEED_PREFIX):].lower() not in exp_lookup]
+        if unknown:
+            warnings.append(f"{sheet}: column(s) {', '.join(unknown)} name no expectation of "
+                            f"{C.TBL_EXPECTATIONS} and were ignored")
+    known_ids = set(accounts["Account ID"].dropna()) if accounts is not None else set()
+
+    # Field feedback
+    sheet, table = C.SHEET_FEEDBACK, C.TBL_FEEDBACK
+    fb = inp.feedback
+    feedback = pd.DataFrame(columns=C.FEEDBACK_COLUMNS)
+    if _check_headers(col, sheet, table, fb, ["Account ID", "Date"]):
+        fb = fb.loc[~_all_blank(fb)]
+        ids = _to_text(fb["Account ID"])
+        unknown = ids.isna() | ~ids.isin(known_ids)
+        if accounts is not None:
+            col.add_mask(sheet, table, fb, "Account ID", unknown.to_numpy(),
+                         fb["Account ID"].to_numpy(object), "an Account ID of tblAccounts")
+        dates, bad = _to_date(fb["Date"])
+        col.add_mask(sheet, table, fb, "Date", bad | dates.isna().to_numpy(),
+                     fb["Date"].to_numpy(object), "the date of the meeting")
+        feedback = pd.DataFrame({"Account ID": ids, "Date": dates}, index=fb.index)
+        feedback["Sales rep"] = _to_text(fb["Sales rep"]) if "Sales rep" in fb else None
+        if "Main need" in fb:
+            main = _to_text(fb["Main need"])
+            norm = main.map(lambda v: exp_lookup.get(v.lower()) if isinstance(v, str) else None)
+            col.add_mask(sheet, table, fb, "Main need", (main.notna() & norm.isna()).to_numpy(),
+                         fb["Main need"].to_numpy(object),
+                         "an expectation of tblExpectations (" + ", ".join(exp_names) + ")")
+            feedback["Main need"] = norm
+        else:
+            feedback["Main need"] = None
+        feedback["Relationship"] = _number(col, sheet, table, fb, "Relationship", lo=1, hi=5,
+                                           what="a score from 1 to 5") \
+            if "Relationship" in fb else np.nan
+        feedback["Buying intent"] = _choice(col, sheet, table, fb, "Buying intent",
+                                            C.BUYING_INTENTS, required=False) \
+            if "Buying intent" in fb else None
+        for c in ("Competitor", "Note"):
+            feedback[c] = _to_text(fb[c]) if c in fb else None
+
+    # Playbook
+    sheet, table = C.SHEET_PLAYBOOK, C.TBL_PLAYBOOK
+    pb = inp.playbook
+    playbook = pd.DataFrame(columns=C.PLAYBOOK_COLUMNS)
+    if _check_headers(col, sheet, table, pb, C.PLAYBOOK_COLUMNS):
+        pb = pb.loc[~_all_blank(pb)]
+        playbook = pd.DataFrame(index=pb.index)
+        playbook["Priority"] = _choice(col, sheet, table, pb, "Priority", C.PLAYBOOK_PRIORITIES)
+        seg = _to_text(pb["Segment"])
+        playbook["Segment"] = seg.fillna("All").map(lambda v: "All" if v.lower() == "all" else v)
+        cell = _to_text(pb["ABC cell"])
+        badcell = cell.notna() & ~cell.map(lambda v: bool(_ABC_PATTERN.match(v)) if v else False)
+        col.add_mask(sheet, table, pb, "ABC cell", badcell.to_numpy(), pb["ABC cell"].to_numpy(object),
+                     "an ABC cell such as AB, a pattern such as A* or *A, or All")
+        playbook["ABC cell"] = cell.fillna("All").map(lambda v: "All" if v.lower() == "all" else v.upper())
+        playbook["Action"] = _to_text(pb["Action"])
+        col.add_mask(sheet, table, pb, "Action", playbook["Action"].isna().to_numpy(),
+                     pb["Action"].to_numpy(object), "the action to take (required)")
+        playbook["Function"] = _choice(col, sheet, table, pb, "Function", C.FUNCTIONS)
+        playbook["Start week"] = _number(col, sheet, table, pb, "Start week", lo=0, whole=True,
+                                         required=True)
+        playbook["Duration weeks"] = _number(col, sheet, table, pb, "Duration weeks", lo=1,
+                                             whole=True, required=True)
+        playbook["Repeat every weeks"] = _number(col, sheet, table, pb, "Repeat every weeks",
+                                                 lo=1, whole=True,
+                                                 what="a whole number of weeks ≥ 1, or blank")
+
+    # What the previous recompute left, as edited by users
+    prev = inp.previous
+    prev_targets = _previous(prev.targets)
+    if prev_targets is not None and "Priority override" in prev_targets:
+        _choice(col, C.SHEET_TARGETS, C.TBL_TARGETS, prev_targets, "Priority override",
+                C.OVERRIDES, required=False)
+        prev_targets = prev_targets.copy()
+        prev_targets["Account ID"] = _to_text(prev_targets["Account ID"]) \
+            if "Account ID" in prev_targets else None
+        lookup = {o.lower(): o for o in C.OVERRIDES}
+        prev_targets["Priority override"] = _to_text(prev_targets["Priority override"]).map(
+            lambda v: lookup.get(v.lower()) if isinstance(v, str) else None)
+
+    if col.problems:
+        raise InputError(col.problems)
+
+    latest = _latest_feedback(feedback)
+    return ValidInput(settings, expectations, accounts, feedback, latest, playbook,
+                      prev_targets, _previous(prev.segments), _previous(prev.plan), warnings)
+
+
+def _all_blank(frame: pd.DataFrame) -> np.ndarray:
+    if frame.shape[1] == 0 or len(frame) == 0:
+        return np.zeros(len(frame), dtype=bool)
+    blank = np.ones(len(frame), dtype=bool)
+    for c in frame.columns:
+        blank &= _blank(frame[c])
+    return blank
+
+
+def _previous(frame):
+    if frame is None or len(frame) == 0:
+        return frame if frame is None else frame.copy()
+    return frame.loc[~_all_blank(frame)].copy()
+
+
+def _latest_feedback(feedback: pd.DataFrame) -> pd.DataFrame:
+    """The latest meeting per account (ties: the lowest row, i.e. typed first)."""
+    if len(feedback) == 0:
+        return pd.DataFrame(columns=C.FEEDBACK_COLUMNS[1:], index=pd.Index([], name="Account ID"))
+    ordered = feedback.assign(_row=np.arange(len(feedback))) \
+        .sort_values(["Account ID", "Date", "_row"], ascending=[True, False, True], kind="mergesort")
+    latest = ordered.drop_duplicates("Account ID", keep="first").drop(columns="_row")
+    return latest.set_index("Account ID")
