@@ -488,6 +488,7 @@ def validate(inp: EngineInput) -> ValidInput:
     if col.problems:
         raise InputError(col.problems)
 
+    accounts = accounts[C.ACCOUNT_COLUMNS + need_cols]
     latest = _latest_feedback(feedback)
     return ValidInput(settings, expectations, accounts, feedback, latest, playbook,
                       prev_targets, _previous(prev.segments), _previous(prev.plan), warnings)
