@@ -45,22 +45,18 @@ def _norm(value) -> str:
 
 def _norm_column(series: pd.Series) -> np.ndarray:
     """``_norm`` over a column, vectorised for the usual all-text or all-number columns."""
-    values = series.to_numpy(dtype=object)
-    out = np.empty(len(values), dtype=object)
-    is_str = np.fromiter((type(v) is str for v in values), bool, len(values))
-    is_num = np.fromiter((type(v) in (float, int, np.float64, np.int64) for v in values),
-                         bool, len(values))
-    if is_str.any():
-        out[is_str] = pd.Series(values[is_str], dtype=object).str.strip().to_numpy(object)
-    if is_num.any():
-        nums = np.round(values[is_num].astype(float), 6) + 0.0
-        text = np.array([repr(x) for x in nums.tolist()], dtype=object)
-        text[np.isnan(nums)] = ""
-        out[is_num] = text
-    rest = ~(is_str | is_num)
-    if rest.any():
-        out[rest] = [_norm(v) for v in values[rest]]
-    return out
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind == "empty":
+        return np.full(len(series), "", dtype=object)
+    if kind == "string":
+        return series.astype(object).fillna("").to_numpy(dtype=object)
+    if kind in ("floating", "integer", "mixed-integer-float") and series.dtype != bool:
+        nums = np.round(pd.to_numeric(series.astype(object), errors="coerce")
+                        .to_numpy(dtype=float), 6) + 0.0
+        out = np.array([repr(x) for x in nums.tolist()], dtype=object)
+        out[np.isnan(nums)] = ""
+        return out
+    return np.array([_norm(v) for v in series.astype(object)], dtype=object)
 
 
 def normalised(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -71,13 +67,18 @@ def normalised(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def row_checks(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """A short digest per row of the given (computed) columns."""
+    """A short digest per row of the given (computed) columns.
+
+    Each column's normalised text is hashed with pandas' fixed-key hash and the
+    column hashes are mixed in order, so the digest is computed at C speed.
+    """
     norm = normalised(frame, columns)
-    if len(norm) == 0:
-        return pd.Series([], index=frame.index, dtype=object)
-    joined = norm[columns[0]].str.cat([norm[c] for c in columns[1:]], sep="\x1f")
-    return pd.Series([hashlib.blake2b(s.encode(), digest_size=6).hexdigest() for s in joined],
-                     index=frame.index, dtype=object)
+    digest = np.zeros(len(norm), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in columns:
+            h = pd.util.hash_pandas_object(norm[c], index=False).to_numpy(dtype=np.uint64)
+            digest = digest * np.uint64(1_000_003) ^ h
+    return pd.Series([f"{d:016x}" for d in digest.tolist()], index=frame.index, dtype=object)
 
 
 def overwritten_edits(previous: pd.DataFrame | None, current: pd.DataFrame, key: str,
@@ -86,8 +87,7 @@ def overwritten_edits(previous: pd.DataFrame | None, current: pd.DataFrame, key:
     if previous is None or len(previous) == 0 or C.CHECK_COLUMN not in previous.columns \
             or key not in previous.columns:
         return []
-    stored = previous[C.CHECK_COLUMN].map(lambda v: "" if v is None or (isinstance(v, float)
-                                                                      and np.isnan(v)) else str(v))
+    stored = pd.Series(_norm_column(previous[C.CHECK_COLUMN]), index=previous.index)
     has_check = stored != ""
     prev = previous.loc[has_check]
     if len(prev) == 0:
@@ -150,15 +150,15 @@ def change_counts(prev_targets: pd.DataFrame | None, targets: pd.DataFrame) -> t
     """(accounts that moved segment, accounts whose final priority changed) since last run."""
     if prev_targets is None or len(prev_targets) == 0 or "Account ID" not in prev_targets:
         return 0, 0
-    prev = prev_targets.assign(_id=prev_targets["Account ID"].map(_norm)) \
+    prev = prev_targets.assign(_id=_norm_column(prev_targets["Account ID"])) \
         .drop_duplicates("_id").set_index("_id")
     cur = targets.set_index("Account ID")
     common = cur.index.intersection(prev.index)
-    moved = changed = 0
-    if "Segment ID" in prev:
-        moved = int((prev.loc[common, "Segment ID"].map(_norm).to_numpy()
-                     != cur.loc[common, "Segment ID"].map(_norm).to_numpy()).sum())
-    if "Final priority" in prev:
-        changed = int((prev.loc[common, "Final priority"].map(_norm).to_numpy()
-                       != cur.loc[common, "Final priority"].map(_norm).to_numpy()).sum())
-    return moved, changed
+
+    def differ(column: str) -> int:
+        if column not in prev:
+            return 0
+        return int((_norm_column(prev.loc[common, column])
+                    != _norm_column(cur.loc[common, column])).sum())
+
+    return differ("Segment ID"), differ("Final priority")

@@ -60,7 +60,7 @@ class _Collector:
         if not mask.any():
             return
         rows = frame.index[mask]
-        vals = np.asarray(values, dtype=object)[mask]
+        vals = np.asarray(values, dtype=object)[mask]  # only converted when there is a problem
         for row, val in zip(rows[:MAX_PER_COLUMN], vals[:MAX_PER_COLUMN]):
             self.add(sheet, table, _py(row), column, _py(val), expected)
         extra = len(rows) - MAX_PER_COLUMN
@@ -77,12 +77,26 @@ def _py(value):
     return value
 
 
+_NUMERIC_KINDS = ("floating", "integer", "mixed-integer-float", "decimal")
+_DATE_KINDS = ("datetime", "datetime64", "date")
+
+
+def _kind(series: pd.Series) -> str:
+    """What a column holds, inferred at C speed: 'string', 'floating', 'mixed', …"""
+    return pd.api.types.infer_dtype(series, skipna=True)
+
+
 def _blank(series: pd.Series) -> np.ndarray:
     """True where a cell is empty (None, NaN, or only spaces)."""
-    s = series.astype(object)
-    isna = s.isna().to_numpy()
-    text = np.array([isinstance(v, str) and not v.strip() for v in s], dtype=bool) \
-        if len(s) else np.zeros(0, dtype=bool)
+    isna = series.isna().to_numpy()
+    kind = _kind(series)
+    if kind == "string":
+        return np.fromiter((type(v) is not str or not v.strip() for v in series.astype(object)),
+                           bool, len(series))
+    if kind != "mixed":
+        return isna
+    text = np.fromiter((isinstance(v, str) and not v.strip() for v in series.astype(object)),
+                       bool, len(series))
     return isna | text
 
 
@@ -92,10 +106,14 @@ def _to_number(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     Returns (floats with NaN for blanks, mask of cells that are not numbers).
     Booleans and dates are not numbers.
     """
+    kind = _kind(series)
+    if kind in _NUMERIC_KINDS or kind == "empty":
+        return pd.to_numeric(series.astype(object), errors="coerce").astype(float), \
+            np.zeros(len(series), dtype=bool)
     s = series.astype(object)
     blank = _blank(s)
-    bad_type = np.array([isinstance(v, (bool, np.bool_, dt.date, dt.time, pd.Timestamp))
-                         for v in s], dtype=bool) if len(s) else np.zeros(0, dtype=bool)
+    bad_type = np.fromiter((isinstance(v, (bool, np.bool_, dt.date, dt.time, pd.Timestamp))
+                            for v in s), bool, len(s))
     cleaned = s.where(~bad_type, None)
     cleaned = cleaned.map(lambda v: v.strip().replace("\u00a0", "").replace(" ", "")
                           if isinstance(v, str) else v)
@@ -106,8 +124,18 @@ def _to_number(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return num, bad
 
 
+_ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?\s*")
+
+
 def _to_date(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Dates from cells: date/datetime values, Excel serial numbers, ISO text."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.astype("datetime64[ns]"), np.zeros(len(series), dtype=bool)
+    kind = _kind(series)
+    if kind in _DATE_KINDS or kind == "empty":
+        dates = pd.to_datetime(series.astype(object), errors="coerce")
+        return pd.Series(dates.to_numpy(dtype="datetime64[ns]"), index=series.index), \
+            np.zeros(len(series), dtype=bool)
     s = series.astype(object)
     blank = _blank(s)
     out = []
@@ -123,7 +151,7 @@ def _to_date(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
                 if not 1 <= float(v) <= 2958465:
                     raise ValueError
                 out.append(_EXCEL_EPOCH + pd.Timedelta(days=float(v)))
-            elif isinstance(v, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?\s*", v):
+            elif isinstance(v, str) and _ISO_DATE.fullmatch(v):
                 out.append(pd.Timestamp(v.strip()))
             else:
                 raise ValueError
@@ -134,21 +162,30 @@ def _to_date(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
                      index=series.index, dtype="datetime64[ns]"), bad
 
 
+def _cell_text(v):
+    """One cell as text; whole numbers print without '.0'; blank is None."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    if isinstance(v, (dt.date, pd.Timestamp)):
+        stamp = pd.Timestamp(v)
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat()
+    return str(v)
+
+
 def _to_text(series: pd.Series) -> pd.Series:
-    """Cell values as text; numbers that are whole print without '.0'; blanks are None."""
-    def conv(v):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        if isinstance(v, str):
-            v = v.strip()
-            return v or None
-        if isinstance(v, (dt.date, pd.Timestamp)):
-            stamp = pd.Timestamp(v)
-            return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat()
-        return str(v)
-    return series.astype(object).map(conv).astype(object)
+    """Cell values as text (see ``_cell_text``), as an object column."""
+    kind = _kind(series)
+    if kind == "empty":
+        return pd.Series([None] * len(series), index=series.index, dtype=object)
+    if kind == "string":
+        return pd.Series([(v.strip() or None) if type(v) is str else None
+                          for v in series.astype(object)], index=series.index, dtype=object)
+    return series.astype(object).map(_cell_text).astype(object)
 
 
 def _check_headers(col: _Collector, sheet, table, frame, required) -> bool:
@@ -169,13 +206,14 @@ def _choice(col, sheet, table, frame, column, allowed, required=True, case_insen
     """Normalise a column to one of ``allowed``; report others."""
     text = _to_text(frame[column])
     lookup = {a.lower(): a for a in allowed} if case_insensitive else {a: a for a in allowed}
-    norm = text.map(lambda v: lookup.get(v.lower() if case_insensitive else v) if isinstance(v, str) else None)
+    keys = [(v.lower() if case_insensitive else v) if isinstance(v, str) else None for v in text]
+    norm = pd.Series(keys, index=text.index, dtype=object).map(lookup).astype(object)
     blank = text.isna().to_numpy()
     bad = (~blank) & norm.isna().to_numpy()
-    col.add_mask(sheet, table, frame, column, bad, frame[column].to_numpy(object),
+    col.add_mask(sheet, table, frame, column, bad, frame[column],
                  "one of " + ", ".join(allowed))
     if required:
-        col.add_mask(sheet, table, frame, column, blank, frame[column].to_numpy(object),
+        col.add_mask(sheet, table, frame, column, blank, frame[column],
                      "one of " + ", ".join(allowed) + " (required)")
     return norm
 
@@ -183,7 +221,7 @@ def _choice(col, sheet, table, frame, column, allowed, required=True, case_insen
 def _number(col, sheet, table, frame, column, *, lo=None, hi=None, whole=False,
             required=False, what=None):
     num, bad = _to_number(frame[column])
-    raw = frame[column].to_numpy(object)
+    raw = frame[column]
     expected = what or _describe_range(lo, hi, whole)
     col.add_mask(sheet, table, frame, column, bad, raw, expected)
     ok = ~bad & num.notna().to_numpy()
@@ -337,7 +375,7 @@ def validate(inp: EngineInput) -> ValidInput:
         exp = exp.loc[~_all_blank(exp)]
         names = _to_text(exp["Expectation"])
         col.add_mask(sheet, table, exp, "Expectation", names.isna().to_numpy(),
-                     exp["Expectation"].to_numpy(object), "a short name (required)")
+                     exp["Expectation"], "a short name (required)")
         dup = names.notna() & names.str.lower().duplicated(keep="first")
         col.add_mask(sheet, table, exp, "Expectation", dup.to_numpy(), names.to_numpy(object),
                      "a unique name (it appears twice)")
@@ -369,7 +407,7 @@ def validate(inp: EngineInput) -> ValidInput:
                     f"a column '{c}' in {table} for the expectation "
                     f"'{c[len(C.NEED_PREFIX):]}' of {C.TBL_EXPECTATIONS}")
         ids = _to_text(acc["Account ID"])
-        raw_ids = acc["Account ID"].to_numpy(object)
+        raw_ids = acc["Account ID"]
         col.add_mask(sheet, table, acc, "Account ID", ids.isna().to_numpy(), raw_ids,
                      "an Account ID (required, unique)")
         dup = ids.notna() & ids.duplicated(keep="first")
@@ -383,7 +421,7 @@ def validate(inp: EngineInput) -> ValidInput:
                         f"{int(dup.sum()) - MAX_PER_COLUMN} more duplicate Account IDs")
         names = _to_text(acc["Account name"])
         col.add_mask(sheet, table, acc, "Account name", names.isna().to_numpy(),
-                     acc["Account name"].to_numpy(object), "an account name (required)")
+                     acc["Account name"], "an account name (required)")
         status = _choice(col, sheet, table, acc, "Status", C.STATUSES)
         accounts = pd.DataFrame({"Account ID": ids, "Account name": names, "Status": status},
                                 index=acc.index)
@@ -396,7 +434,7 @@ def validate(inp: EngineInput) -> ValidInput:
         if "Last contact" in acc:
             dates, bad = _to_date(acc["Last contact"])
             col.add_mask(sheet, table, acc, "Last contact", bad,
-                         acc["Last contact"].to_numpy(object), "a date")
+                         acc["Last contact"], "a date")
             accounts["Last contact"] = dates
         else:
             accounts["Last contact"] = pd.Series(pd.NaT, index=acc.index, dtype="datetime64[ns]")
@@ -421,17 +459,17 @@ def validate(inp: EngineInput) -> ValidInput:
         unknown = ids.isna() | ~ids.isin(known_ids)
         if accounts is not None:
             col.add_mask(sheet, table, fb, "Account ID", unknown.to_numpy(),
-                         fb["Account ID"].to_numpy(object), "an Account ID of tblAccounts")
+                         fb["Account ID"], "an Account ID of tblAccounts")
         dates, bad = _to_date(fb["Date"])
         col.add_mask(sheet, table, fb, "Date", bad | dates.isna().to_numpy(),
-                     fb["Date"].to_numpy(object), "the date of the meeting")
+                     fb["Date"], "the date of the meeting")
         feedback = pd.DataFrame({"Account ID": ids, "Date": dates}, index=fb.index)
         feedback["Sales rep"] = _to_text(fb["Sales rep"]) if "Sales rep" in fb else None
         if "Main need" in fb:
             main = _to_text(fb["Main need"])
             norm = main.map(lambda v: exp_lookup.get(v.lower()) if isinstance(v, str) else None)
             col.add_mask(sheet, table, fb, "Main need", (main.notna() & norm.isna()).to_numpy(),
-                         fb["Main need"].to_numpy(object),
+                         fb["Main need"],
                          "an expectation of tblExpectations (" + ", ".join(exp_names) + ")")
             feedback["Main need"] = norm
         else:
@@ -457,12 +495,12 @@ def validate(inp: EngineInput) -> ValidInput:
         playbook["Segment"] = seg.fillna("All").map(lambda v: "All" if v.lower() == "all" else v)
         cell = _to_text(pb["ABC cell"])
         badcell = cell.notna() & ~cell.map(lambda v: bool(_ABC_PATTERN.match(v)) if v else False)
-        col.add_mask(sheet, table, pb, "ABC cell", badcell.to_numpy(), pb["ABC cell"].to_numpy(object),
+        col.add_mask(sheet, table, pb, "ABC cell", badcell.to_numpy(), pb["ABC cell"],
                      "an ABC cell such as AB, a pattern such as A* or *A, or All")
         playbook["ABC cell"] = cell.fillna("All").map(lambda v: "All" if v.lower() == "all" else v.upper())
         playbook["Action"] = _to_text(pb["Action"])
         col.add_mask(sheet, table, pb, "Action", playbook["Action"].isna().to_numpy(),
-                     pb["Action"].to_numpy(object), "the action to take (required)")
+                     pb["Action"], "the action to take (required)")
         playbook["Function"] = _choice(col, sheet, table, pb, "Function", C.FUNCTIONS)
         playbook["Start week"] = _number(col, sheet, table, pb, "Start week", lo=0, whole=True,
                                          required=True)
@@ -495,12 +533,14 @@ def validate(inp: EngineInput) -> ValidInput:
 
 
 def _all_blank(frame: pd.DataFrame) -> np.ndarray:
-    if frame.shape[1] == 0 or len(frame) == 0:
-        return np.zeros(len(frame), dtype=bool)
-    blank = np.ones(len(frame), dtype=bool)
+    """Rows whose every cell is blank (Excel tables often end with such rows)."""
+    undecided = np.ones(len(frame), dtype=bool)  # no filled cell seen yet
     for c in frame.columns:
-        blank &= _blank(frame[c])
-    return blank
+        if not undecided.any():
+            break
+        rows = np.flatnonzero(undecided)
+        undecided[rows[~_blank(frame[c].iloc[rows])]] = False
+    return undecided
 
 
 def _previous(frame):

@@ -18,7 +18,7 @@ def test_row_check_survives_a_write_and_read_back():
     written = frame()
     # what a reader typically gives back: floats, datetimes, object columns
     read = pd.DataFrame({"Account ID": ["A1", "A2"], "Score": [73.4, 12],
-                         "Why": ["High potential ", "Low fit"],
+                         "Why": ["High potential", "Low fit"],
                          "Start": [dt.datetime(2026, 12, 7), pd.Timestamp("2026-12-14")]},
                         dtype=object)
     cols = ["Account ID", "Score", "Why", "Start"]
