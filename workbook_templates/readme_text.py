@@ -1,0 +1,192 @@
+"""The words of the ``Read Me`` sheet, and the colours it explains.
+
+Kept apart from the code that lays the sheet out (``user_sheets.py``) so that
+the text can be reviewed and changed without touching the layout. The text
+names settings, sheets and columns through :mod:`maillon.engine.contract`.
+
+``BLOCKS`` is a list of tuples, laid out top to bottom:
+
+* ``("title", text)`` — the sheet title;
+* ``("subtitle", text)`` — one line under the title;
+* ``("h", text)`` — a section heading;
+* ``("p", text)`` — a paragraph across the page;
+* ``("dl", term, text)`` — a term in the left column, its explanation right;
+* ``("swatch", colour key, label, text)`` — a cell painted like ``COLOURS[key]``
+  showing ``label``, and what that colour means.
+
+Example
+-------
+>>> from maillon.workbook_templates.readme_text import BLOCKS, COLOURS
+>>> BLOCKS[0][0]
+'title'
+>>> all(b[1] in COLOURS for b in BLOCKS if b[0] == "swatch")
+True
+"""
+from __future__ import annotations
+
+from maillon.engine import contract as c
+
+# Fill and font colours used by Maillon sheets (fill, font). The Read Me shows
+# them as swatches; engine sheets should paint with the same values.
+COLOURS = {
+    "input": ("#FFF2CC", "#000000"),  # light yellow: cells that are yours to edit
+    "P1": ("#FFC7CE", "#9C0006"),  # red
+    "P2": ("#FFEB9C", "#9C5700"),  # amber
+    "P3": ("#C6EFCE", "#006100"),  # green
+    "Exclude": ("#D9D9D9", "#404040"),  # grey
+    "Marketing": ("#5B9BD5", "#FFFFFF"),  # plan weeks run by Marketing: blue
+    "Sales": ("#ED7D31", "#FFFFFF"),  # plan weeks run by Sales: orange
+    "Joint": ("#8E6BBF", "#FFFFFF"),  # plan weeks run together: purple
+    "header": ("#1F3864", "#FFFFFF"),  # table headers: dark blue, white text
+}
+
+_S = {s.name: s for s in c.SETTINGS}
+
+
+def _pct(name: str) -> str:
+    return f"{_S[name].default:.0%}"
+
+
+_SEGMENT_EDITABLE = " and ".join(f"✎ {h}" for h in c.SEGMENT_EDITABLE)
+_TARGET_EDITABLE = " and ".join(f"✎ {h}" for h in c.TARGET_EDITABLE)
+_PLAN_EDITABLE = " and ".join(f"✎ {h}" for h in c.PLAN_EDITABLE)
+
+TITLE = "Maillon — one list, one plan for Marketing and Sales"
+
+BLOCKS = [
+    ("title", TITLE),
+    ("subtitle", "Read this page once; it tells you which cells are yours, how the "
+                 "results are computed and how to refresh them."),
+
+    ("h", "What Maillon does"),
+    ("p", "Marketing segments the market top-down from its studies; Sales works its "
+          "portfolio bottom-up with the crossed ABC matrix. Maillon puts both views of "
+          "the same customers and prospects into this one workbook, shows where they "
+          "agree and where they disagree, and turns them into one common, named, "
+          "ranked and qualified list of accounts and a joint action plan that both "
+          "teams can pin on the office wall."),
+    ("p", "The workbook is an ordinary Excel file: every result is a value with "
+          "normal Excel formatting and charts. You can read, filter, print and email "
+          "it without Python; only a recompute needs Maillon."),
+
+    ("h", "The sheets"),
+    ("dl", c.SHEET_SETTINGS, "The few numbers that steer the method (shares, weights, "
+                             "plan start and horizon, currency). Yours to edit."),
+    ("dl", c.SHEET_EXPECTATIONS, "Marketing's market study: what customers expect, how "
+                                 "much it matters to the market (1–5) and how well our "
+                                 "offer answers it (1–5). Yours to edit."),
+    ("dl", c.SHEET_ACCOUNTS, f"The common list of customers and prospects "
+                             f"({c.TBL_ACCOUNTS}). One '{c.NEED_PREFIX}…' column per "
+                             f"expectation holds the account's need, 1 (low) to 5 "
+                             f"(high), or blank when unknown. Yours to edit."),
+    ("dl", c.SHEET_FEEDBACK, "Sales' notes from real meetings: relationship, buying "
+                             "intent, competitor, main need. Several rows per account "
+                             "are fine; the latest one counts. Yours to edit."),
+    ("dl", c.SHEET_PLAYBOOK, "The joint action rules: which action, by whom, when, for "
+                             "which priority, segment and ABC cell. Yours to edit."),
+    ("dl", c.SHEET_SEGMENTS, "Marketing's view: groups of accounts with similar needs, "
+                             "with their portrait, top needs and attractiveness."),
+    ("dl", c.SHEET_ABC, "Sales' view: the crossed ABC matrix of revenue and potential."),
+    ("dl", c.SHEET_RECONCILIATION, "Both views side by side, how far they agree, and "
+                                   "the accounts where they conflict."),
+    ("dl", c.SHEET_TARGETS, "Every account ranked, with its priority, the reason why, "
+                            "what is missing to qualify it and its next action."),
+    ("dl", c.SHEET_PLAN, "The joint plan week by week, ready to print as a wall plan."),
+    ("dl", c.SHEET_DASHBOARD, "Key figures and charts."),
+    ("dl", c.SHEET_HISTORY, "One line per recompute, and any edit that could not be "
+                            "kept where it was."),
+
+    ("h", "Which cells are yours"),
+    ("swatch", "input", "Yellow", "Light yellow cells are yours to edit. On the sheets "
+                                  f"{c.SHEET_SETTINGS}, {c.SHEET_EXPECTATIONS}, "
+                                  f"{c.SHEET_ACCOUNTS}, {c.SHEET_FEEDBACK} and "
+                                  f"{c.SHEET_PLAYBOOK} a recompute never writes anything. "
+                                  "Add rows at the bottom of a table and the table grows "
+                                  "with them. On Settings, change only the Value column."),
+    ("dl", "✎ columns", f"On the computed sheets, only the columns marked ✎ are yours: "
+                        f"{_SEGMENT_EDITABLE} on {c.SHEET_SEGMENTS}, {_TARGET_EDITABLE} "
+                        f"on {c.SHEET_TARGETS}, {_PLAN_EDITABLE} on {c.SHEET_PLAN}. A "
+                        f"recompute keeps what you typed there, row by row (by Segment "
+                        f"ID, Account ID or Action ID)."),
+    ("dl", "Everything else", "Computed cells are rewritten by every recompute. If you "
+                              "type into one, your value is replaced and the change is "
+                              f"listed on {c.SHEET_HISTORY}; an edit whose row has gone "
+                              f"(an account removed, say) is also moved to "
+                              f"{c.SHEET_HISTORY}. Nothing you typed is lost silently."),
+    ("dl", "Your own sheets", "Sheets, charts and formulas you add are kept. Formulas "
+                              "that point at Maillon tables, such as "
+                              f"=COUNTIF({c.TBL_TARGETS}[Final priority],\"P1\"), keep "
+                              "working after a recompute."),
+
+    ("h", "The method, in plain words"),
+    ("dl", "1. Segments", "Accounts are grouped by the needs they express (the "
+                          f"'{c.NEED_PREFIX}…' scores, completed by the main need heard "
+                          "in field feedback). The setting Segments says how many groups "
+                          "(auto lets Maillon choose); Segment seed makes the grouping "
+                          "repeatable. A segment keeps its ID and the name you gave it "
+                          "from one recompute to the next as long as it holds the same "
+                          "accounts."),
+    ("dl", "2. Attractiveness", "Each segment gets a score from 0 to 100 that grows with "
+                                "its potential and its number of accounts, and with how "
+                                "well our strengths answer the needs that matter most to "
+                                "it (Market importance and Our strength on "
+                                f"{c.SHEET_EXPECTATIONS})."),
+    ("dl", "3. Revenue class", "Customers with revenue are sorted by Revenue 12m, largest "
+                               "first (ties by Account ID). An account is A while the "
+                               "accounts ranked above it make less than Revenue A share "
+                               f"({_pct('Revenue A share')}) of the total, B while they "
+                               f"make less than Revenue B share "
+                               f"({_pct('Revenue B share')}), C after that. A customer "
+                               "with no revenue is C; a prospect is P."),
+    ("dl", "4. Potential class", "The same rule on Potential, over customers and "
+                                 "prospects, with Potential A share and Potential B "
+                                 "share. A blank Potential counts as C and leaves the "
+                                 "account not fully qualified."),
+    ("dl", "5. ABC cell", "Revenue class then potential class: AA, AB, … PC (12 cells). "
+                          "AA is a large customer with a large potential; PA a prospect "
+                          "with a large potential."),
+    ("dl", "6. Joint score", "Each account gets a score from 0 to 100. The marketing view "
+                             "(how attractive its segment is and how well we answer its "
+                             "needs) counts for Marketing weight "
+                             f"({_pct('Marketing weight')}); the sales view (its revenue "
+                             "and potential, its relationship and buying intent from "
+                             "field feedback) counts for the rest. With a weight of 0 % "
+                             "the needs do not move the score; a higher Potential never "
+                             "lowers it."),
+    ("dl", "7. Priorities", f"The best P1 share ({_pct('P1 share')}) of accounts by score "
+                            f"are P1, the next P2 share ({_pct('P2 share')}) are P2 "
+                            "(both rounded to the nearest account), the rest P3. Your "
+                            "Priority override (P1, P2, P3 or Exclude) wins over the "
+                            "computed priority; please give an Override reason."),
+    ("dl", "8. Conflicts", "Where the two views disagree. Hidden potential: an account in "
+                           "one of the most attractive segments (top third) with revenue "
+                           "class C or P but potential class A. Legacy account: revenue "
+                           "class A in one of the least attractive segments (bottom "
+                           "third). Each conflict comes with a suggested resolution."),
+    ("dl", "9. Agreement", "One figure on Reconciliation says how far the marketing "
+                           "ranking of accounts and the sales ranking agree."),
+    ("dl", "10. Joint plan", f"Each rule of the {c.SHEET_PLAYBOOK} applies to the "
+                             "accounts that match its Priority, Segment and ABC cell "
+                             "(All matches everything; A* means revenue class A, *A "
+                             "potential class A). It starts Start week weeks after Plan "
+                             "start, lasts Duration weeks and repeats every Repeat every "
+                             "weeks (blank: once) within Plan weeks."),
+
+    ("h", "What the colours mean"),
+    ("swatch", "P1", "P1", "Top priority: the accounts to work first."),
+    ("swatch", "P2", "P2", "Second priority."),
+    ("swatch", "P3", "P3", "The rest: kept warm, mostly by Marketing."),
+    ("swatch", "Exclude", "Exclude", "Taken out of the plan by an override."),
+    ("swatch", "Marketing", "Marketing", "Plan weeks run by Marketing."),
+    ("swatch", "Sales", "Sales", "Plan weeks run by Sales."),
+    ("swatch", "Joint", "Joint", "Plan weeks run by both teams together."),
+
+    ("h", "How to recompute"),
+    ("dl", "In Excel", "On the Maillon ribbon tab, click Recompute segments. Save first "
+                       "if you want to keep a copy of the previous results."),
+    ("dl", "Without Excel", "Close the file in Excel, then run: maillon recompute "
+                            "team.xlsx (team.xlsx being this file). The previous version "
+                            "is kept as a backup beside it."),
+    ("dl", "If input is wrong", "Nothing is changed, and one message names the sheet, "
+                                "row and column to fix and what is expected there."),
+]
