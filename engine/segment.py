@@ -69,6 +69,7 @@ __all__ = ["SegmentResult", "segment_accounts", "need_fit", "attractiveness",
 # --- tuning constants (quoted by the Read Me through the docstrings) --------
 K_MIN, K_MAX = 2, 12            # range of Segments = auto
 SAMPLE_SIZE = 2000              # rows used to choose k (fixed, seed-dependent sample)
+MIN_COMPLETE_SAMPLE = 100       # complete-needs accounts needed to choose k on them alone
 N_INIT = 3                      # k-means restarts on the sample
 MAX_ITER = 300                  # Lloyd iterations on all rows (runs to a fixed point)
 SAMPLE_MAX_ITER = 100           # Lloyd iterations per restart on the sample
@@ -417,8 +418,14 @@ def _compact(labels: np.ndarray) -> np.ndarray:
 
 
 def _cluster(x: np.ndarray, ids: np.ndarray, k_setting: int | None, seed: int,
-             prev: np.ndarray | None, notes: list) -> np.ndarray:
+             prev: np.ndarray | None, notes: list,
+             complete: np.ndarray | None = None) -> np.ndarray:
     """Cluster the rows of ``x``; returns labels 0..k−1.
+
+    ``auto`` chooses k on accounts whose needs are all filled in (``complete``)
+    when there are at least ``MIN_COMPLETE_SAMPLE`` of them: a blank need is
+    filled with the column mean, which pulls partly known accounts towards the
+    middle and blurs the separation that the silhouette measures.
 
     With previous Segment IDs (``prev``, one per row, None when unknown) the
     Lloyd iterations start from the centroids of the previous segments as
@@ -429,7 +436,11 @@ def _cluster(x: np.ndarray, ids: np.ndarray, k_setting: int | None, seed: int,
     n = len(x)
     if n <= 1:
         return np.zeros(n, dtype=np.int64)
-    sample = x[_stable_sample(ids, seed, SAMPLE_SIZE)]
+    if complete is not None and complete.sum() >= MIN_COMPLETE_SAMPLE:
+        rows = np.flatnonzero(complete)
+        sample = x[rows[_stable_sample(ids[rows], seed, SAMPLE_SIZE)]]
+    else:
+        sample = x[_stable_sample(ids, seed, SAMPLE_SIZE)]
     n_distinct = len(np.unique(sample, axis=0))
     warm = None
     if prev is not None:
@@ -790,7 +801,9 @@ def segment_accounts(accounts: pd.DataFrame, expectations: pd.DataFrame,
     # more than it saves), and sums are then added in the same order on every
     # machine, so the result does not depend on the number of cores.
     with threadpool_limits(limits=1):
-        labels_train = _cluster(x, d.ids[train], k_setting, seed, prev_train, notes) \
+        complete = None if fallback else ~np.isnan(d.needs[train]).any(axis=1)
+        labels_train = _cluster(x, d.ids[train], k_setting, seed, prev_train, notes,
+                                complete) \
             if n else np.zeros(0, dtype=np.int64)
     k = int(labels_train.max()) + 1 if len(labels_train) else 0
     labels = np.zeros(n, dtype=np.int64)
