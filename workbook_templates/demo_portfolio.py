@@ -35,20 +35,20 @@ __all__ = ["generate_portfolio", "PROFILES", "hidden_profiles"]
 # ----------------------------------------------------------------------------- profiles
 # Five hidden needs profiles, written on the default expectations (1-5).
 PROFILES = {
-    "Cost-driven buyers": {"Price": 5, "Delivery reliability": 4, "Technical service": 2,
-                           "Innovation": 1, "Sustainability": 2, "Digital ordering": 3,
+    "Cost-driven buyers": {"Price": 5, "Delivery reliability": 3, "Technical service": 1,
+                           "Innovation": 1, "Sustainability": 2, "Digital ordering": 2,
                            "Customisation": 1},
-    "Just-in-time producers": {"Price": 3, "Delivery reliability": 5, "Technical service": 2,
-                               "Innovation": 2, "Sustainability": 2, "Digital ordering": 5,
+    "Just-in-time producers": {"Price": 2, "Delivery reliability": 5, "Technical service": 2,
+                               "Innovation": 2, "Sustainability": 1, "Digital ordering": 5,
                                "Customisation": 2},
-    "Engineering partners": {"Price": 2, "Delivery reliability": 3, "Technical service": 5,
-                             "Innovation": 5, "Sustainability": 2, "Digital ordering": 2,
-                             "Customisation": 4},
-    "Regulated and green": {"Price": 2, "Delivery reliability": 3, "Technical service": 4,
+    "Engineering partners": {"Price": 2, "Delivery reliability": 2, "Technical service": 5,
+                             "Innovation": 5, "Sustainability": 2, "Digital ordering": 1,
+                             "Customisation": 3},
+    "Regulated and green": {"Price": 2, "Delivery reliability": 3, "Technical service": 3,
                             "Innovation": 2, "Sustainability": 5, "Digital ordering": 2,
-                            "Customisation": 2},
-    "Made-to-measure workshops": {"Price": 3, "Delivery reliability": 2, "Technical service": 3,
-                                  "Innovation": 3, "Sustainability": 1, "Digital ordering": 1,
+                            "Customisation": 1},
+    "Made-to-measure workshops": {"Price": 3, "Delivery reliability": 1, "Technical service": 2,
+                                  "Innovation": 2, "Sustainability": 1, "Digital ordering": 1,
                                   "Customisation": 5},
 }
 _PROFILE_NAMES = list(PROFILES)
@@ -327,7 +327,7 @@ def _draw(n: int, expectations, seed: int, as_of: dt.date, profiles_only: bool =
     # --- needs -----------------------------------------------------------------------
     k = len(names)
     means = _profile_matrix(names, rng) if k else np.zeros((5, 0))
-    needs = means[profile] + rng.normal(0.0, 0.75, (n, k))
+    needs = means[profile] + rng.normal(0.0, 0.5, (n, k))
     needs = np.clip(np.rint(needs), 1, 5)
     # who has needs: most customers fully, some partly; most prospects none
     u = rng.random(n)
