@@ -1,0 +1,108 @@
+"""Reading Excel tables with python-calamine, checked on real files."""
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from maillon.addin.xlsx_read import (list_tables, parse_ref, read_rows_below, read_tables,
+                                     sheet_names)
+
+
+@pytest.fixture
+def book(tmp_path):
+    path = tmp_path / "team.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    wb.add_worksheet("Read Me").write("A1", "hello")
+    st = wb.add_worksheet("Settings")
+    st.add_table("B3:D5", {"name": "tblSettings", "columns": [
+        {"header": "Setting"}, {"header": "Value"}, {"header": "Description"}],
+        "data": [["Segments", "auto", "how many"], ["P1 share", 0.1, None]]})
+    acc = wb.add_worksheet("Accounts")
+    acc.add_table(0, 0, 6, 4, {"name": "tblAccounts", "columns": [
+        {"header": "Account ID"}, {"header": "Account name"}, {"header": "Revenue 12m"},
+        {"header": "Last contact"}, {"header": "Need: Speed\nof delivery"}]})
+    acc.write_row(1, 0, ["A1", "Acme", 1200.5])
+    acc.write_datetime(1, 3, datetime.datetime(2024, 5, 17), date)
+    acc.write_row(2, 0, ["A2", "=literal", "n/a", None, 3])
+    acc.write_string(2, 1, "=literal")
+    acc.write_row(4, 0, ["A4", "Beta", 0, None, True])  # row 4 (Excel) left blank
+    # rows 6 and 7 blank: trailing empty table rows
+    plan = wb.add_worksheet("Action Plan")
+    plan.add_table(1, 0, 3, 2, {"name": "tblPlan", "columns": [
+        {"header": "Action ID"}, {"header": "Action"}, {"header": "Status"}],
+        "data": [["X1", "Call", "Done"], ["X2", "Mail", None]]})
+    plan.write_row(5, 0, ["", "My own extra line", "In progress"])
+    plan.write_row(7, 0, ["Z9", "Another one"])
+    plan.write(7, 6, "far right, ignored")
+    wb.close()
+    return path
+
+
+def test_parse_ref():
+    assert parse_ref("B3:D10") == (3, 2, 10, 4)
+    assert parse_ref("$A$1") == (1, 1, 1, 1)
+    assert parse_ref("AA10:AB20") == (10, 27, 20, 28)
+
+
+def test_sheet_names_and_tables(book):
+    assert sheet_names(book) == ["Read Me", "Settings", "Accounts", "Action Plan"]
+    tables = list_tables(book)
+    assert set(tables) == {"tblSettings", "tblAccounts", "tblPlan"}
+    assert tables["tblAccounts"].headers[-1] == "Need: Speed\nof delivery"
+    assert tables["tblSettings"].sheet == "Settings" and tables["tblSettings"].ref == "B3:D5"
+
+
+def test_read_tables(book):
+    t = read_tables(book, ["tblSettings", "tblAccounts", "tblMissing"])
+    assert set(t) == {"tblSettings", "tblAccounts"}  # a missing table is absent
+    s = t["tblSettings"]
+    assert s.sheet == "Settings" and s.ref == "B3:D5" and s.first_row == 3 and s.first_col == 2
+    assert list(s.data.columns) == ["Setting", "Value", "Description"]
+    assert list(s.data.index) == [4, 5]  # Excel row numbers
+    assert s.data.loc[4, "Value"] == "auto" and s.data.loc[5, "Value"] == 0.1
+    assert pd.isna(s.data.loc[5, "Description"])
+    a = t["tblAccounts"].data
+    assert list(a.index) == [2, 3, 5]  # blank rows (4, 6, 7) dropped, numbers kept
+    assert a.loc[2, "Revenue 12m"] == 1200.5
+    assert a.loc[3, "Revenue 12m"] == "n/a"  # not coerced: the engine validates
+    assert a.loc[3, "Account name"] == "=literal"
+    assert a.loc[2, "Last contact"] in (datetime.date(2024, 5, 17), datetime.datetime(2024, 5, 17))
+    assert pd.isna(a.loc[3, "Last contact"])
+    assert a.loc[5, "Need: Speed\nof delivery"] is True or a.loc[5, "Need: Speed\nof delivery"] == 1
+    assert a["Account name"].map(type).eq(str).all()
+
+
+def test_table_names_are_case_insensitive(book):
+    t = read_tables(book, ["TBLSETTINGS"])
+    assert t["TBLSETTINGS"].name == "tblSettings"
+
+
+def test_read_rows_below(book):
+    below = read_rows_below(book, "Action Plan", "tblPlan")
+    assert list(below.columns) == ["Action ID", "Action", "Status"]
+    assert list(below.index) == [6, 8]
+    assert below.loc[6, "Action"] == "My own extra line" and pd.isna(below.loc[6, "Action ID"])
+    assert below.loc[8, "Action ID"] == "Z9"
+    assert read_rows_below(book, "Settings", "tblSettings") is None
+    assert read_rows_below(book, "History", "tblHistory") is None
+
+
+def test_empty_table(tmp_path):
+    path = tmp_path / "e.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Field Feedback")
+    ws.add_table("A1:C2", {"name": "tblFeedback", "columns": [
+        {"header": "Account ID"}, {"header": "Date"}, {"header": "Note"}]})
+    wb.close()
+    t = read_tables(path, ["tblFeedback"])["tblFeedback"]
+    assert t.data.empty and list(t.data.columns) == ["Account ID", "Date", "Note"]
+
+
+def test_numbers_are_floats(book):
+    a = read_tables(book, ["tblSettings"])["tblSettings"].data
+    assert isinstance(a.loc[5, "Value"], (float, np.floating))
