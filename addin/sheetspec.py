@@ -116,6 +116,9 @@ class Series:
     categories: Ref
     values: Ref
     color: str | None = None
+    # Extension (layout v1): one fill colour per point, in order (pie/doughnut
+    # slices, coloured bars); None uses ``color`` or the chart's defaults.
+    point_colors: list | None = None
 
 
 @dataclass
@@ -133,6 +136,9 @@ class Chart:
     y_title: str | None = None
     stacked: bool = False
     legend: bool = True
+    # Extensions (layout v1), all optional with neutral defaults:
+    data_labels: bool = False  # show each point's value on the chart
+    y_num_format: str | None = None  # number format of the value axis (e.g. money)
 
 
 @dataclass

@@ -1,0 +1,675 @@
+"""The one renderer of the engine-owned sheets: an EngineResult becomes SheetSpecs.
+
+:func:`layout` decides, once for both ways in, where every table, grid, chart
+and key figure goes and how it looks; ``xlsx_backend`` (file mode) and the
+live backend (xlwings) only write what it says. Nothing here touches a file
+or Excel.
+
+Rules kept everywhere:
+
+* every contract table is an Excel table with its exact name and headers; the
+  hidden ``Row check`` column the engine adds travels inside the table;
+* editable columns (✎ in ``CONTRACT.md``) keep their exact header text and are
+  marked by a light-yellow header and light-yellow cells;
+* styling that depends on the data is a column format or a conditional format
+  over a whole range, never a format per row: the number of spec items (and so
+  of Excel calls in live mode) does not grow with the number of accounts;
+* text from data stays text (the backends write ``str`` with ``write_string``).
+
+Sheet map (Excel addresses). Every sheet has its title in A1 and a one-line
+hint in A2; every table header row is 30 pt high (two lines of header text).
+
+=================  ==========================================================
+Segments           ``tblSegments`` header row 4 (A4); frozen at C5. Rows as tall
+                   as their Portrait needs (at most 12 segments).
+ABC Matrix         4x3 grids with heat maps: accounts A4:D9, revenue A11:D16,
+                   potential A18:D23 (caption, header, 4 rows each); legend
+                   F5:F10; ``tblAbc`` header row 26 (A26:G38).
+Reconciliation     agreement caption A4, big percent A5, explanation merged
+                   B5:F6; ``tblConflicts`` header row 9 (A9, grows down);
+                   cross-tables Segment x ABC cell from H8 down (accounts,
+                   revenue, potential; caption + header + one row per segment
+                   + 2 blank rows each), beside the conflicts so both grow.
+Target List        priority legend A3:E3; ``tblTargets`` header row 4 (A4);
+                   frozen at D5.
+Action Plan        week-colour legend E3:H3; ``tblPlan`` header row 4 (A4),
+                   week headers rotated; frozen at E5; rows a user added below
+                   the table come back after one blank row.
+Dashboard          key figures A4:B19; chart sources: by segment D4 (header D5,
+                   one row per segment), priorities I4:J9, agreement I11:J14,
+                   ABC heat map L4:O9; charts at A22, F22, A38, F38.
+History            ``tblHistory`` header A4, ``tblEdits`` header K4: side by
+                   side, both grow down; frozen at A5.
+=================  ==========================================================
+
+Example
+-------
+>>> from tests.engine_result_factory import make_result
+>>> specs = layout(make_result(n_accounts=100))
+>>> [s.name for s in specs]
+['Segments', 'ABC Matrix', 'Reconciliation', 'Target List', 'Action Plan', 'Dashboard', 'History']
+>>> [t.name for s in specs for t in s.tables]
+['tblSegments', 'tblAbc', 'tblConflicts', 'tblTargets', 'tblPlan', 'tblHistory', 'tblEdits']
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from maillon.engine import contract as C
+from maillon.engine.model import EngineResult
+from maillon.workbook_templates.readme_text import COLOURS
+
+from .sheetspec import (Cells, Chart, Column, CondFormat, Merge, Page, Ref, Series,
+                        SheetSpec, Table, Validation)
+
+__all__ = ["layout", "money_format", "FORMATS", "TABLE_ROW", "ENGINE_TAB_COLOR"]
+
+# --------------------------------------------------------------------------- look
+HEADER_FILL, HEADER_FONT = COLOURS["header"]
+INPUT_FILL = COLOURS["input"][0]
+ENGINE_TAB_COLOR = HEADER_FILL
+TABLE_STYLE = "Table Style Light 9"  # dark-blue banding that matches the header colour
+TABLE_ROW = 3  # header row of the main table of a sheet (Excel row 4)
+
+DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm"
+INTEGER = "#,##0"
+PERCENT = "0%"
+SCORE = "0.0"
+
+_BORDER = {"border": 1, "border_color": "#BFBFBF"}
+FORMATS = {
+    "title": {"bold": True, "font_size": 16, "font_color": HEADER_FILL},
+    "hint": {"italic": True, "font_color": "#595959"},
+    "caption": {"bold": True, "font_size": 12, "font_color": HEADER_FILL},
+    "header": {"bold": True, "font_color": HEADER_FONT, "bg_color": HEADER_FILL,
+               "text_wrap": True, "valign": "top", **_BORDER},
+    # editable columns: same shape, light-yellow fill, dark text, thicker frame
+    "header_editable": {"bold": True, "font_color": HEADER_FILL, "bg_color": INPUT_FILL,
+                        "text_wrap": True, "valign": "top", "border": 2,
+                        "border_color": "#BF9000"},
+    "grid_header": {"bold": True, "font_color": HEADER_FONT, "bg_color": HEADER_FILL,
+                    **_BORDER},
+    "grid_label": {"bold": True, "bg_color": "#D9E1F2", **_BORDER},
+    "legend": {"font_color": "#404040"},
+    "big_percent": {"bold": True, "font_size": 28, "num_format": PERCENT,
+                    "font_color": HEADER_FILL, "align": "left", "valign": "vcenter"},
+    "explanation": {"text_wrap": True, "valign": "top", "font_color": "#404040"},
+    "figure_label": {"bold": True, **_BORDER, "bg_color": "#D9E1F2"},
+}
+
+_CURRENCY_FORMATS = {
+    "EUR": '#,##0 "€"', "USD": '"$"#,##0', "GBP": '"£"#,##0', "CHF": '#,##0 "CHF"',
+    "JPY": '"¥"#,##0',
+}
+
+
+def money_format(currency: str) -> str:
+    """Excel number format for whole amounts in ``currency`` (ISO code or symbol).
+
+    Plain quoted text after (or before) the number: portable to every
+    spreadsheet program, no locale codes.
+
+    >>> money_format("EUR")
+    '#,##0 "€"'
+    >>> money_format("SEK")
+    '#,##0 "SEK"'
+    """
+    code = str(currency or "").strip()
+    if code.upper() in _CURRENCY_FORMATS:
+        return _CURRENCY_FORMATS[code.upper()]
+    code = code.replace('"', "").replace("\\", "")
+    return f'#,##0 "{code}"' if code else "#,##0"
+
+
+# Column widths (characters) by header; others get a width from the header length.
+_WIDTHS = {
+    "Segment ID": 11, "Segment name": 24, "Marketing owner": 18, "Accounts": 10,
+    "Customers": 10, "Prospects": 10, "Revenue 12m": 15, "Potential": 15,
+    "Attractiveness": 14, "Portrait": 60, "Top needs": 34, "Differentiators": 34,
+    "ABC cell": 9, "Revenue class": 10, "Potential class": 10, "Sales posture": 62,
+    "Account ID": 13, "Account name": 32, "Conflict": 17, "Suggested resolution": 70,
+    "Rank": 8, "Status": 12, "Score": 11, "Computed priority": 11,
+    "Priority override": 11, "Override reason": 26, "Final priority": 10, "Why": 50,
+    "Qualification": 18, "Sales owner": 18, "Next action": 40,
+    "Action ID": 9, "Priority": 9, "Action": 44, "Function": 11, "Start": 11, "End": 11,
+    "Run at": 17, "Run by": 14, "Moved segment": 10, "Changed priority": 10,
+    "Overrides": 10, "Engine version": 10, "Settings digest": 15,
+    "Kind": 12, "Sheet": 14, "Key": 13, "Column": 18, "Value": 18, "Note": 70,
+}
+_WRAP = {"Portrait", "Why", "Top needs", "Differentiators", "Sales posture",
+         "Suggested resolution"}
+WEEK_WIDTH = 3.3
+HEADER_HEIGHT = 30  # points: room for a header on two lines
+CHECK_WIDTH = 14
+PLAN_LETTERS = {"Marketing": "M", "Sales": "S", "Joint": "J"}
+PRIORITY_ORDER = ("P1", "P2", "P3", "Exclude")
+
+
+def _width(header: str) -> float:
+    return _WIDTHS.get(header, min(max(len(str(header)) + 2, 8), 40))
+
+
+def _colour_format(key: str, **extra) -> dict:
+    fill, font = COLOURS[key]
+    return {"bg_color": fill, "font_color": font, **extra}
+
+
+class _Look:
+    """Number formats that depend on the result (currency)."""
+
+    def __init__(self, result: EngineResult):
+        self.money = money_format(result.settings.currency)
+        money = {"num_format": self.money}
+        integer = {"num_format": INTEGER}
+        self.by_header = {
+            "Accounts": integer, "Customers": integer, "Prospects": integer,
+            "Revenue 12m": money, "Potential": money, "Attractiveness": {"num_format": "0"},
+            "Rank": integer, "Score": {"num_format": SCORE},
+            "Start": {"num_format": DATE}, "End": {"num_format": DATE},
+            "Run at": {"num_format": DATETIME}, "Moved segment": integer,
+            "Changed priority": integer, "Overrides": integer, "Segments": integer,
+        }
+
+    def column_format(self, header: str, editable: bool) -> dict | None:
+        fmt = dict(self.by_header.get(header, {}))
+        if header in _WRAP:
+            fmt.update(text_wrap=True, valign="top")
+        if editable:
+            fmt["bg_color"] = INPUT_FILL
+        return fmt or None
+
+
+# --------------------------------------------------------------------------- helpers
+def _run_at(result: EngineResult) -> dt.datetime | None:
+    hist = result.history
+    if hist is None or len(hist) == 0 or "Run at" not in hist.columns:
+        return None
+    value = hist["Run at"].iloc[-1]
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    try:
+        return pd.Timestamp(value).to_pydatetime()
+    except (TypeError, ValueError):
+        return None
+
+
+def _recomputed(result: EngineResult) -> str:
+    when = _run_at(result)
+    return f", recomputed {when:%Y-%m-%d %H:%M}" if when else ""
+
+
+def _title(spec: SheetSpec, title: str, hint: str) -> None:
+    spec.cells.append(Cells(0, 0, [[title]], FORMATS["title"]))
+    spec.cells.append(Cells(1, 0, [[hint]], FORMATS["hint"]))
+    spec.row_heights[0] = 24
+
+
+def _frame(df: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+    """``df`` with the contract columns first (missing ones blank), extra columns kept."""
+    if df is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        df = df.assign(**{c: None for c in missing})
+    extra = [c for c in df.columns if c not in columns]
+    return df[list(columns) + extra]
+
+
+def _table(spec: SheetSpec, look: _Look, name: str, row: int, col: int, df: pd.DataFrame,
+           editable=(), widths: bool = True, top: bool = False) -> Table:
+    """A contract table with formats, header marks, widths and the hidden check column.
+
+    ``top`` aligns every cell to the top (for tables whose rows get taller).
+    """
+    editable = set(editable)
+    column_formats, header_formats = {}, {}
+    for h in df.columns:
+        fmt = look.column_format(h, h in editable)
+        if top:
+            fmt = {**(fmt or {}), "valign": "top"}
+        if fmt:
+            column_formats[h] = fmt
+        header_formats[h] = FORMATS["header_editable"] if h in editable else FORMATS["header"]
+    table = Table(name, row, col, df, style=TABLE_STYLE, column_formats=column_formats,
+                  header_formats=header_formats)
+    spec.tables.append(table)
+    spec.row_heights.setdefault(row, HEADER_HEIGHT)  # two lines of header text
+    if widths:
+        for i, h in enumerate(df.columns):
+            c = col + i
+            if h == C.CHECK_COLUMN:
+                spec.columns.append(Column(c, c, CHECK_WIDTH, hidden=True))
+            else:
+                spec.columns.append(Column(c, c, _width(h)))
+    return table
+
+
+def _data_range(table: Table, header: str) -> tuple[int, int, int, int]:
+    c = table.column_index(header)
+    return table.row + 1, c, table.last_row, c
+
+
+def _cell_rule(rng, value: str, fmt: dict) -> CondFormat:
+    return CondFormat(*rng, {"type": "cell", "criteria": "==", "value": _quoted(value),
+                             "format": fmt})
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _heat(first_row, first_col, last_row, last_col) -> CondFormat:
+    return CondFormat(first_row, first_col, last_row, last_col, {
+        "type": "3_color_scale", "min_color": "#F8F9FB", "mid_color": "#9DC3E6",
+        "max_color": "#2F5597"})
+
+
+def _list_validation(rng, values, title: str, message: str) -> Validation:
+    return Validation(*rng, {
+        "validate": "list", "source": list(values), "ignore_blank": True,
+        "input_title": title[:32], "input_message": message[:255],
+        "error_title": title[:32], "error_type": "stop",
+        "error_message": ("Choose one of: " + ", ".join(values) + ", or leave blank.")[:255]})
+
+
+def _grid(spec: SheetSpec, row: int, col: int, caption: str, grid: pd.DataFrame,
+          value_fmt: dict, corner: str) -> tuple[int, int, int, int]:
+    """A labelled 4x3 ABC grid with a heat map; returns the value range."""
+    grid = grid.reindex(index=list(C.REVENUE_CLASSES), columns=list(C.POTENTIAL_CLASSES))
+    spec.cells.append(Cells(row, col, [[caption]], FORMATS["caption"]))
+    spec.cells.append(Cells(row + 1, col, [[corner] + [f"Potential {p}" for p in
+                                                        C.POTENTIAL_CLASSES]],
+                            FORMATS["grid_header"]))
+    labels = [[f"Revenue {r}" if r != "P" else "Prospects (P)"] for r in C.REVENUE_CLASSES]
+    spec.cells.append(Cells(row + 2, col, labels, FORMATS["grid_label"]))
+    values = grid.astype(float).fillna(0.0).to_numpy().tolist()
+    spec.cells.append(Cells(row + 2, col + 1, values, {**value_fmt, **_BORDER}))
+    rng = (row + 2, col + 1, row + 2 + len(C.REVENUE_CLASSES) - 1,
+           col + len(C.POTENTIAL_CLASSES))
+    spec.cond_formats.append(_heat(*rng))
+    return rng
+
+
+# --------------------------------------------------------------------------- sheets
+def _segments(result: EngineResult, look: _Look) -> SheetSpec:
+    spec = SheetSpec(C.SHEET_SEGMENTS, tab_color=ENGINE_TAB_COLOR)
+    df = _frame(result.segments, C.SEGMENT_COLUMNS)
+    _title(spec, f"Segments — {len(df):,} marketing segments{_recomputed(result)}",
+           f"Yellow columns ({', '.join(C.SEGMENT_EDITABLE)}) are yours: they follow their "
+           "Segment ID from one recompute to the next. Everything else is recomputed.")
+    table = _table(spec, look, C.TBL_SEGMENTS, TABLE_ROW, 0, df, C.SEGMENT_EDITABLE, top=True)
+    # a few segments (at most 12): give each row the height its portrait needs
+    wrapped = [h for h in df.columns if h in _WRAP]
+    for i, values in enumerate(df[wrapped].itertuples(index=False)):
+        lines = max([math.ceil(len(str(v)) / (_width(h) * 1.05)) for h, v in zip(wrapped, values)
+                     if not _blank(v)] or [1])
+        if lines > 1:
+            spec.row_heights[table.row + 1 + i] = 15 * min(lines, 8)
+    spec.cond_formats.append(CondFormat(*_data_range(table, "Attractiveness"), {
+        "type": "data_bar", "bar_color": "#9DC3E6", "min_type": "num", "min_value": 0,
+        "max_type": "num", "max_value": 100, "bar_solid": True}))
+    spec.freeze = (TABLE_ROW + 1, 2)
+    spec.page = Page(landscape=True, repeat_rows=(TABLE_ROW, TABLE_ROW),
+                     header=f"&L{_escape_header(C.SHEET_SEGMENTS)}&R&D")
+    return spec
+
+
+def _abc(result: EngineResult, look: _Look) -> SheetSpec:
+    spec = SheetSpec(C.SHEET_ABC, tab_color=ENGINE_TAB_COLOR)
+    total = int(np.nansum(result.abc_counts.to_numpy(dtype=float)))
+    s = result.settings
+    _title(spec, f"ABC matrix — {total:,} accounts in 12 cells{_recomputed(result)}",
+           f"Rows: revenue class (A = customers making the first {s.revenue_a_share:.0%} of "
+           f"revenue, B up to {s.revenue_b_share:.0%}, C the rest, P = prospects). Columns: "
+           "potential class, same rule on Potential over all accounts.")
+    corner = "Revenue \\ Potential"
+    money = {"num_format": look.money}
+    _grid(spec, 3, 0, "Accounts", result.abc_counts, {"num_format": INTEGER}, corner)
+    _grid(spec, 10, 0, "Revenue 12m", result.abc_revenue, money, corner)
+    _grid(spec, 17, 0, "Potential", result.abc_potential, money, corner)
+    legend = [
+        ["How to read the grids"],
+        ["Each grid crosses the revenue class (rows) with the potential class (columns)."],
+        ["Colour: white = little, dark blue = most, within each grid (a heat map)."],
+        ["Top-left (AA) = big customers with big potential: protect and grow."],
+        ["Left column, lower rows (CA, PA) = potential not yet earned: develop or hunt."],
+        ["Bottom-right (CC, PC) = small today and tomorrow: serve at low cost."],
+    ]
+    spec.cells.append(Cells(4, 5, legend[:1], FORMATS["caption"]))
+    spec.cells.append(Cells(5, 5, legend[1:], FORMATS["legend"]))
+    spec.cells.append(Cells(24, 0, [["Cells of the matrix, with the sales posture of each"]],
+                            FORMATS["caption"]))
+    df = _frame(result.abc, C.ABC_COLUMNS)
+    _table(spec, look, C.TBL_ABC, 25, 0, df, widths=False)
+    widths = [19, 14, 14, 14, 16, 16, 62]
+    for i, w in enumerate(widths):
+        spec.columns.append(Column(i, i, w))
+    for i, h in enumerate(df.columns[len(widths):], start=len(widths)):
+        spec.columns.append(Column(i, i, _width(h)))
+    # column F also holds the legend text, which overflows to the right
+    spec.page = Page(landscape=True, header=f"&L{_escape_header(C.SHEET_ABC)}&R&D")
+    return spec
+
+
+def _reconciliation(result: EngineResult, look: _Look) -> SheetSpec:
+    spec = SheetSpec(C.SHEET_RECONCILIATION, tab_color=ENGINE_TAB_COLOR)
+    conflicts = _frame(result.conflicts, C.CONFLICT_COLUMNS)
+    _title(spec, f"Reconciliation — marketing segments × sales ABC cells, "
+                 f"{len(conflicts):,} conflicts{_recomputed(result)}",
+           "The agreement figure says how far the two views agree; the conflict list "
+           "names the accounts where they disagree; the heat maps on the right cross "
+           "segments with ABC cells.")
+    agreement = result.agreement or {}
+    value = agreement.get("value")
+    spec.cells.append(Cells(3, 0, [[agreement.get("name", "Agreement")]], FORMATS["caption"]))
+    spec.cells.append(Cells(4, 0, [[float(value) if value is not None else None]],
+                            FORMATS["big_percent"]))
+    spec.row_heights[4] = 42
+    spec.row_heights[5] = 42
+    spec.merges.append(Merge(4, 1, 5, 5, str(agreement.get("explanation", "")),
+                             FORMATS["explanation"]))
+    spec.cells.append(Cells(7, 0, [["Conflicts between the two views"]], FORMATS["caption"]))
+    _table(spec, look, C.TBL_CONFLICTS, 8, 0, conflicts)
+
+    # cross-tables to the right, stacked: they do not move when conflicts grow
+    col = len(conflicts.columns) + 1
+    row = 7  # under the agreement block, level with the conflict list
+    cells = list(C.ABC_CELLS)
+    money = {"num_format": look.money}
+    for caption, cross, fmt in (("Accounts by segment and ABC cell", result.cross_accounts,
+                                 {"num_format": INTEGER}),
+                                ("Revenue 12m by segment and ABC cell", result.cross_revenue,
+                                 money),
+                                ("Potential by segment and ABC cell", result.cross_potential,
+                                 money)):
+        cross = cross.reindex(columns=cells).fillna(0)
+        spec.cells.append(Cells(row, col, [[caption]], FORMATS["caption"]))
+        spec.cells.append(Cells(row + 1, col, [["Segment ID"] + cells], FORMATS["grid_header"]))
+        ids = [[str(i)] for i in cross.index]
+        if ids:
+            spec.cells.append(Cells(row + 2, col, ids, FORMATS["grid_label"]))
+            spec.cells.append(Cells(row + 2, col + 1, cross.astype(float).to_numpy().tolist(),
+                                    {**fmt, **_BORDER}))
+            spec.cond_formats.append(_heat(row + 2, col + 1, row + 1 + len(ids),
+                                           col + len(cells)))
+        row += len(ids) + 4
+    spec.columns.append(Column(col - 1, col - 1, 3))
+    spec.columns.append(Column(col, col, 11))
+    spec.columns.append(Column(col + 1, col + len(cells), 12))
+    spec.page = Page(landscape=True, header=f"&L{_escape_header(C.SHEET_RECONCILIATION)}&R&D")
+    return spec
+
+
+def _targets(result: EngineResult, look: _Look) -> SheetSpec:
+    spec = SheetSpec(C.SHEET_TARGETS, tab_color=ENGINE_TAB_COLOR)
+    df = _frame(result.targets, C.TARGET_COLUMNS)
+    _title(spec, f"Target list — {len(df):,} accounts{_recomputed(result)}",
+           "Yellow columns are yours: Priority override (P1, P2, P3, Exclude or blank) and "
+           "Override reason are kept by Account ID. Rank follows Final priority, then Score.")
+    spec.cells.append(Cells(2, 0, [["Priorities:"]], FORMATS["legend"]))
+    for i, p in enumerate(PRIORITY_ORDER):
+        spec.cells.append(Cells(2, 1 + i, [[p]], _colour_format(p, bold=True, align="center")))
+    table = _table(spec, look, C.TBL_TARGETS, TABLE_ROW, 0, df, C.TARGET_EDITABLE)
+    for header in ("Computed priority", "Final priority"):
+        rng = _data_range(table, header)
+        for p in PRIORITY_ORDER:
+            spec.cond_formats.append(_cell_rule(rng, p, _colour_format(p)))
+    spec.cond_formats.append(CondFormat(*_data_range(table, "Score"), {
+        "type": "data_bar", "bar_color": "#5B9BD5", "min_type": "num", "min_value": 0,
+        "max_type": "num", "max_value": 100, "bar_solid": True}))
+    spec.validations.append(_list_validation(
+        _data_range(table, "Priority override"), list(C.OVERRIDES), "Priority override",
+        "P1, P2, P3 or Exclude replaces the computed priority; leave blank to keep it. "
+        "Please give an Override reason."))
+    spec.freeze = (TABLE_ROW + 1, 3)
+    spec.page = Page(landscape=True, repeat_rows=(TABLE_ROW, TABLE_ROW),
+                     header=f"&L{_escape_header(C.SHEET_TARGETS)}&R&D", footer="&RPage &P of &N")
+    return spec
+
+
+def _week_header(h) -> str:
+    if isinstance(h, (dt.date, pd.Timestamp)):
+        return pd.Timestamp(h).strftime("%Y-%m-%d")
+    return str(h)
+
+
+def _plan(result: EngineResult, look: _Look) -> SheetSpec:
+    spec = SheetSpec(C.SHEET_PLAN, tab_color=ENGINE_TAB_COLOR)
+    df = _frame(result.plan, C.PLAN_FIXED_COLUMNS)
+    df = df.rename(columns={h: _week_header(h) for h in df.columns if not isinstance(h, str)})
+    weeks = [h for h in df.columns if h not in C.PLAN_FIXED_COLUMNS and h != C.CHECK_COLUMN]
+    # keep the hidden check column last, after the weeks
+    ordered = list(C.PLAN_FIXED_COLUMNS) + weeks
+    ordered += [h for h in df.columns if h not in ordered]
+    df = df[ordered]
+    start = result.plan_weeks[0] if result.plan_weeks else result.settings.plan_start
+    n_weeks = len(weeks)
+    span = f"{n_weeks} weeks from {pd.Timestamp(start):%Y-%m-%d}" if start is not None \
+        else f"{n_weeks} weeks"
+    title = f"Joint action plan — {len(df):,} actions over {span}"
+    _title(spec, title + _recomputed(result),
+           "One row per action, one column per week (Monday date). Status (yellow) is yours; "
+           "rows you add below the table are kept. Prints one page wide as the wall plan.")
+    # legend over Marketing owner, Sales owner and Accounts: columns wide enough
+    spec.cells.append(Cells(2, 4, [["Week cells:"]], {**FORMATS["legend"], "align": "right"}))
+    for i, (function, letter) in enumerate(PLAN_LETTERS.items()):
+        spec.cells.append(Cells(2, 5 + i, [[f"{letter} = {function}"]],
+                                _colour_format(function, bold=True, align="center")))
+    table = _table(spec, look, C.TBL_PLAN, TABLE_ROW, 0, df, C.PLAN_EDITABLE, widths=False)
+    week_fmt = {"align": "center", "bold": True, "font_size": 9}
+    for h in weeks:
+        table.column_formats[h] = week_fmt
+        table.header_formats[h] = {**FORMATS["header"], "rotation": 90, "align": "center",
+                                   "font_size": 9}
+    for i, h in enumerate(df.columns):
+        if h == C.CHECK_COLUMN:
+            spec.columns.append(Column(i, i, CHECK_WIDTH, hidden=True))
+        elif h in weeks:
+            continue
+        else:
+            spec.columns.append(Column(i, i, _width(h)))
+    if weeks:
+        first, last = table.column_index(weeks[0]), table.column_index(weeks[-1])
+        spec.columns.append(Column(first, last, WEEK_WIDTH, week_fmt))
+        spec.row_heights[TABLE_ROW] = 66
+        rng = (table.row + 1, first, table.last_row, last)
+        for function, letter in PLAN_LETTERS.items():
+            spec.cond_formats.append(_cell_rule(rng, letter, _colour_format(function)))
+    spec.validations.append(_list_validation(
+        _data_range(table, "Status"), list(C.PLAN_STATUSES), "Status",
+        "Where the action stands: " + ", ".join(C.PLAN_STATUSES) + "."))
+    last_row = table.last_row
+    extra = result.plan_extra_rows
+    if extra is not None and len(extra):
+        first_extra = table.last_row + 2  # one blank row under the table
+        spec.cells.append(Cells(first_extra, table.col, extra.astype(object).values.tolist()))
+        last_row = first_extra + len(extra) - 1
+    spec.freeze = (TABLE_ROW + 1, 4)
+    spec.page = Page(landscape=True, fit_width=1, fit_height=0,
+                     repeat_rows=(TABLE_ROW, TABLE_ROW), paper=9,  # A4: any office printer
+                     header=f'&C&"-,Bold"{_escape_header(title)}&R&D',
+                     footer="&L" + _escape_header(C.SHEET_PLAN) + "&RPage &P of &N",
+                     print_area=(0, 0, last_row, table.last_col - (
+                         1 if C.CHECK_COLUMN in df.columns else 0)))
+    return spec
+
+
+def _escape_header(text: str) -> str:
+    return str(text).replace("&", "&&")
+
+
+def _pixels(width: float) -> int:
+    """Excel column width (characters) to pixels, as XlsxWriter computes it."""
+    return int(width * 7 + 5) if width >= 1 else int(width * 12 + 0.5)
+
+
+def _dashboard(result: EngineResult, look: _Look) -> SheetSpec:
+    name = C.SHEET_DASHBOARD
+    spec = SheetSpec(name, tab_color=ENGINE_TAB_COLOR, gridlines=False)
+    _title(spec, f"Dashboard{_recomputed(result)}",
+           "Key figures and charts of this recompute. The small tables feed the charts; "
+           "they are rewritten at every recompute.")
+    money = {"num_format": look.money}
+    row = 3
+    spec.cells.append(Cells(row, 0, [["Key figures"]], FORMATS["caption"]))
+    for key, value in (result.key_figures or {}).items():
+        row += 1
+        if key in ("Revenue 12m", "Potential"):
+            fmt = money
+        elif key == "Agreement" or "share" in key.lower():
+            fmt = {"num_format": PERCENT}
+        else:
+            fmt = {"num_format": INTEGER}
+        spec.cells.append(Cells(row, 0, [[str(key)]], FORMATS["figure_label"]))
+        spec.cells.append(Cells(row, 1, [[value]], {**fmt, **_BORDER, "bold": True}))
+    figures_end = row
+
+    # chart sources
+    seg = _frame(result.segments, C.SEGMENT_COLUMNS)
+    k = len(seg)
+    seg_col = 3
+    spec.cells.append(Cells(3, seg_col, [["By segment"]], FORMATS["caption"]))
+    spec.cells.append(Cells(4, seg_col, [["Segment ID", "Segment name", "Accounts", "Potential"]],
+                            FORMATS["header"]))
+    labels = [[str(i) if not _blank(i) else "", _label(i, n)] for i, n in
+              zip(seg["Segment ID"], seg["Segment name"])]
+    if k:
+        spec.cells.append(Cells(5, seg_col, labels, _BORDER))
+        spec.cells.append(Cells(5, seg_col + 2, [[v] for v in seg["Accounts"].tolist()],
+                                {"num_format": INTEGER, **_BORDER}))
+        spec.cells.append(Cells(5, seg_col + 3, [[v] for v in seg["Potential"].tolist()],
+                                {**money, **_BORDER}))
+    seg_last = 5 + max(k, 1) - 1
+
+    pri_col = 8
+    final = result.targets["Final priority"] if "Final priority" in result.targets else \
+        pd.Series(dtype=object)
+    counts = final.value_counts()
+    spec.cells.append(Cells(3, pri_col, [["Priorities"]], FORMATS["caption"]))
+    spec.cells.append(Cells(4, pri_col, [["Final priority", "Accounts"]], FORMATS["header"]))
+    for i, p in enumerate(PRIORITY_ORDER):  # four fixed labels, each in its colour
+        spec.cells.append(Cells(5 + i, pri_col, [[p]], _colour_format(p, bold=True, **_BORDER)))
+    spec.cells.append(Cells(5, pri_col + 1, [[int(counts.get(p, 0))] for p in PRIORITY_ORDER],
+                            {"num_format": INTEGER, **_BORDER}))
+
+    n_accounts = len(result.targets)
+    agree_value = float((result.agreement or {}).get("value") or 0.0)
+    agree = int(round(agree_value * n_accounts))
+    spec.cells.append(Cells(10, pri_col, [["Agreement"]], FORMATS["caption"]))
+    spec.cells.append(Cells(11, pri_col, [["Both views", "Accounts"]], FORMATS["header"]))
+    spec.cells.append(Cells(12, pri_col, [["Same tier"], ["Different tiers"]],
+                            FORMATS["grid_label"]))
+    spec.cells.append(Cells(12, pri_col + 1, [[agree], [n_accounts - agree]],
+                            {"num_format": INTEGER, **_BORDER}))
+
+    grid_col = 11
+    _grid(spec, 3, grid_col, "ABC grid (accounts)", result.abc_counts,
+          {"num_format": INTEGER}, "Revenue \\ Potential")
+
+    widths = {0: 22, 1: 16, 2: 3, 3: 11, 4: 24, 5: 10, 6: 15, 7: 3, 8: 15, 9: 10, 10: 3,
+              11: 20, 12: 12, 13: 12, 14: 12}
+    for c, w in widths.items():
+        spec.columns.append(Column(c, c, w))
+
+    # charts in a 2 x 2 grid under the blocks
+    top = max(figures_end, seg_last, 17) + 3
+    px = [_pixels(widths[c]) for c in sorted(widths)]
+
+    def col_at(pixel: int) -> int:
+        acc = 0
+        for c, w in enumerate(px):
+            if acc >= pixel:
+                return c
+            acc += w
+        return len(px)
+
+    right = col_at(500)
+    seg_cats = Ref(name, 5, seg_col + 1, seg_last, seg_col + 1)
+    blue = COLOURS["Marketing"][0]
+    spec.charts += [
+        Chart("column", "Accounts by segment",
+              [Series("Accounts", seg_cats, Ref(name, 5, seg_col + 2, seg_last, seg_col + 2),
+                      color=blue)], top, 0, legend=False, y_title="Accounts",
+              data_labels=True),
+        Chart("column", "Potential by segment",
+              [Series("Potential", seg_cats, Ref(name, 5, seg_col + 3, seg_last, seg_col + 3),
+                      color=COLOURS["Sales"][0])], top, right, legend=False,
+              y_num_format=look.money),
+        Chart("column", "Accounts by final priority",
+              [Series("Accounts", Ref(name, 5, pri_col, 8, pri_col),
+                      Ref(name, 5, pri_col + 1, 8, pri_col + 1),
+                      point_colors=[COLOURS[p][0] for p in PRIORITY_ORDER])],
+              top + 16, 0, legend=False, data_labels=True),
+        Chart("doughnut", f"Agreement between the two views: {agree_value:.0%}",
+              [Series("Accounts", Ref(name, 12, pri_col, 13, pri_col),
+                      Ref(name, 12, pri_col + 1, 13, pri_col + 1),
+                      point_colors=[COLOURS["P3"][0], COLOURS["P1"][0]])],
+              top + 16, right, data_labels=True),
+    ]
+    spec.page = Page(landscape=True, header=f"&L{_escape_header(name)}&R&D")
+    return spec
+
+
+def _blank(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or v == ""
+
+
+def _label(seg_id, name) -> str:
+    if _blank(name):
+        return "" if _blank(seg_id) else str(seg_id)
+    return str(name)
+
+
+def _history(result: EngineResult, look: _Look) -> SheetSpec:
+    spec = SheetSpec(C.SHEET_HISTORY, tab_color=ENGINE_TAB_COLOR)
+    hist = _frame(result.history, C.HISTORY_COLUMNS)
+    edits = _frame(result.edits, C.EDIT_COLUMNS)
+    _title(spec, f"History — {len(hist):,} recomputes, {len(edits):,} edits kept aside"
+                 f"{_recomputed(result)}",
+           "Left: one row per recompute. Right: edits that could not stay in place — "
+           "Orphan (its key is gone) or Overwritten (typed into a computed column).")
+    spec.cells.append(Cells(2, 0, [["Recomputes"]], FORMATS["caption"]))
+    _table(spec, look, C.TBL_HISTORY, TABLE_ROW, 0, hist)
+    edits_col = len(hist.columns) + 1
+    spec.columns.append(Column(edits_col - 1, edits_col - 1, 3))
+    spec.cells.append(Cells(2, edits_col, [["Edits kept aside (orphaned or overwritten)"]],
+                            FORMATS["caption"]))
+    _table(spec, look, C.TBL_EDITS, TABLE_ROW, edits_col, edits)
+    spec.freeze = (TABLE_ROW + 1, 0)
+    spec.page = Page(landscape=True, repeat_rows=(TABLE_ROW, TABLE_ROW),
+                     header=f"&L{_escape_header(C.SHEET_HISTORY)}&R&D")
+    return spec
+
+
+_BUILDERS = {
+    C.SHEET_SEGMENTS: _segments,
+    C.SHEET_ABC: _abc,
+    C.SHEET_RECONCILIATION: _reconciliation,
+    C.SHEET_TARGETS: _targets,
+    C.SHEET_PLAN: _plan,
+    C.SHEET_DASHBOARD: _dashboard,
+    C.SHEET_HISTORY: _history,
+}
+
+
+def layout(result: EngineResult) -> list[SheetSpec]:
+    """The seven engine-owned sheets of ``result``, in contract order.
+
+    Parameters
+    ----------
+    result : :class:`~maillon.engine.model.EngineResult`
+
+    Returns
+    -------
+    list of :class:`~maillon.addin.sheetspec.SheetSpec`, one per name in
+    ``contract.ENGINE_SHEETS``.
+    """
+    if not isinstance(result, EngineResult):
+        raise TypeError(f"result must be an EngineResult; got {type(result).__name__}")
+    look = _Look(result)
+    return [_BUILDERS[name](result, look) for name in C.ENGINE_SHEETS]

@@ -1,0 +1,401 @@
+"""The XlsxWriter backend: render a result to a real file and read it back.
+
+openpyxl reads back what XlsxWriter and the splice wrote (tables, formats,
+conditional formats, validations, charts, print setup); python-calamine reads
+the values as the file mode does; LibreOffice and Gnumeric must open the file.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import warnings
+import zipfile
+
+import openpyxl
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from maillon.addin import sheetspec as S
+from maillon.addin.layout import TABLE_ROW, layout
+from maillon.addin.xlsx_backend import render_to_file, write_specs
+from maillon.engine import contract as C
+
+try:  # pytest puts tests/ on sys.path when tests/ is not a package
+    from engine_result_factory import AWKWARD_NAMES, make_result
+    from realclients import (SSCONVERT, gnumeric_opens, libreoffice_opens, needs_gnumeric,
+                             needs_libreoffice)
+except ImportError:  # pragma: no cover - run from the repository root
+    from tests.engine_result_factory import AWKWARD_NAMES, make_result
+    from tests.realclients import (SSCONVERT, gnumeric_opens, libreoffice_opens,
+                                   needs_gnumeric, needs_libreoffice)
+
+N = 400
+INPUT_FILL = "FFFFF2CC"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return make_result(n_accounts=N, n_segments=6, weeks=12)
+
+
+@pytest.fixture(scope="module")
+def rendered(result, tmp_path_factory):
+    path = tmp_path_factory.mktemp("render") / "engine.xlsx"
+    render_to_file(layout(result), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def book(rendered):
+    with warnings.catch_warnings():  # openpyxl drops the Excel 2010 data-bar extension
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(rendered)
+
+
+def _tables(book) -> dict:
+    out = {}
+    for ws in book.worksheets:
+        for table in ws.tables.values():
+            out[table.name] = (ws, table)
+    return out
+
+
+def _headers(ws, ref: str) -> list:
+    first = ref.split(":")[0]
+    row = int(re.sub(r"[A-Z]", "", first))
+    (cells,) = ws.iter_rows(min_row=row, max_row=row, values_only=True)
+    col0 = openpyxl.utils.column_index_from_string(re.sub(r"\d", "", first)) - 1
+    last = openpyxl.utils.range_boundaries(ref)[2]
+    return list(cells[col0:last])
+
+
+def _column_of(ws, table, header: str) -> str:
+    headers = _headers(ws, table.ref)
+    first_col = openpyxl.utils.range_boundaries(table.ref)[0]
+    return openpyxl.utils.get_column_letter(first_col + headers.index(header))
+
+
+def test_sheets_in_contract_order(book):
+    assert book.sheetnames == list(C.ENGINE_SHEETS)
+
+
+@pytest.mark.parametrize("name,columns,rows", [
+    (C.TBL_SEGMENTS, C.SEGMENT_COLUMNS + [C.CHECK_COLUMN], 6),
+    (C.TBL_ABC, C.ABC_COLUMNS, 12),
+    (C.TBL_TARGETS, C.TARGET_COLUMNS + [C.CHECK_COLUMN], N),
+    (C.TBL_HISTORY, C.HISTORY_COLUMNS, 3),
+    (C.TBL_EDITS, C.EDIT_COLUMNS, 3),
+])
+def test_tables_name_ref_and_exact_headers(book, result, name, columns, rows):
+    ws, table = _tables(book)[name]
+    assert table.name == name
+    assert _headers(ws, table.ref) == columns
+    min_col, min_row, max_col, max_row = openpyxl.utils.range_boundaries(table.ref)
+    assert max_row - min_row == rows
+    assert max_col - min_col + 1 == len(columns)
+    assert [c.name for c in table.tableColumns] == columns
+
+
+def test_plan_and_conflicts_tables(book, result):
+    ws, plan = _tables(book)[C.TBL_PLAN]
+    assert _headers(ws, plan.ref) == list(result.plan.columns)
+    last_col = openpyxl.utils.get_column_letter(len(result.plan.columns))
+    assert plan.ref == f"A{TABLE_ROW + 1}:{last_col}{TABLE_ROW + 1 + len(result.plan)}"
+    ws, conflicts = _tables(book)[C.TBL_CONFLICTS]
+    assert _headers(ws, conflicts.ref) == C.CONFLICT_COLUMNS
+
+
+def test_check_column_is_hidden_inside_the_table(book):
+    for name in (C.TBL_SEGMENTS, C.TBL_TARGETS, C.TBL_PLAN):
+        ws, table = _tables(book)[name]
+        letter = _column_of(ws, table, C.CHECK_COLUMN)
+        assert ws.column_dimensions[letter].hidden, name
+        assert ws[f"{letter}{TABLE_ROW + 2}"].value  # the digest is there
+
+
+def test_number_formats(book):
+    ws, seg = _tables(book)[C.TBL_SEGMENTS]
+    row = TABLE_ROW + 2
+    assert ws[f"{_column_of(ws, seg, 'Revenue 12m')}{row}"].number_format == '#,##0 "€"'
+    assert ws[f"{_column_of(ws, seg, 'Potential')}{row}"].number_format == '#,##0 "€"'
+    ws, targets = _tables(book)[C.TBL_TARGETS]
+    assert ws[f"{_column_of(ws, targets, 'Score')}{row}"].number_format == "0.0"
+    assert ws[f"{_column_of(ws, targets, 'Why')}{row}"].alignment.wrap_text
+    ws, plan = _tables(book)[C.TBL_PLAN]
+    start = ws[f"{_column_of(ws, plan, 'Start')}{row}"]
+    assert start.number_format == "yyyy-mm-dd" and start.is_date
+    ws, hist = _tables(book)[C.TBL_HISTORY]
+    run_at = ws[f"A{row}"]
+    assert run_at.number_format == "yyyy-mm-dd hh:mm" and run_at.is_date
+    rec = book[C.SHEET_RECONCILIATION]
+    assert rec["A5"].number_format == "0%" and 0 < rec["A5"].value < 1
+    dash = book[C.SHEET_DASHBOARD]
+    labels = {dash.cell(r, 1).value: dash.cell(r, 2) for r in range(1, 30)}
+    assert labels["Agreement"].number_format == "0%"
+    assert labels["Potential"].number_format == '#,##0 "€"'
+
+
+def test_editable_columns_are_yellow(book):
+    for name, editable in ((C.TBL_SEGMENTS, C.SEGMENT_EDITABLE),
+                           (C.TBL_TARGETS, C.TARGET_EDITABLE), (C.TBL_PLAN, C.PLAN_EDITABLE)):
+        ws, table = _tables(book)[name]
+        for header in _headers(ws, table.ref):
+            letter = _column_of(ws, table, header)
+            head = ws[f"{letter}{TABLE_ROW + 1}"]
+            cell = ws[f"{letter}{TABLE_ROW + 2}"]
+            if header in editable:
+                assert head.fill.fgColor.rgb == INPUT_FILL, (name, header)
+                assert cell.fill.fgColor.rgb == INPUT_FILL, (name, header)  # blank ones too
+            else:
+                assert head.fill.fgColor.rgb != INPUT_FILL, (name, header)
+                assert cell.fill.fgColor.rgb != INPUT_FILL, (name, header)
+
+
+def _rules(ws) -> dict:
+    out = {}
+    for rng in ws.conditional_formatting:
+        out.setdefault(str(rng.sqref), []).extend(rng.rules)
+    return out
+
+
+def test_priority_colours_and_score_bar(book):
+    ws, targets = _tables(book)[C.TBL_TARGETS]
+    rules = _rules(ws)
+    last = TABLE_ROW + 1 + N
+    for header in ("Computed priority", "Final priority"):
+        letter = _column_of(ws, targets, header)
+        found = rules[f"{letter}{TABLE_ROW + 2}:{letter}{last}"]
+        assert sorted(r.formula[0] for r in found) == ['"Exclude"', '"P1"', '"P2"', '"P3"']
+        p1 = next(r for r in found if r.formula[0] == '"P1"')
+        assert p1.dxf.fill.bgColor.rgb == "FFFFC7CE"
+    score = _column_of(ws, targets, "Score")
+    (bar,) = rules[f"{score}{TABLE_ROW + 2}:{score}{last}"]
+    assert bar.type == "dataBar"
+    assert [(v.type, float(v.val)) for v in bar.dataBar.cfvo] == [("num", 0.0), ("num", 100.0)]
+
+
+def test_priority_override_validation(book):
+    ws, targets = _tables(book)[C.TBL_TARGETS]
+    letter = _column_of(ws, targets, "Priority override")
+    (dv,) = [d for d in ws.data_validations.dataValidation
+             if str(d.sqref) == f"{letter}{TABLE_ROW + 2}:{letter}{TABLE_ROW + 1 + N}"]
+    assert dv.type == "list" and dv.formula1 == '"P1,P2,P3,Exclude"'
+    assert dv.allow_blank
+
+
+def test_plan_week_colours_validation_and_print_setup(book, result):
+    ws, plan = _tables(book)[C.TBL_PLAN]
+    weeks = [h for h in result.plan.columns if h not in C.PLAN_FIXED_COLUMNS + [C.CHECK_COLUMN]]
+    first, last = _column_of(ws, plan, weeks[0]), _column_of(ws, plan, weeks[-1])
+    grid = f"{first}{TABLE_ROW + 2}:{last}{TABLE_ROW + 1 + len(result.plan)}"
+    rules = _rules(ws)[grid]
+    assert sorted(r.formula[0] for r in rules) == ['"J"', '"M"', '"S"']
+    status = _column_of(ws, plan, "Status")
+    dv = next(d for d in ws.data_validations.dataValidation if str(d.sqref).startswith(status))
+    assert dv.formula1 == '"' + ",".join(C.PLAN_STATUSES) + '"'
+    assert ws.column_dimensions[first].width < 5
+    assert ws.page_setup.orientation == "landscape"
+    # fitToWidth="1" is the default of the attribute, so XlsxWriter leaves it out
+    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows.replace("$", "") == f"{TABLE_ROW + 1}:{TABLE_ROW + 1}"
+    assert "Joint action plan" in ws.oddHeader.center.text
+    assert ws.oddHeader.right.text == "&D"
+    assert ws.freeze_panes == f"E{TABLE_ROW + 2}"
+
+
+def test_plan_extra_rows_below_the_table(book, result):
+    ws, plan = _tables(book)[C.TBL_PLAN]
+    last = openpyxl.utils.range_boundaries(plan.ref)[3]
+    assert all(c.value is None for c in ws[last + 1])
+    assert ws.cell(last + 2, 4).value == "Team offsite (added by hand)"
+    assert ws.cell(last + 2, 9).is_date
+    assert ws.cell(last + 3, 4).value == "=SUM(1,2) typed as text"
+    assert ws.cell(last + 3, 4).data_type == "s"
+    assert ws.cell(last + 3, 8).value == 3.5
+
+
+def test_frozen_panes(book):
+    assert book[C.SHEET_TARGETS].freeze_panes == f"D{TABLE_ROW + 2}"
+    assert book[C.SHEET_SEGMENTS].freeze_panes == f"C{TABLE_ROW + 2}"
+    assert book[C.SHEET_HISTORY].freeze_panes == f"A{TABLE_ROW + 2}"
+
+
+def test_dashboard_charts_and_heat_map(book):
+    ws = book[C.SHEET_DASHBOARD]
+    assert len(ws._charts) == 4
+    kinds = sorted(type(ch).__name__ for ch in ws._charts)
+    assert kinds == ["BarChart", "BarChart", "BarChart", "DoughnutChart"]
+    for ch in ws._charts:
+        for s in ch.series:
+            assert s.val.numRef.f.startswith("Dashboard!$")
+    assert any(r.type == "colorScale" for rules in _rules(ws).values() for r in rules)
+
+
+def test_abc_and_reconciliation_heat_maps(book):
+    for name, count in ((C.SHEET_ABC, 3), (C.SHEET_RECONCILIATION, 3)):
+        scales = [r for rules in _rules(book[name]).values() for r in rules
+                  if r.type == "colorScale"]
+        assert len(scales) == count
+
+
+def test_data_text_is_never_a_formula(book, rendered):
+    ws, targets = _tables(book)[C.TBL_TARGETS]
+    letter = _column_of(ws, targets, "Account name")
+    cells = {c.value: c for (c,) in ws[f"{letter}{TABLE_ROW + 2}:{letter}{TABLE_ROW + 1 + N}"]}
+    formula_like = [n for n in AWKWARD_NAMES if n[0] in "=+-@"]
+    for name in formula_like:
+        assert cells[name].data_type == "s", name
+    # no formula anywhere in the engine sheets
+    with zipfile.ZipFile(rendered) as z:
+        for part in z.namelist():
+            if part.startswith("xl/worksheets/sheet"):
+                assert "<f>" not in z.read(part).decode("utf-8"), part
+
+
+def _calamine(path) -> dict:
+    wb = CalamineWorkbook.from_path(str(path))
+    return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+
+
+def test_awkward_strings_read_back_exactly(rendered):
+    names = {row[2] for row in _calamine(rendered)[C.SHEET_TARGETS][TABLE_ROW + 1:]}
+    for awkward in AWKWARD_NAMES:
+        assert awkward in names, repr(awkward)
+
+
+def test_fast_naive_and_inline_give_the_same_values(result, rendered, tmp_path):
+    specs = layout(result)
+    naive, inline = tmp_path / "naive.xlsx", tmp_path / "inline.xlsx"
+    render_to_file(specs, naive, fast=False)
+    render_to_file(specs, inline, constant_memory=True)
+    fast = _calamine(rendered)
+    assert _calamine(naive) == fast
+    assert _calamine(inline) == fast
+
+
+def test_constant_memory_means_inline_strings_only(result, tmp_path):
+    path = tmp_path / "inline.xlsx"
+    render_to_file(layout(result), path, constant_memory=True)
+    with zipfile.ZipFile(path) as z:
+        sheets = [p for p in z.namelist() if p.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == 7
+        for part in sheets:
+            xml = z.read(part).decode("utf-8")
+            assert ' t="s"' not in xml, part
+            assert 't="inlineStr"' in xml, part
+
+
+def test_write_specs_refuses_constant_memory_workbook(result, tmp_path):
+    wb = xlsxwriter.Workbook(str(tmp_path / "cm.xlsx"), {"constant_memory": True})
+    with pytest.raises(ValueError, match="constant_memory"):
+        write_specs(wb, layout(result))
+    wb.close()
+
+
+def test_write_specs_into_a_workbook_with_other_sheets(result, tmp_path):
+    path = tmp_path / "with-user-sheets.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Read Me").write_string(0, 0, "hello")
+    write_specs(wb, layout(result))
+    wb.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = openpyxl.load_workbook(path)
+    assert back.sheetnames == ["Read Me", *C.ENGINE_SHEETS]
+    assert back[C.SHEET_TARGETS].tables[C.TBL_TARGETS].ref == \
+        f"A{TABLE_ROW + 1}:R{TABLE_ROW + 1 + N}"
+
+
+def test_overlapping_tables_are_refused(tmp_path):
+    import pandas as pd
+    df = pd.DataFrame({"a": [1, 2]})
+    spec = S.SheetSpec("X", tables=[S.Table("t1", 0, 0, df), S.Table("t2", 2, 0, df)])
+    with pytest.raises(ValueError, match="overlaps"):
+        render_to_file([spec], tmp_path / "x.xlsx")
+
+
+def test_empty_tables_render(tmp_path):
+    r = make_result(n_accounts=5, n_edits=0, n_segments=2)
+    r.conflicts = r.conflicts.iloc[0:0]
+    path = tmp_path / "empty.xlsx"
+    render_to_file(layout(r), path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = openpyxl.load_workbook(path)
+    edits = back[C.SHEET_HISTORY].tables[C.TBL_EDITS]
+    rows = openpyxl.utils.range_boundaries(edits.ref)
+    assert rows[3] - rows[1] == 1  # header and one empty row
+
+
+def test_rendered_file_keeps_default_permissions(rendered):
+    assert rendered.stat().st_mode & 0o044  # readable by others, like any new file
+
+
+@needs_libreoffice
+def test_libreoffice_opens_rendered_file(rendered):
+    ok, message = libreoffice_opens(rendered, "pdf")
+    assert ok, message
+
+
+# Gnumeric has no colour scales or data bars: it says so, and reads the rest.
+_GNUMERIC_KNOWN_GAPS = re.compile(
+    r"Ignoring unhandled conditional format of type '(colorScale|dataBar)'"
+    r"|^Unexpected element '(cfvo|color|extLst|tableParts)' in state"
+    r"|^\s*(worksheet|chartSpace)\b.*$|^\s*$")
+
+
+@needs_gnumeric
+def test_gnumeric_opens_rendered_file(rendered, tmp_path):
+    ok, message = gnumeric_opens(rendered, "csv")
+    if ok:
+        return
+    # not ok: it must only be Gnumeric naming the features it lacks
+    env = dict(os.environ, HOME=str(tmp_path))
+    proc = subprocess.run([SSCONVERT, "-S", str(rendered), str(tmp_path / "out.%n.csv")],
+                          capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr[-400:]
+    other = [line for line in (proc.stderr + proc.stdout).splitlines()
+             if not _GNUMERIC_KNOWN_GAPS.search(line)]
+    assert not other, other[:5]
+    assert len(list(tmp_path.glob("out.*.csv"))) == len(C.ENGINE_SHEETS)
+
+
+def test_real_engine_result_renders_and_reads_back(tmp_path):
+    samples = pytest.importorskip("maillon.engine.samples")
+    from maillon.engine.pipeline import recompute
+
+    result = recompute(samples.small_input(120))
+    path = tmp_path / "real.xlsx"
+    render_to_file(layout(result), path)
+    rows = _calamine(path)[C.SHEET_TARGETS]
+    header = rows[TABLE_ROW]
+    assert header == C.TARGET_COLUMNS + [C.CHECK_COLUMN]
+    body = rows[TABLE_ROW + 1:TABLE_ROW + 1 + len(result.targets)]
+    ids = [r[header.index("Account ID")] for r in body]
+    assert ids == result.targets["Account ID"].tolist()
+    scores = [r[header.index("Score")] for r in body]
+    assert scores == pytest.approx(result.targets["Score"].tolist())
+    checks = [r[header.index(C.CHECK_COLUMN)] for r in body]
+    assert checks == result.targets[C.CHECK_COLUMN].tolist()
+
+
+def test_empty_result_renders_for_the_template(tmp_path):
+    """The template holds the engine sheets rendered empty: every table, no data."""
+    try:
+        from engine_result_factory import empty_result
+    except ImportError:  # pragma: no cover
+        from tests.engine_result_factory import empty_result
+    path = tmp_path / "empty.xlsx"
+    render_to_file(layout(empty_result()), path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = openpyxl.load_workbook(path)
+    names = {t.name for ws in back.worksheets for t in ws.tables.values()}
+    assert names == {C.TBL_SEGMENTS, C.TBL_ABC, C.TBL_CONFLICTS, C.TBL_TARGETS, C.TBL_PLAN,
+                     C.TBL_HISTORY, C.TBL_EDITS}
+    assert len(back[C.SHEET_DASHBOARD]._charts) == 4
+    ok, message = libreoffice_opens(path, "pdf") if libreoffice_opens else (True, "")
+    assert ok or "not installed" in message, message
