@@ -1,0 +1,234 @@
+"""Live mode: recompute the workbook open in Excel, from the ribbon button.
+
+The **Recompute segments** button of ``maillon.xlam`` runs
+``import maillon; maillon.main()`` through xlwings' ``RunPython``; that calls
+:func:`main` here, which works on ``xw.Book.caller()``:
+
+1. read every table the engine needs -- one Excel call per table for its
+   values -- into DataFrames indexed by Excel row number, as the file mode does;
+2. run the engine (bad input raises :class:`~maillon.engine.model.InputError`)
+   and render the engine-owned sheets with ``layout``;
+3. only then write them with :func:`~maillon.addin.live_backend.write_specs_live`.
+
+So bad input changes nothing in the workbook. Progress shows in Excel's status
+bar; the end is one message box: a short summary, or what went wrong. A Python
+traceback never reaches the user: unexpected errors are written to
+``~/.maillon/live-errors.log`` and summed up in the message box.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+import traceback
+from pathlib import Path
+
+import pandas as pd
+
+from maillon.engine import contract as C
+from maillon.engine.model import InputError, Problem
+
+from .live_backend import parse_address, write_specs_live
+from .workbook_io import PREVIOUS_TABLES, USER_TABLES, build_engine_input, current_user
+from .xlsx_read import _frame
+
+TITLE = "Maillon"
+MAX_PROBLEMS_SHOWN = 12
+ERROR_LOG = Path.home() / ".maillon" / "live-errors.log"
+
+
+# --- the engine and the renderer, looked up at call time (tests may replace them) ------
+def _recompute(inp):
+    from maillon.engine.pipeline import recompute
+
+    return recompute(inp)
+
+
+def _layout(result):
+    from .layout import layout
+
+    return layout(result)
+
+
+# --- reading -------------------------------------------------------------------------------
+def _headers(row: list) -> list[str]:
+    out = []
+    for i, h in enumerate(row):
+        if h is None or (isinstance(h, float) and h != h):
+            out.append(f"Column{i + 1}")
+        elif isinstance(h, float) and h.is_integer():
+            out.append(str(int(h)))
+        else:
+            out.append(str(h))
+    return out
+
+
+def frame_from_values(values: list, first_row: int) -> pd.DataFrame:
+    """A table's values (header row first) as the file-mode reader gives them.
+
+    Columns are the headers; the index is the Excel row number of each data
+    row (``first_row`` is the header's row); all-blank rows are left out and
+    blanks are NaN.
+
+    >>> df = frame_from_values([["Setting", "Value"], ["Segments", "auto"], [None, None]], 4)
+    >>> df.index.tolist(), df.columns.tolist(), df.loc[5, "Value"]
+    ([5], ['Setting', 'Value'], 'auto')
+    """
+    headers = _headers(values[0]) if values else []
+    data = [list(r) for r in values[1:]]
+    grid = [[]] * first_row + data  # grid[r] is Excel row r + 1
+    return _frame(grid, first_row + 1, first_row + len(data), 1, len(headers), headers)
+
+
+def _table_catalog(book) -> dict:
+    """Every table of the workbook: lower-case name -> (sheet, table)."""
+    found = {}
+    for sheet in book.sheets:
+        for table in sheet.tables:
+            found[table.name.lower()] = (sheet, table)
+    return found
+
+
+def read_tables_live(book) -> tuple[dict, pd.DataFrame | None]:
+    """The engine's tables and the rows typed below ``tblPlan``, read from ``book``.
+
+    Raises :class:`InputError` naming every missing user-owned table.
+    """
+    catalog = _table_catalog(book)
+    problems = [Problem(sheet, table, None, None, None,
+                        f"the Excel table {table} is missing (Table Design > Table Name "
+                        f"must read {table})")
+                for sheet, table in USER_TABLES if table.lower() not in catalog]
+    if problems:
+        raise InputError(problems)
+    tables: dict = {}
+    extra = None
+    for _, name in USER_TABLES + PREVIOUS_TABLES:
+        entry = catalog.get(name.lower())
+        if entry is None:
+            continue
+        sheet, table = entry
+        rng = table.range
+        r1, c1, r2, c2 = parse_address(rng.address)
+        values = rng.options(ndim=2).value  # one call for the whole table
+        tables[name] = frame_from_values(values, r1)
+        if name == C.TBL_PLAN:
+            extra = _rows_below(sheet, (r1, c1, r2, c2), list(tables[name].columns))
+    return tables, extra
+
+
+def _rows_below(sheet, bounds: tuple, headers: list) -> pd.DataFrame | None:
+    """Non-blank rows a user typed below a table, in the table's columns."""
+    r1, c1, r2, c2 = bounds
+    last_used = parse_address(sheet.used_range.address)[2]
+    if last_used <= r2:
+        return None
+    values = sheet.range((r2 + 1, c1), (last_used, c2)).options(ndim=2).value
+    df = frame_from_values([headers] + values, r2)
+    return df if len(df) else None
+
+
+# --- messages -----------------------------------------------------------------------------
+def input_error_message(error: InputError) -> str:
+    """An InputError in a message box: the problems, at most a dozen of them."""
+    problems = [str(p) for p in error.problems]
+    head = (f"Nothing was changed: {len(problems)} problem(s) must be fixed first."
+            if len(problems) != 1 else "Nothing was changed: one problem must be fixed first.")
+    lines = [head, ""] + ["- " + p for p in problems[:MAX_PROBLEMS_SHOWN]]
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more.")
+    return "\n".join(lines)
+
+
+def _log_unexpected() -> str:
+    try:
+        ERROR_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with ERROR_LOG.open("a", encoding="utf-8") as f:
+            f.write(f"--- {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n{traceback.format_exc()}\n")
+        return f"Details for support: {ERROR_LOG}"
+    except OSError:
+        return ""
+
+
+def _alert(app, prompt: str, critical: bool = False) -> None:
+    try:
+        app.alert(prompt, title=TITLE, buttons="ok", mode="critical" if critical else "info")
+    except Exception:  # Excel went away: nothing left to tell
+        pass
+
+
+# --- the recompute ---------------------------------------------------------------------------
+def run(book, platform: str | None = None) -> int:
+    """Recompute ``book`` (an ``xlwings.Book``) in place; returns 0 on success, 1 otherwise.
+
+    Shows its outcome in exactly one message box and never raises.
+    """
+    app = book.app
+    started = time.perf_counter()
+    stage = "reading"
+    restore = None
+    try:
+        app.status_bar = "Maillon: reading the workbook..."
+        tables, extra = read_tables_live(book)
+        inp = build_engine_input(tables, plan_extra_rows=extra, run_by=current_user(),
+                                 run_at=dt.datetime.now().replace(microsecond=0))
+        app.status_bar = "Maillon: computing segments, ABC matrix, targets and plan..."
+        stage = "computing"
+        result = _recompute(inp)
+        specs = _layout(result)
+        stage = "writing"
+        restore = (app.screen_updating, app.calculation)
+        app.screen_updating = False
+        app.calculation = "manual"
+        notes = write_specs_live(book, specs, platform=platform,
+                                 progress=lambda m: setattr(app, "status_bar", f"Maillon: {m}..."))
+    except InputError as exc:
+        _finish(app, restore)
+        _alert(app, input_error_message(exc), critical=True)
+        return 1
+    except Exception as exc:  # never a traceback in Excel
+        _finish(app, restore)
+        where = {"reading": "while reading the workbook; nothing was changed",
+                 "computing": "while computing; nothing was changed",
+                 "writing": ("while writing the result: some engine sheets may be half "
+                             "rewritten. Close the workbook without saving to get the "
+                             "previous version back")}[stage]
+        text = f"Maillon stopped {where}.\n\n{type(exc).__name__}: {exc}"
+        log = _log_unexpected()
+        _alert(app, text + (f"\n\n{log}" if log else ""), critical=True)
+        return 1
+    _finish(app, restore)
+    seconds = time.perf_counter() - started
+    lines = [f"Recompute done in {seconds:.1f} s.", result.summary() + "."]
+    warnings = list(getattr(result, "warnings", []) or [])
+    if warnings:
+        lines += ["", f"{len(warnings)} note(s):"] + ["- " + str(w) for w in warnings[:5]]
+        if len(warnings) > 5:
+            lines.append(f"... and {len(warnings) - 5} more (see the History sheet).")
+    if notes:
+        lines += ["", "Not available in this version of Excel:"] + ["- " + n for n in
+                                                                   sorted(set(notes))[:5]]
+    _alert(app, "\n".join(lines))
+    return 0
+
+
+def _finish(app, restore) -> None:
+    try:
+        if restore is not None:
+            app.screen_updating, app.calculation = restore
+        app.status_bar = False  # give the status bar back to Excel
+    except Exception:
+        pass
+
+
+def main() -> int:
+    """Entry point of the ribbon button: recompute ``xw.Book.caller()``."""
+    import xlwings as xw
+
+    try:
+        book = xw.Book.caller()
+    except Exception as exc:
+        print(f"maillon: live mode runs from the Excel ribbon (Maillon > Recompute segments); "
+              f"no calling workbook was found ({exc}). To recompute a file without Excel, "
+              "run: maillon recompute team.xlsx")
+        return 1
+    return run(book)

@@ -1,0 +1,400 @@
+"""Live mode against xlwings' own classes, autospecced (no Excel needed).
+
+The workbook is simulated by :mod:`tests.live_fakes`: every call into "Excel"
+is counted, including property reads/writes and ``.api`` (COM) calls. The
+engine (``maillon.engine.pipeline.recompute``) and the renderer
+(``maillon.addin.layout.layout``) are the real ones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import xlwings as xw
+
+from maillon.addin import live
+from maillon.addin.layout import layout
+from maillon.addin.live_backend import (LiveSpecError, complement, excel_rows, excel_value,
+                                        header_sections, needs_text_prefix,
+                                        translate_cond_format, translate_format,
+                                        translate_validation)
+from maillon.addin.sheetspec import CondFormat
+from maillon.engine import contract as C
+from maillon.engine.pipeline import recompute
+from maillon.engine.samples import small_input
+
+from live_fakes import ApiMock, FakeExcel
+
+HEADER_ROW = 4  # small_input() frames are indexed as if their header sat on row 4
+
+
+# --- a synthetic workbook ----------------------------------------------------------------
+def _cell(v):
+    if v is None:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if isinstance(v, (np.floating, float)):
+        return None if math.isnan(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, str) and v == "":
+        return None
+    return v
+
+
+def _table_values(df: pd.DataFrame) -> list:
+    """A DataFrame as the 2D list ``table.range.value`` gives: header row first."""
+    columns = [[_cell(v) for v in df[c].tolist()] for c in df.columns]
+    return [list(df.columns)] + [list(r) for r in zip(*columns)]
+
+
+def synthetic_workbook(n_accounts: int, previous: bool = True, tweak=None) -> FakeExcel:
+    inp = small_input(n_accounts, Segments=4)
+    accounts = inp.accounts.copy()
+    accounts.loc[accounts.index[0], "Account name"] = "=1+1"  # text, never a formula
+    accounts.loc[accounts.index[1], "Account name"] = "-5 Sud"
+    if tweak is not None:
+        tweak(accounts)
+    frames = {C.TBL_SETTINGS: inp.settings, C.TBL_EXPECTATIONS: inp.expectations,
+              C.TBL_ACCOUNTS: accounts, C.TBL_FEEDBACK: inp.feedback,
+              C.TBL_PLAYBOOK: inp.playbook}
+    sheets = {C.SHEET_README: []}
+    for sheet, table in [(C.SHEET_SETTINGS, C.TBL_SETTINGS), (C.SHEET_EXPECTATIONS, C.TBL_EXPECTATIONS),
+                         (C.SHEET_ACCOUNTS, C.TBL_ACCOUNTS), (C.SHEET_FEEDBACK, C.TBL_FEEDBACK),
+                         (C.SHEET_PLAYBOOK, C.TBL_PLAYBOOK)]:
+        sheets[sheet] = [(table, HEADER_ROW, 1, _table_values(frames[table]))]
+    if previous:
+        # engine sheets left by an earlier recompute of a smaller portfolio
+        old = layout(recompute(small_input(5, Segments=4)))
+        for spec in old:
+            sheets[spec.name] = [(t.name, t.row + 1, t.col + 1, _table_values(t.data))
+                                 for t in spec.tables]
+    return FakeExcel(sheets)
+
+
+def run_live(fake: FakeExcel, monkeypatch, platform="win32"):
+    """Run live mode on ``fake``; returns (exit code, the EngineResult it computed)."""
+    seen = {}
+
+    def spy(inp):
+        seen["result"] = result = recompute(inp)
+        return result
+
+    monkeypatch.setattr(live, "_recompute", spy)
+    fake.reset_counts()
+    code = live.run(fake.book, platform=platform)
+    return code, seen.get("result")
+
+
+def unprefix(v):
+    """What Excel stores for a value written with the text prefix."""
+    return v[1:] if isinstance(v, str) and v.startswith("'") else v
+
+
+# --- the entry point ---------------------------------------------------------------------------
+def test_main_recomputes_the_calling_book(monkeypatch):
+    fake = synthetic_workbook(60)
+    monkeypatch.setattr(xw.Book, "caller", lambda: fake.book)
+    assert live.main() == 0
+    assert len(fake.alerts) == 1
+    prompt, kw = fake.alerts[0]
+    assert prompt.startswith("Recompute done") and "60 accounts" in prompt
+    assert kw["title"] == "Maillon"
+
+
+def test_main_outside_excel_prints_a_message(monkeypatch, capsys):
+    def no_caller():
+        raise RuntimeError("no caller")
+
+    monkeypatch.setattr(xw.Book, "caller", no_caller)
+    assert live.main() == 1
+    assert "maillon recompute team.xlsx" in capsys.readouterr().out
+
+
+def test_maillon_main_is_the_live_main(monkeypatch):
+    import maillon
+
+    monkeypatch.setattr(live, "main", lambda: "called")
+    assert maillon.main() == "called"
+
+
+# --- calls do not grow with rows --------------------------------------------------------------
+CALLS = {}
+
+
+@pytest.mark.parametrize("n", [1_000, 100_000])
+def test_excel_calls_do_not_grow_with_rows(n, monkeypatch):
+    fake = synthetic_workbook(n)
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    assert result.key_figures["Accounts"] == n
+    CALLS[n] = (fake.calls, len(fake.api_sets))
+    assert fake.calls > 0 and any(isinstance(m, ApiMock) and m.mock_calls for m in fake.roots)
+    if len(CALLS) == 2:
+        print(f"Excel calls: {CALLS}")
+        assert CALLS[1_000] == CALLS[100_000]
+
+
+def test_each_table_is_read_in_one_call(monkeypatch):
+    fake = synthetic_workbook(50)
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 0
+    for name in (C.TBL_SETTINGS, C.TBL_ACCOUNTS, C.TBL_TARGETS):
+        table = fake.tables[name.lower()][0]
+        # table.range is read for its address and values; never cell by cell
+        assert type(table).range.call_count <= 3
+
+
+# --- values -----------------------------------------------------------------------------------------
+def test_targets_written_equal_the_layout_of_the_result(monkeypatch):
+    fake = synthetic_workbook(1_000)
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0
+    spec = next(s for s in layout(result) if s.name == C.SHEET_TARGETS)
+    table = next(t for t in spec.tables if t.name == C.TBL_TARGETS)
+    r1, c1 = table.row + 1, table.col + 1
+    r2, c2 = r1 + len(table.data), c1 + len(table.data.columns) - 1
+    header = fake.written(C.SHEET_TARGETS, (r1, c1, r1, c2))
+    body = fake.written(C.SHEET_TARGETS, (r1 + 1, c1, r2, c2))
+    assert [unprefix(h) for h in header[0]] == list(table.data.columns)
+    expected = excel_rows(table.data)
+    assert [[unprefix(v) for v in row] for row in body] == [[unprefix(v) for v in row]
+                                                            for row in expected]
+    # same data as the file mode writes: the raw table data, blanks as None
+    names = [unprefix(row[list(table.data.columns).index("Account name")]) for row in body]
+    assert names == [None if pd.isna(v) else v for v in table.data["Account name"]]
+    # text that looks like a formula is written as text
+    raw = {unprefix(row[1]): row[2] for row in body}
+    first_id = "A0000"
+    assert raw[first_id] == "'=1+1"
+
+
+def test_existing_tables_are_resized_not_deleted(monkeypatch):
+    fake = synthetic_workbook(300)
+    before = fake.tables[C.TBL_TARGETS.lower()][0]
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 0
+    assert fake.tables[C.TBL_TARGETS.lower()][0] is before
+    resized = [e for e in fake.events if e[0] == "resize" and e[1] == C.TBL_TARGETS]
+    assert len(resized) == 1 and resized[0][3][2] - resized[0][3][0] == 300
+    assert not [e for e in fake.events if e[0] == "add table"]
+    assert not before.api.mock_calls  # never Unlist()/Delete()
+    sheet_adds = [e for e in fake.events if e[0] == "add sheet"]
+    assert not sheet_adds
+
+
+def test_first_recompute_creates_sheets_and_tables(monkeypatch):
+    fake = synthetic_workbook(120, previous=False)
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 0
+    added = [e[1] for e in fake.events if e[0] == "add sheet"]
+    assert added == list(C.ENGINE_SHEETS)
+    tables = [e[1] for e in fake.events if e[0] == "add table"]
+    assert sorted(tables) == sorted([C.TBL_SEGMENTS, C.TBL_ABC, C.TBL_CONFLICTS, C.TBL_TARGETS,
+                                     C.TBL_PLAN, C.TBL_HISTORY, C.TBL_EDITS])
+    assert len([e for e in fake.events if e[0] == "add chart"]) == 4
+
+
+def test_status_bar_shows_progress_and_is_given_back(monkeypatch):
+    fake = synthetic_workbook(40)
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 0
+    status_bar = fake.props[(id(fake.app), "status_bar")]
+    sets = [c.args[0] for c in status_bar.call_args_list if c.args]
+    assert any("Maillon" in str(s) for s in sets)
+    assert sets[-1] is False
+    assert fake._state(fake.app)["screen_updating"] is True
+    assert fake._state(fake.app)["calculation"] == "automatic"
+
+
+# --- errors: one message box, nothing written -------------------------------------------------
+def _no_write(fake):
+    assert fake.writes == []
+    assert not [e for e in fake.events if e[0] in ("add sheet", "add table", "resize", "move")]
+
+
+def test_bad_input_gives_one_alert_and_writes_nothing(monkeypatch):
+    def bad_status(accounts):
+        accounts.loc[accounts.index[3], "Status"] = "Customr"
+
+    fake = synthetic_workbook(200, tweak=bad_status)
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 1
+    assert len(fake.alerts) == 1
+    prompt, kw = fake.alerts[0]
+    assert kw["mode"] == "critical"
+    assert "Nothing was changed" in prompt and "Accounts" in prompt and "row 8" in prompt
+    assert "Traceback" not in prompt
+    _no_write(fake)
+
+
+def test_missing_table_gives_one_alert_and_writes_nothing(monkeypatch):
+    fake = synthetic_workbook(30)
+    playbook = fake.tables.pop(C.TBL_PLAYBOOK.lower())
+    fake._state(playbook[1])["_tables"].remove(playbook[0])
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 1 and len(fake.alerts) == 1
+    assert "tblPlaybook" in fake.alerts[0][0]
+    _no_write(fake)
+
+
+def test_unexpected_error_gives_one_alert_without_traceback(monkeypatch, tmp_path):
+    fake = synthetic_workbook(30)
+    monkeypatch.setattr(live, "ERROR_LOG", tmp_path / "live-errors.log")
+
+    def broken(result):
+        raise RuntimeError("renderer exploded")
+
+    monkeypatch.setattr(live, "_layout", broken)
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 1 and len(fake.alerts) == 1
+    prompt = fake.alerts[0][0]
+    assert "renderer exploded" in prompt and "nothing was changed" in prompt
+    assert "Traceback" not in prompt
+    assert "Traceback" in (tmp_path / "live-errors.log").read_text()
+    _no_write(fake)
+
+
+def test_untranslatable_spec_fails_before_any_write(monkeypatch):
+    fake = synthetic_workbook(30)
+
+    def with_bad_rule(result):
+        specs = layout(result)
+        specs[-1].cond_formats.append(CondFormat(0, 0, 1, 1, {"type": "no_such_rule"}))
+        return specs
+
+    monkeypatch.setattr(live, "_layout", with_bad_rule)
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 1 and len(fake.alerts) == 1
+    _no_write(fake)
+
+
+# --- macOS: no COM -----------------------------------------------------------------------------------
+def test_macos_path_uses_no_com_and_says_what_it_skipped(monkeypatch):
+    fake = synthetic_workbook(80)
+    code, _ = run_live(fake, monkeypatch, platform="darwin")
+    assert code == 0
+    assert fake.api_sets == []
+    assert not any(isinstance(m, ApiMock) and m.mock_calls for m in fake.roots)
+    assert "Windows only" in fake.alerts[0][0]
+
+
+def test_lazy_autospec_is_as_strict_as_create_autospec():
+    from unittest import mock
+    from xlwings.main import Range, Tables
+
+    from live_fakes import autospec
+
+    for make in (lambda c: mock.create_autospec(c, instance=True), autospec):
+        rng, tables = make(Range), make(Tables)
+        with pytest.raises(AttributeError):
+            rng.clear_contents_all()
+        with pytest.raises(TypeError):
+            rng.resize(1, 2, 3)
+        with pytest.raises(TypeError):
+            tables.add(source=rng, nam="tblX")
+        tables.add(source=rng, name="tblX", table_style_name="TableStyleMedium2")
+        rng.options(ndim=2)
+        assert tables.mock_calls[-1] == mock.call.add(source=rng, name="tblX",
+                                                      table_style_name="TableStyleMedium2")
+
+
+# --- pure translations -------------------------------------------------------------------------------
+def test_excel_value_keeps_text_as_text():
+    for text in ["=SUM(A1)", "+33 6 12", "-5", "@home", "00123", "1/2", "TRUE", "#N/A", "'x"]:
+        assert needs_text_prefix(text)
+        assert excel_value(text) == "'" + text
+    assert excel_value("Chimie") == "Chimie"
+    assert excel_value(np.int64(3)) == 3 and type(excel_value(np.int64(3))) is int
+    assert excel_value(pd.NaT) is None and excel_value(np.nan) is None
+    assert excel_value(pd.Timestamp("2026-11-30 10:00")) == dt.datetime(2026, 11, 30, 10)
+    assert excel_value(dt.date(2026, 11, 30)) == dt.datetime(2026, 11, 30)
+
+
+def test_excel_rows_of_a_frame():
+    df = pd.DataFrame({"a": [1.0, np.nan], "b": ["x", None],
+                       "c": pd.to_datetime(["2026-01-05", None])})
+    assert excel_rows(df) == [[1.0, "x", dt.datetime(2026, 1, 5)], [None, None, None]]
+
+
+def test_complement_covers_everything_but_the_holes():
+    rects = complement((1, 1, 20, 10), [(4, 1, 12, 6), (4, 8, 6, 10)])
+    cells = {(r, c) for r1, c1, r2, c2 in rects for r in range(r1, r2 + 1)
+             for c in range(c1, c2 + 1)}
+    holes = {(r, c) for r in range(4, 13) for c in range(1, 7)} | \
+            {(r, c) for r in range(4, 7) for c in range(8, 11)}
+    assert cells == {(r, c) for r in range(1, 21) for c in range(1, 11)} - holes
+    assert len(cells) == sum((r2 - r1 + 1) * (c2 - c1 + 1) for r1, c1, r2, c2 in rects)
+
+
+@pytest.mark.parametrize("options, method", [
+    ({"type": "cell", "criteria": "==", "value": '"P1"', "format": {"bg_color": "#FFC7CE"}},
+     "add_cell_value"),
+    ({"type": "cell", "criteria": "between", "minimum": 1, "maximum": 3}, "add_cell_value"),
+    ({"type": "formula", "criteria": "=$A2>0"}, "add_custom"),
+    ({"type": "text", "criteria": "containing", "value": "late"}, "add_custom"),
+    ({"type": "2_color_scale"}, "add_color_scale"),
+    ({"type": "3_color_scale", "min_color": "#F8F9FB"}, "add_color_scale"),
+    ({"type": "data_bar", "bar_color": "#5B9BD5", "min_type": "num", "min_value": 0,
+      "max_type": "num", "max_value": 100}, "add_data_bar"),
+    ({"type": "icon_set", "icon_style": "3_traffic_lights"}, "add_icon_set"),
+    ({"type": "top", "value": 10}, "add_custom"),
+    ({"type": "duplicate"}, "add_custom"),
+])
+def test_conditional_formats_translate_to_xlwings_calls(options, method):
+    from unittest import mock
+    from xlwings.main import ConditionalFormats
+
+    got, args, kwargs = translate_cond_format(options, 4, 2, 100, 2)
+    assert got == method
+    # the arguments are accepted by xlwings' own signature
+    formats = mock.create_autospec(ConditionalFormats, instance=True)
+    getattr(formats, method)(*args, **kwargs)
+
+
+def test_unknown_conditional_format_is_refused():
+    with pytest.raises(LiveSpecError, match="no_such"):
+        translate_cond_format({"type": "no_such"}, 0, 0, 1, 1)
+
+
+@pytest.mark.parametrize("options, method", [
+    ({"validate": "list", "source": ["P1", "P2"], "input_title": "Override"}, "set_list"),
+    ({"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5},
+     "set_whole_number"),
+    ({"validate": "decimal", "criteria": ">=", "value": 0}, "set_decimal"),
+    ({"validate": "length", "criteria": "<=", "value": 50}, "set_text_length"),
+    ({"validate": "custom", "value": "=A1<>\"\""}, "set_custom"),
+])
+def test_validations_translate_to_xlwings_calls(options, method):
+    from unittest import mock
+    from xlwings.main import DataValidation
+
+    got, args, messages = translate_validation(options)
+    assert got == method
+    validation = mock.create_autospec(DataValidation, instance=True)
+    getattr(validation, method)(*args)
+    if "input_title" in options:
+        assert messages == {"InputTitle": "Override"}
+
+
+def test_formats_translate():
+    f = translate_format({"bold": True, "font_color": "white", "bg_color": "#1F4E79",
+                          "num_format": "#,##0", "align": "center", "valign": "vcenter",
+                          "text_wrap": True, "border": 1, "border_color": "#BFBFBF",
+                          "rotation": 90})
+    assert f.font == {"bold": True, "color": "#FFFFFF"}
+    assert (f.fill, f.number_format, f.h_align, f.v_align, f.wrap, f.rotation) == \
+        ("#1F4E79", "#,##0", "center", "center", True, 90)
+    assert f.border == {"line_style": "continuous", "weight": "thin", "color": "#BFBFBF"}
+    with pytest.raises(LiveSpecError):
+        translate_format({"bg_color": "not a colour"})
+
+
+def test_header_sections():
+    assert header_sections("&LAction Plan&C&P of &N&R&D") == {
+        "Left": "Action Plan", "Center": "&P of &N", "Right": "&D"}
+    assert header_sections("Plan") == {"Center": "Plan"}
