@@ -15,7 +15,7 @@ from pathlib import Path
 from maillon import __version__
 from maillon.engine.model import InputError
 
-from .safe_io import WorkbookError
+from .safe_io import WorkbookError, refuse_if_open, temp_path_beside
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 1
 
@@ -45,10 +45,10 @@ class Progress:
             sys.stderr.flush()
 
 
-def _summary(outcome) -> str:
+def _summary(outcome, headline: str | None = None) -> str:
     k = outcome.result.key_figures
     lines = [
-        f"Recomputed {outcome.path} in {outcome.seconds:.1f} s",
+        headline or f"Recomputed {outcome.path} in {outcome.seconds:.1f} s",
         f"  accounts   {k['Accounts']:>8,}  ({k['Customers']:,} customers, {k['Prospects']:,} prospects)",
         f"  segments   {k['Segments']:>8}",
         f"  P1         {k['P1 accounts']:>8,}  (P2 {k['P2 accounts']:,}, P3 {k['P3 accounts']:,}, excluded {k['Excluded']:,})",
@@ -89,10 +89,18 @@ def cmd_demo(args) -> int:
     progress = Progress(args.quiet)
     progress(f"Building a demo portfolio of {args.accounts:,} accounts")
     out.parent.mkdir(parents=True, exist_ok=True)
-    build_demo(out, n_accounts=args.accounts, seed=args.seed)
-    outcome = recompute_file(out, progress=progress)
+    refuse_if_open(out)
+    portfolio = temp_path_beside(out)
+    try:
+        build_demo(portfolio, n_accounts=args.accounts, seed=args.seed)
+        outcome = recompute_file(portfolio, out, progress=progress)
+    finally:
+        portfolio.unlink(missing_ok=True)
     progress.done()
-    print(_summary(outcome).replace("Recomputed", "Demo workbook", 1))
+    print(_summary(outcome, f"Demo workbook written to {out.resolve()} "
+                            f"(recomputed in {outcome.seconds:.1f} s)"))
+    print("Open it in Excel, LibreOffice or Gnumeric: start with the Dashboard and the "
+          "Target List sheets.")
     return EXIT_OK
 
 

@@ -18,7 +18,8 @@ from maillon.engine.pipeline import recompute
 from maillon.engine.validate import validate
 
 from .layout import layout
-from .safe_io import WorkbookError, atomic_replace, check_package, refuse_if_open
+from .safe_io import (WorkbookError, atomic_replace, check_package, refuse_if_open,
+                      temp_path_beside)
 from .workbook_io import TABLES_TO_READ, build_engine_input
 from .xlsx_backend import render_to_file
 from .xlsx_graft import graft
@@ -53,7 +54,7 @@ def read_input(path: Path, progress=_noop):
     check_package(path)
     progress("Reading the workbook")
     found = read_tables(path, list(TABLES_TO_READ))
-    tables = {name: data.frame for name, data in found.items()}
+    tables = {name: data.data for name, data in found.items()}
     extra = None
     if C.TBL_PLAN in found:
         extra = read_rows_below(path, found[C.TBL_PLAN].sheet, C.TBL_PLAN)
@@ -83,11 +84,14 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop) -> Outco
     result = recompute(inp)
     progress("Writing the engine-owned sheets")
     specs = layout(result)
-    with tempfile.TemporaryDirectory(prefix="maillon-", dir=out.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
         rendered = Path(tmp) / "rendered.xlsx"
         render_to_file(specs, rendered)
-        grafted = Path(tmp) / ("grafted" + out.suffix)
-        graft(path, rendered, grafted, list(C.ENGINE_SHEETS))
-        progress("Saving")
-        backup = atomic_replace(grafted, out, backup=out.exists())
+        grafted = temp_path_beside(out)
+        try:
+            graft(path, rendered, grafted, list(C.ENGINE_SHEETS))
+            progress("Saving")
+            backup = atomic_replace(grafted, out, backup=out.exists())
+        finally:
+            grafted.unlink(missing_ok=True)
     return Outcome(result, out, backup, time.perf_counter() - started)

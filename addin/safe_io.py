@@ -305,6 +305,10 @@ def atomic_replace(tmp, target, backup: bool = True) -> Path | None:
                     shutil.copy2(target, staging)
                     _fsync_file(staging)
                 os.replace(staging, kept)
+        else:  # a new file gets the usual permissions, not mkstemp's private ones
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except PermissionError:
         raise WorkbookError(f"{target.name} could not be replaced: permission denied "

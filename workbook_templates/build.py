@@ -38,8 +38,8 @@ from maillon.workbook_templates.defaults import (default_expectations, default_p
                                                  default_settings)
 from maillon.workbook_templates.user_sheets import write_user_sheets
 
-__all__ = ["build_template", "build_default_template", "member_digests", "TEMPLATE_PATH",
-           "TEMPLATE_CREATED"]
+__all__ = ["build_template", "build_default_template", "build_demo", "empty_result",
+           "member_digests", "TEMPLATE_PATH", "TEMPLATE_CREATED"]
 
 TEMPLATE_PATH = Path(__file__).with_name("maillon_template.xlsx")
 # Fixed document date: the same code always gives the same template.
@@ -103,13 +103,57 @@ def build_template(path, add_engine_sheets: EngineHook | None = None, *,
     return path
 
 
-def _engine_sheets_hook() -> EngineHook | None:
-    """The callable that adds the engine-owned sheets to the shipped template.
+def empty_result():
+    """The engine's result on the default tables with no accounts yet.
 
-    The renderer plugs in here; until then the template holds the user-owned
-    sheets only.
+    Rendered into the template, it gives every engine-owned sheet and table of
+    the contract, empty, so formulas can be written against them before the
+    first recompute.
     """
-    return None
+    from maillon.engine.model import EngineInput
+    from maillon.engine.pipeline import recompute
+    from maillon.workbook_templates.user_sheets import account_columns
+
+    expectations = default_expectations()
+    result = recompute(EngineInput(
+        settings=default_settings(), expectations=expectations,
+        accounts=pd.DataFrame(columns=account_columns(expectations)),
+        feedback=pd.DataFrame(columns=c.FEEDBACK_COLUMNS),
+        playbook=default_playbook(), run_at=TEMPLATE_CREATED, run_by=""))
+    result.history = result.history.iloc[:0]
+    return result
+
+
+def _engine_sheets_hook() -> EngineHook:
+    """The callable that adds the engine-owned sheets, rendered empty, to the template."""
+    from maillon.addin.layout import layout
+    from maillon.addin.xlsx_backend import write_specs
+
+    def add_engine_sheets(workbook: xlsxwriter.Workbook) -> None:
+        write_specs(workbook, layout(empty_result()))
+
+    return add_engine_sheets
+
+
+def build_demo(path, n_accounts: int = 2000, seed: int = 7, as_of: dt.date | None = None) -> Path:
+    """Write a workbook holding a demo portfolio in its user-owned sheets (not yet recomputed)."""
+    from maillon.workbook_templates.demo_portfolio import generate_portfolio
+
+    path = Path(path)
+    expectations = default_expectations()
+    accounts, feedback = generate_portfolio(n_accounts, expectations=expectations, seed=seed,
+                                            as_of=as_of or dt.date.today())
+    workbook = xlsxwriter.Workbook(str(path))
+    try:
+        props = _properties()
+        props.update(title="Maillon demo workbook", category="Maillon demo",
+                     created=dt.datetime.combine(as_of or dt.date.today(), dt.time(9)))
+        workbook.set_properties(props)
+        write_user_sheets(workbook, expectations, accounts=accounts, feedback=feedback,
+                          settings=default_settings(), playbook=default_playbook())
+    finally:
+        workbook.close()
+    return path
 
 
 def build_default_template(path=TEMPLATE_PATH) -> Path:
