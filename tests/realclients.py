@@ -51,6 +51,15 @@ _HARMLESS = [
     # Gnumeric does not read Excel tables (ListObjects): it says so for every
     # workbook that has one, Excel's own included, and reads the cells anyway.
     re.compile(r"^Unexpected element 'tableParts' in state"),
+    # Gnumeric has no data bars or colour scales: it names their parts and
+    # shows the cells without them.
+    re.compile(r"Ignoring unhandled conditional format of type '(colorScale|dataBar)'"),
+    re.compile(r"^Unexpected element '(cfvo|color|extLst)' in state"),
+    re.compile(r"^\s*chartSpace\b"),
+    # ...nor structured references to tables: a user's formula such as
+    # =COUNTIF(tblTargets[Final priority],"P1") stays text there (Excel and
+    # LibreOffice compute it).
+    re.compile(r"At [A-Z]+\d+: '.*\btbl\w+\[.*' Invalid expression"),
     re.compile(r"^\s*worksheet\s*$"),
 ]
 _ERRORS = re.compile(r"error|fail|exception|corrupt|could not|cannot|unable|invalid|"

@@ -1,7 +1,6 @@
 """Tests of the marketing segmentation (engine/segment.py)."""
 from __future__ import annotations
 
-import datetime as dt
 
 import numpy as np
 import pandas as pd

@@ -1,7 +1,6 @@
 """Every bad-input rule of the contract gives a message naming sheet, row, column and what is expected."""
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 

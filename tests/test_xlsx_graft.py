@@ -10,7 +10,6 @@ is read back with zipfile, openpyxl, python-calamine, LibreOffice and Gnumeric.
 from __future__ import annotations
 
 import csv
-import io
 import os
 import posixpath
 import shutil

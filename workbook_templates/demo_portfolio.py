@@ -399,7 +399,6 @@ def _draw(n: int, expectations, seed: int, as_of: dt.date, profiles_only: bool =
     else:
         main = np.zeros(m, dtype=np.int64)
         main_need = np.full(m, None, dtype=object)
-    cust_fb = customer[acc]
     # each account has its own relationship level; meetings vary a little around it
     base_rel = np.where(customer, rng.normal(3.7, 0.8, n), rng.normal(2.2, 0.7, n))
     rel = base_rel[acc] + rng.normal(0.0, 0.45, m)
