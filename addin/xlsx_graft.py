@@ -71,8 +71,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .safe_io import WorkbookError, parse_xml
-from .xlsx_read import (NS_MAIN, NS_R, Package, Rel, SheetEntry, local, parse_ref,
-                        rels_part)
+from .xlsx_read import (NS_MAIN, NS_R, Package, SheetEntry, rels_part)
 
 __all__ = ["graft", "GraftReport"]
 
