@@ -76,7 +76,8 @@ def row_checks(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     digest = np.zeros(len(norm), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for c in columns:
-            h = pd.util.hash_pandas_object(norm[c], index=False).to_numpy(dtype=np.uint64)
+            h = pd.util.hash_pandas_object(norm[c], index=False, categorize=False) \
+                .to_numpy(dtype=np.uint64)
             digest = digest * np.uint64(1_000_003) ^ h
     return pd.Series([f"{d:016x}" for d in digest.tolist()], index=frame.index, dtype=object)
 

@@ -772,10 +772,12 @@ def segment_accounts(accounts: pd.DataFrame, expectations: pd.DataFrame,
         pm = pd.Series(previous_membership.to_numpy(dtype=object),
                        index=previous_membership.index.astype(str))
         pm = pm[~pm.index.duplicated(keep="last")]
-        pm = pm.map(lambda v: None if _blank(v) else str(v).strip())
+        pm = pd.Series([(v.strip() or None) if isinstance(v, str)
+                        else (None if _blank(v) else str(v).strip()) for v in pm.to_numpy()],
+                       index=pm.index, dtype=object)
         used_numbers += [x for x in map(_id_number, pm.dropna().unique()) if x is not None]
-        prev_ids = pm.reindex(pd.Index(d.ids)).to_numpy(dtype=object)
-        prev_ids = np.array([None if _blank(v) else v for v in prev_ids], dtype=object)
+        prev_ids = pm.reindex(pd.Index(d.ids)).to_numpy(dtype=object, copy=True)
+        prev_ids[pd.isna(prev_ids)] = None
     prev_seg = None
     if previous_segments is not None and len(previous_segments) and \
             "Segment ID" in previous_segments.columns:

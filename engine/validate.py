@@ -180,7 +180,7 @@ def _cell_text(v):
 def _to_text(series: pd.Series) -> pd.Series:
     """Cell values as text (see ``_cell_text``), as an object column."""
     kind = _kind(series)
-    if kind == "empty":
+    if kind == "empty" or series.isna().all():
         return pd.Series([None] * len(series), index=series.index, dtype=object)
     if kind == "string":
         return pd.Series([(v.strip() or None) if type(v) is str else None
