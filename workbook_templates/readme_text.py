@@ -25,6 +25,8 @@ True
 from __future__ import annotations
 
 from maillon.engine import contract as c
+from maillon.engine.score import MKT_WEIGHTS, SALES_WEIGHTS
+from maillon.engine.segment import FIT_WEIGHT, POTENTIAL_WEIGHT
 
 # Fill and font colours used by Maillon sheets (fill, font). The Read Me shows
 # them as swatches; engine sheets should paint with the same values.
@@ -120,17 +122,24 @@ BLOCKS = [
 
     ("h", "The method, in plain words"),
     ("dl", "1. Segments", "Accounts are grouped by the needs they express (the "
-                          f"'{c.NEED_PREFIX}…' scores, completed by the main need heard "
-                          "in field feedback). The setting Segments says how many groups "
-                          "(auto lets Maillon choose); Segment seed makes the grouping "
-                          "repeatable. A segment keeps its ID and the name you gave it "
-                          "from one recompute to the next as long as it holds the same "
-                          "accounts."),
-    ("dl", "2. Attractiveness", "Each segment gets a score from 0 to 100 that grows with "
-                                "its potential and its number of accounts, and with how "
-                                "well our strengths answer the needs that matter most to "
-                                "it (Market importance and Our strength on "
-                                f"{c.SHEET_EXPECTATIONS})."),
+                          f"'{c.NEED_PREFIX}…' scores, each weighted by its Market "
+                          "importance; industry, size and region count a little). The "
+                          "setting Segments says how many groups (auto lets Maillon choose "
+                          "the number that separates them best); Segment seed makes the "
+                          "grouping repeatable. An account with no need filled in gets "
+                          "the segment that its industry, size, region and the main need "
+                          "heard in field feedback point to, and its Qualification says "
+                          "so. A segment keeps its ID, its name and its owner from one "
+                          "recompute to the next as long as it holds the same accounts."),
+    ("dl", "2. Attractiveness", "Each segment gets a score from 0 to 100: "
+                                f"100 × ({FIT_WEIGHT:g} × fit + {POTENTIAL_WEIGHT:g} × "
+                                "segment Potential ÷ largest segment Potential). The fit "
+                                "says how well our offer answers the needs that matter: "
+                                "Σ importance × need × (strength − 1) ÷ 4, divided by "
+                                "Σ importance × need, over the expectations of "
+                                f"{c.SHEET_EXPECTATIONS} (Market importance, Our "
+                                "strength) and the segment's average needs. 1 means we "
+                                "are at 5 on everything it needs, 0 at 1."),
     ("dl", "3. Revenue class", "Customers with revenue are sorted by Revenue 12m, largest "
                                "first (ties by Account ID). An account is A while the "
                                "accounts ranked above it make less than Revenue A share "
@@ -145,14 +154,22 @@ BLOCKS = [
     ("dl", "5. ABC cell", "Revenue class then potential class: AA, AB, … PC (12 cells). "
                           "AA is a large customer with a large potential; PA a prospect "
                           "with a large potential."),
-    ("dl", "6. Joint score", "Each account gets a score from 0 to 100. The marketing view "
-                             "(how attractive its segment is and how well we answer its "
-                             "needs) counts for Marketing weight "
-                             f"({_pct('Marketing weight')}); the sales view (its revenue "
-                             "and potential, its relationship and buying intent from "
-                             "field feedback) counts for the rest. With a weight of 0 % "
-                             "the needs do not move the score; a higher Potential never "
-                             "lowers it."),
+    ("dl", "6. Joint score", "Each account gets a score from 0 to 100 = 100 × (w × "
+                             "Marketing + (1 − w) × Sales), w being Marketing weight "
+                             f"({_pct('Marketing weight')}). Marketing = "
+                             f"{MKT_WEIGHTS['attractiveness']:g} × segment "
+                             f"Attractiveness ÷ 100 + {MKT_WEIGHTS['fit']:g} × the "
+                             "account's own fit (its segment's when its needs are "
+                             f"unknown). Sales = {SALES_WEIGHTS['revenue']:g} × revenue + "
+                             f"{SALES_WEIGHTS['potential']:g} × potential + "
+                             f"{SALES_WEIGHTS['relationship']:g} × relationship + "
+                             f"{SALES_WEIGHTS['intent']:g} × buying intent, where revenue "
+                             "and potential each count half by size (log scale, largest "
+                             "= 1) and half by rank among all accounts; relationship is "
+                             "(score − 1) ÷ 4 and buying intent High 1, Medium 0.5, Low "
+                             "0 from the latest field feedback (0.5 and 0.25 without "
+                             "feedback). With a weight of 0 % the needs do not move the "
+                             "score; a higher Potential never lowers it."),
     ("dl", "7. Priorities", f"The best P1 share ({_pct('P1 share')}) of accounts by score "
                             f"are P1, the next P2 share ({_pct('P2 share')}) are P2 "
                             "(both rounded to the nearest account), the rest P3. Your "
@@ -163,8 +180,12 @@ BLOCKS = [
                            "class C or P but potential class A. Legacy account: revenue "
                            "class A in one of the least attractive segments (bottom "
                            "third). Each conflict comes with a suggested resolution."),
-    ("dl", "9. Agreement", "One figure on Reconciliation says how far the marketing "
-                           "ranking of accounts and the sales ranking agree."),
+    ("dl", "9. Agreement", "The share of accounts on which both views agree. "
+                           "Marketing's tier is the third (top, middle, bottom) of the "
+                           "account's segment by Attractiveness; Sales' tier is its best "
+                           "class (A = top, B = middle, C or P = bottom). An account "
+                           "agrees when both tiers are the same. A plain share that both "
+                           "teams can check on the cross-table."),
     ("dl", "10. Joint plan", f"Each rule of the {c.SHEET_PLAYBOOK} applies to the "
                              "accounts that match its Priority, Segment and ABC cell "
                              "(All matches everything; A* means revenue class A, *A "
