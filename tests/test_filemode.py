@@ -306,3 +306,18 @@ def test_not_a_workbook_is_a_clear_error(tmp_path, capsys):
     assert main(["recompute", str(bad), "-q"]) == 1
     err = capsys.readouterr().err
     assert "team.xlsx" in err and "Traceback" not in err
+
+
+def test_rows_added_below_the_action_plan_are_kept(tmp_path):
+    path = build_workbook(tmp_path / "team.xlsx", n_accounts=80, user_extras=False)
+    assert main(["recompute", str(path), "-q"]) == 0
+    plan = table_frame(path, C.TBL_PLAN)
+    below = int(plan.index.max()) + 3
+    edit_with_openpyxl(path, C.SHEET_PLAN, {f"A{below}": "Extra: trade show in Lyon",
+                                            f"D{below}": "Book the stand"})
+    assert main(["recompute", str(path), "-q"]) == 0
+    rows = sheet_rows(path, C.SHEET_PLAN)
+    flat = [v for row in rows for v in row if isinstance(v, str)]
+    assert "Extra: trade show in Lyon" in flat and "Book the stand" in flat
+    # still below the table, not inside it
+    assert "Extra: trade show in Lyon" not in table_frame(path, C.TBL_PLAN).values
