@@ -35,6 +35,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from maillon.addin.layout import money_format  # one money format for every sheet
 from maillon.engine import contract as c
 
 from maillon.workbook_templates import readme_text
@@ -68,27 +69,6 @@ _WIDTHS = {
     "Start week": 10, "Duration weeks": 10, "Repeat every weeks": 11,
 }
 _NEED_WIDTH = 13
-
-_CURRENCY_FORMATS = {
-    "EUR": '#,##0 "€"', "USD": '"$"#,##0', "GBP": '"£"#,##0', "CHF": '#,##0 "CHF"',
-    "JPY": '"¥"#,##0',
-}
-
-
-def money_format(currency: str) -> str:
-    """Excel number format for whole amounts in ``currency`` (an ISO code or symbol).
-
-    >>> money_format("EUR")
-    '#,##0 "€"'
-    >>> money_format("SEK")
-    '#,##0 "SEK"'
-    """
-    code = str(currency or "").strip()
-    if code.upper() in _CURRENCY_FORMATS:
-        return _CURRENCY_FORMATS[code.upper()]
-    code = code.replace('"', "")
-    return f'#,##0 "{code}"' if code else "#,##0"
-
 
 def account_columns(expectations: pd.DataFrame) -> list[str]:
     """The contract headers of ``tblAccounts`` for these expectations, in order."""
