@@ -86,10 +86,10 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop) -> Outco
     specs = layout(result)
     with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
         rendered = Path(tmp) / "rendered.xlsx"
-        render_to_file(specs, rendered)
+        bodies = render_to_file(specs, rendered, defer_bodies=True)
         grafted = temp_path_beside(out)
         try:
-            graft(path, rendered, grafted, list(C.ENGINE_SHEETS))
+            graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies)
             progress("Saving")
             backup = atomic_replace(grafted, out, backup=out.exists())
         finally:

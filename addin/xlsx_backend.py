@@ -11,8 +11,13 @@ Two entry points:
   package ("spliced"): XlsxWriter writes everything else — headers, table
   definitions, formats, conditional formats, validations, charts, print
   setup — and the data rows are produced column by column with the cell
-  styles XlsxWriter assigned. A 100k-row target list takes a second or two
-  instead of the ~12 s of one XlsxWriter call per cell.
+  styles XlsxWriter assigned. A 100k-row target list takes about a second
+  instead of the ~12 s of one XlsxWriter call per cell. Cells beside such a
+  table on its rows (left or right of its columns) are merged into the
+  spliced rows. With ``defer_bodies=True`` the rows are not written at all:
+  the returned :class:`DeferredBodies` goes to ``graft(..., bodies=...)``,
+  which writes them once, straight into the user's package, with the user's
+  style indices (the file mode's path: no row is built twice or re-parsed).
 
 Values are written as they are typed: ``str`` as text (``write_string``; never
 a formula, even when it begins with ``=``), numbers as numbers, dates and
@@ -48,6 +53,7 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -56,11 +62,12 @@ import xlsxwriter
 
 from .sheetspec import Cells, Chart, SheetSpec, Table, col_letter
 
-__all__ = ["write_specs", "render_to_file", "DeferredTable", "splice_deferred"]
+__all__ = ["write_specs", "render_to_file", "DeferredTable", "DeferredBodies", "splice_deferred"]
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 5_000  # rows per chunk written
+BLOCK_ROWS = 100_000  # rows per block of columns prepared at once
 MAX_TEXT = 32_767  # characters in a cell, as Excel allows
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 _DAY_NS = 86_400_000_000_000
@@ -348,25 +355,48 @@ def _page(ws, page) -> None:
         ws.print_area(*page.print_area)
 
 
-def _rows_used(spec: SheetSpec, skip: Table) -> list[tuple[int, int]]:
-    """Row spans that hold anything but ``skip``'s data rows."""
-    spans = []
+def _boxes_used(spec: SheetSpec, skip: Table) -> list[tuple[int, int, int, int]]:
+    """Cell boxes (first row, first col, last row, last col) of anything but ``skip``'s data."""
+    boxes = []
     for block in spec.cells:
-        n = len(block.values) if not isinstance(block.values, pd.DataFrame) else len(block.values)
-        spans.append((block.row, block.row + max(n, 1) - 1))
-    spans += [(m.first_row, m.last_row) for m in spec.merges]
-    spans += [(r, r) for r in spec.row_heights]
+        if isinstance(block.values, pd.DataFrame):
+            n, width = block.values.shape
+        else:
+            n = len(block.values)
+            width = max((len(r) for r in block.values), default=0)
+        boxes.append((block.row, block.col, block.row + max(n, 1) - 1,
+                      block.col + max(width, 1) - 1))
+    boxes += [(m.first_row, m.first_col, m.last_row, m.last_col) for m in spec.merges]
     for t in spec.tables:
         if t is skip:
-            spans.append((t.row, t.row))  # its own header row
+            boxes.append((t.row, t.col, t.row, t.last_col))  # its own header row
         else:
-            spans.append((t.row, t.last_row))
-    return spans
+            boxes.append((t.row, t.col, t.last_row, t.last_col))
+    return boxes
 
 
 def _owns_rows(spec: SheetSpec, table: Table) -> bool:
+    """Whether ``table``'s data rows can be spliced in after XlsxWriter has saved.
+
+    Anything else on those rows must lie wholly left or right of the table's
+    columns (its cells are then merged into the spliced rows); row heights are
+    row attributes, kept as XlsxWriter wrote them.
+    """
     first, last = table.row + 1, table.last_row
-    return all(b < first or a > last for a, b in _rows_used(spec, table))
+    return all(r2 < first or r1 > last or c2 < table.col or c1 > table.last_col
+               for r1, c1, r2, c2 in _boxes_used(spec, table))
+
+
+def _used_formats(series: pd.Series, fmts: _ColumnFormats) -> list:
+    """The formats that the spliced cells of a column can refer to."""
+    kind = _kind(series)
+    if kind == "datetime":
+        used = (fmts.date, fmts.datetime)
+    elif kind in ("number", "bool") or isinstance(series.dtype, pd.StringDtype):
+        used = (fmts.plain,)
+    else:  # any Python value: dates take the date formats
+        used = (fmts.plain, fmts.date, fmts.datetime)
+    return [f for f in used if f is not None]
 
 
 @dataclass
@@ -405,10 +435,9 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
             # rows): declare it over its first data row, the splice sets the range.
             _add_table(ws, formats, t, last_row=t.row + 1)
             col_fmts = [_column_formats(formats, t.column_formats.get(h)) for h in t.data.columns]
-            for f in col_fmts:  # make sure each style gets an index in styles.xml
-                for fmt in (f.plain, f.date, f.datetime):
-                    if fmt is not None:
-                        fmt._get_xf_index()
+            for j, f in enumerate(col_fmts):  # each style the rows use needs an index
+                for fmt in _used_formats(t.data.iloc[:, j], f):
+                    fmt._get_xf_index()
             deferred.append(DeferredTable(spec.name, t, col_fmts, ws))
         else:
             _add_table(ws, formats, t)
@@ -477,7 +506,10 @@ def _escape_text(s: str) -> str:
     s = _CONTROL_ESCAPE.sub(r"_x005F\1", s)
     s = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", s)
     s = s.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # quotes too, although text allows them: then no cell text can look like an
+    # attribute, and the graft can remap cells with one split (xlsx_graft._STYLED)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+        .replace('"', "&quot;")
 
 
 def _text_xml(s: str) -> str:
@@ -487,73 +519,151 @@ def _text_xml(s: str) -> str:
     return f"<t{preserve}>{_escape_text(s)}</t>"
 
 
-def _style_attr(fmt) -> str:
+def _style_attr(fmt, xf_map: dict | None = None) -> str:
+    """`` s="…"`` of a format ('' for the default), its index mapped by ``xf_map``."""
     if fmt is None:
         return ""
     index = fmt._get_xf_index()
-    return f' s="{index}"' if index else ""
+    if not index:
+        return ""
+    return f' s="{xf_map[index] if xf_map is not None else index}"'
 
 
-def _column_xml(series: pd.Series, letter: str, rows: list, fmts: _ColumnFormats) -> list:
-    """The ``<c>`` element of each row of a column ('' for a cell left out)."""
-    s_plain = _style_attr(fmts.plain)
+_FEW = 4  # a column with at most 1/_FEW distinct values is formatted per distinct value
+
+
+def _numbers(values: np.ndarray) -> list:
+    """``f"{v:.16G}"`` of each finite float, the same text, formatted in bulk.
+
+    Whole numbers below 1e15 (no negative zero) are ``str`` of the integer;
+    a column with few distinct values formats each distinct value once.
+    """
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return []
+    negative_zero = bool((np.signbit(values) & (values == 0)).any())
+    if not negative_zero and len(values) > 64:
+        uniq, inverse = np.unique(values, return_inverse=True)
+        if len(uniq) * _FEW <= len(values):
+            return np.array(_numbers_each(uniq, False), dtype=object)[inverse].tolist()
+    return _numbers_each(values, negative_zero)
+
+
+def _numbers_each(values: np.ndarray, negative_zero: bool) -> list:
+    if not negative_zero and bool((np.abs(values) < 1e15).all()) \
+            and bool((values == np.trunc(values)).all()):
+        return list(map(str, values.astype(np.int64).tolist()))
+    return list(map("%.16G".__mod__, values.tolist()))
+
+
+def _column_parts(series: pd.Series, letter: str, rows: list, fmts: _ColumnFormats,
+                  xf_map: dict | None) -> tuple[str, list]:
+    """One column of a row template: its ``%``-template piece and the argument lists.
+
+    A column whose cells all have the same shape gives a piece such as
+    ``<c r="B%s" s="3"><v>%s</v></c>`` with ``[rows, values]``; any other gives
+    ``%s`` with the whole ``<c>`` element of each row ('' for a cell left out).
+    """
+    s_plain = _style_attr(fmts.plain, xf_map)
     blank = (lambda ref: f'<c r="{ref}"{s_plain}/>') if s_plain else (lambda ref: "")
+    blank_piece = f'<c r="{letter}%s"{s_plain}/>' if s_plain else ""
     kind = _kind(series)
     if kind == "number":
         values = series.to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(values)
+        piece = f'<c r="{letter}%s"{s_plain}><v>%s</v></c>'
         if finite.all():
-            return [f'<c r="{letter}{r}"{s_plain}><v>{v:.16G}</v></c>'
-                    for r, v in zip(rows, values.tolist())]
-        return [f'<c r="{letter}{r}"{s_plain}><v>{v:.16G}</v></c>' if ok else blank(f"{letter}{r}")
-                for r, v, ok in zip(rows, values.tolist(), finite.tolist())]
+            return piece, [rows, _numbers(values)]
+        return "%s", [_sparse(rows, finite, _numbers(values[finite]), piece, blank_piece)]
     if kind == "datetime":
         days, has_time = _datetime_serials(series)
-        s = _style_attr(fmts.datetime if has_time else fmts.date)
-        return [f'<c r="{letter}{r}"{s}><v>{v:.16G}</v></c>' if v == v else ""
-                for r, v in zip(rows, days.tolist())]
+        s = _style_attr(fmts.datetime if has_time else fmts.date, xf_map)
+        piece = f'<c r="{letter}%s"{s}><v>%s</v></c>'
+        ok = ~np.isnan(days)
+        if ok.all():
+            return piece, [rows, _numbers(days)]
+        return "%s", [_sparse(rows, ok, _numbers(days[ok]), piece, "")]
     if kind == "bool":
-        return [f'<c r="{letter}{r}"{s_plain} t="b"><v>{int(bool(v))}</v></c>'
-                for r, v in zip(rows, series.tolist())]
+        return f'<c r="{letter}%s"{s_plain} t="b"><v>%s</v></c>', \
+            [rows, ["1" if bool(v) else "0" for v in series.tolist()]]
+    text_piece = f'<c r="{letter}%s"{s_plain} t="inlineStr"><is>%s</is></c>'
     values = series.to_numpy(dtype=object).tolist()
     if isinstance(series.dtype, pd.StringDtype):  # text or missing, tested in bulk
-        is_text = (series.notna() & (series != "")).to_numpy(dtype=bool).tolist()
-        if not all(is_text):
-            empty = [blank(f"{letter}{r}") for r in rows] if s_plain else [""] * len(rows)
-            texts = iter(_texts_xml([v for v, ok in zip(values, is_text) if ok]))
-            return [f'<c r="{letter}{r}"{s_plain} t="inlineStr"><is>{next(texts)}</is></c>'
-                    if ok else e for r, ok, e in zip(rows, is_text, empty)]
+        is_text = (series.notna() & (series != "")).to_numpy(dtype=bool)
+        if not is_text.all():
+            texts = _texts_xml([values[i] for i in np.flatnonzero(is_text).tolist()])
+            return "%s", [_sparse(rows, is_text, texts, text_piece, blank_piece)]
+        is_text = is_text.tolist()
     else:
         is_text = [type(v) is str and v != "" for v in values]
     if all(is_text):
-        return [f'<c r="{letter}{r}"{s_plain} t="inlineStr"><is>{t}</is></c>'
-                for r, t in zip(rows, _texts_xml(values))]
+        return text_piece, [rows, _texts_xml(values)]
     texts = iter(_texts_xml([v for v, ok in zip(values, is_text) if ok]))
-    return [f'<c r="{letter}{r}"{s_plain} t="inlineStr"><is>{next(texts)}</is></c>' if ok
-            else _other_xml(v, f"{letter}{r}", fmts, s_plain, blank)
-            for r, v, ok in zip(rows, values, is_text)]
+    return "%s", [[f'<c r="{letter}{r}"{s_plain} t="inlineStr"><is>{next(texts)}</is></c>' if ok
+                   else _other_xml(v, f"{letter}{r}", fmts, s_plain, blank, xf_map)
+                   for r, v, ok in zip(rows, values, is_text)]]
+
+
+def _sparse(rows: list, present: np.ndarray, values: list, piece: str, blank_piece: str) -> list:
+    """Whole ``<c>`` elements: ``piece % (row, value)`` where ``present``, else the blank."""
+    index = np.flatnonzero(present)
+    if blank_piece:
+        cells = np.array(list(map(blank_piece.__mod__, rows)), dtype=object)
+    else:
+        cells = np.full(len(rows), "", dtype=object)
+    if len(index):
+        at = np.array(rows, dtype=object)[index].tolist()
+        filled = np.empty(len(index), dtype=object)
+        filled[:] = list(map(piece.__mod__, zip(at, values)))
+        cells[index] = filled
+    return cells.tolist()
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
+def _plain_texts(joined: str, texts: list) -> bool:
+    """Whether no text holds a control character or whitespace other than space.
+
+    The same as ``_CONTROL_OR_SPACE.search(joined) is None`` for ``texts``
+    joined by newlines, with cheaper tests first (ASCII: delete the printable
+    bytes, only the newlines may be left; else ``str.isprintable``, false for
+    every character of ``_CONTROL_OR_SPACE``).
+    """
+    if joined.isascii() and len(joined.encode("ascii").translate(None, _PRINTABLE_ASCII)) \
+            == len(texts) - 1:
+        return True
+    return all(map(str.isprintable, texts)) or _CONTROL_OR_SPACE.search(joined) is None
 
 
 def _texts_xml(texts: list) -> list:
     """The ``<t>`` element of each non-empty string.
 
+    A column with few distinct values escapes each distinct value once.
     Escaped all at once (joined by newlines) when no value needs more than
-    ``&``, ``<`` and ``>`` escaped, else one by one.
+    ``&``, ``<``, ``>`` and ``"`` escaped, else one by one.
     """
     if not texts:
         return []
+    if len(texts) > 64:
+        distinct = dict.fromkeys(texts)
+        if len(distinct) * _FEW <= len(texts):
+            escaped = dict(zip(distinct, _texts_xml(list(distinct))))
+            return list(map(escaped.__getitem__, texts))
     joined = "\n".join(texts)
     if (joined.count("\n") == len(texts) - 1 and "_x" not in joined
-            and _CONTROL_OR_SPACE.search(joined) is None
+            and _plain_texts(joined, texts)
             and not joined[0].isspace() and not joined[-1].isspace()
             and "\n " not in joined and " \n" not in joined
             and (len(joined) <= MAX_TEXT or max(map(len, texts)) <= MAX_TEXT)):
-        joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+            .replace('"', "&quot;")
         return ("<t>" + joined.replace("\n", "</t>\n<t>") + "</t>").split("\n")
     return [_text_xml(v) for v in texts]
 
 
-def _other_xml(v, ref: str, fmts: _ColumnFormats, s_plain: str, blank) -> str:
+def _other_xml(v, ref: str, fmts: _ColumnFormats, s_plain: str, blank,
+               xf_map: dict | None = None) -> str:
     """A cell that is not a non-empty string, in an object column."""
     if _is_blank(v):
         return blank(ref)
@@ -565,26 +675,66 @@ def _other_xml(v, ref: str, fmts: _ColumnFormats, s_plain: str, blank) -> str:
         return f'<c r="{ref}"{s_plain}><v>{float(v):.16G}</v></c>'
     if isinstance(v, (dt.date, pd.Timestamp, np.datetime64)):
         value, has_time = _serial(v)
-        return f'<c r="{ref}"{_style_attr(fmts.datetime if has_time else fmts.date)}>' \
+        return f'<c r="{ref}"{_style_attr(fmts.datetime if has_time else fmts.date, xf_map)}>' \
                f'<v>{value:.16G}</v></c>'
     return f'<c r="{ref}"{s_plain} t="inlineStr"><is>{_text_xml(str(v))}</is></c>'
 
 
-def _table_rows_xml(item: DeferredTable):
-    """The ``<row>`` elements of a deferred table, in chunks of ``CHUNK_ROWS`` rows."""
+def _table_rows_xml(item: DeferredTable, xf_map: dict | None = None, side: dict | None = None):
+    """The ``<row>`` elements of a deferred table, UTF-8, in chunks of ``CHUNK_ROWS`` rows.
+
+    Each chunk is built row by row from one ``%``-template (C-level formatting
+    of the column pieces of :func:`_column_parts`), not cell by cell. Style
+    indices are the rendered ones, or their images under ``xf_map`` (the
+    graft's map into the user's ``styles.xml``). ``side``: 1-based row number ->
+    the ``<row>`` element XlsxWriter wrote for that row (cells beside the table,
+    row height), merged into the row.
+    """
     t = item.table
     letters = [col_letter(t.col + j) for j in range(len(t.data.columns))]
     first = t.row + 2  # 1-based row of the first data row
-    for start in range(0, len(t.data), CHUNK_ROWS):
-        part = t.data.iloc[start:start + CHUNK_ROWS]
-        rows = list(range(first + start, first + start + len(part)))
-        cols = [_column_xml(part.iloc[:, j], letters[j], rows, item.formats[j])
-                for j in range(len(letters))]
-        yield "".join([f'<row r="{r}">' + "".join(cells) + "</row>"
-                       for r, cells in zip(rows, zip(*cols))])
+    # columns are prepared a block at a time (few pandas calls, values escaped
+    # once per distinct value), rows formatted a chunk at a time
+    for block in range(0, len(t.data), BLOCK_ROWS):
+        part = t.data.iloc[block:block + BLOCK_ROWS]
+        rows = list(map(str, range(first + block, first + block + len(part))))
+        pieces, args = ['<row r="%s">'], [rows]
+        for j in range(len(letters)):
+            piece, cols = _column_parts(part.iloc[:, j], letters[j], rows, item.formats[j], xf_map)
+            pieces.append(piece)
+            args += cols
+        template = "".join(pieces) + "</row>"
+        cells = zip(*args)
+        del args
+        for start in range(block, block + len(part), CHUNK_ROWS):
+            out = [template % a for a in islice(cells, CHUNK_ROWS)]
+            if side:
+                base = first + start
+                for r in sorted(side):
+                    if base <= r < base + len(out):
+                        out[r - base] = _merge_row(side[r], out[r - base], t)
+            yield "".join(out).encode("utf-8")
 
 
-_ROW_START = re.compile(r'<row r="(\d+)"')
+_CELL_COL = re.compile(r'<c r="([A-Z]+)')
+_ROW_ELEMENT = re.compile(rb'<row r="(\d+)"([^>]*?)(?:/>|>(.*?)</row>)', re.S)
+_SPANS = re.compile(r'\sspans="[^"]*"')
+
+
+def _merge_row(row_xml: str, ours: str, table: Table) -> str:
+    """XlsxWriter's ``<row>`` element ``row_xml`` with the table's cells (``ours``) put in."""
+    m = _ROW_ELEMENT.match(row_xml.encode("utf-8"))
+    attrs = _SPANS.sub("", m.group(2).decode("utf-8"))  # spans: a hint, now wrong
+    inner = (m.group(3) or b"").decode("utf-8")
+    cut = len(inner)
+    for c in _CELL_COL.finditer(inner):
+        if _col_number(c.group(1)) > table.last_col:
+            cut = c.start()
+            break
+    cells = ours[ours.index(">") + 1:-len("</row>")]
+    return f'<row r="{m.group(1).decode()}"{attrs}>' + inner[:cut] + cells + inner[cut:] + "</row>"
+
+
 _DIMENSION = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
 _SHARED_CELL = re.compile(r'<c ([^>]*?)t="s"><v>(\d+)</v></c>')
 _SI = re.compile(r"<si>(.*?)</si>", re.S)
@@ -668,15 +818,115 @@ def _sheet_parts(workbook: xlsxwriter.Workbook) -> dict:
     return parts
 
 
+class DeferredBodies:
+    """The data rows of deferred tables, kept out of a rendered file for the graft.
+
+    ``render_to_file(..., defer_bodies=True)`` returns one: the file it wrote is
+    complete (table ranges and sheet dimensions already cover the data) except
+    for these rows, which :func:`maillon.addin.xlsx_graft.graft` (``bodies=``)
+    generates straight into the output package with the user's final style
+    indices, so the rows are built once and never re-parsed.
+    """
+
+    def __init__(self, deferred: list):
+        self._by_sheet: dict = {}
+        for item in deferred:
+            self._by_sheet.setdefault(item.sheet.lower(), []).append(item)
+        for items in self._by_sheet.values():
+            items.sort(key=lambda d: d.table.row)
+
+    def __contains__(self, sheet: str) -> bool:
+        return sheet.lower() in self._by_sheet
+
+    def __bool__(self) -> bool:
+        return bool(self._by_sheet)
+
+    def chunks(self, sheet: str, xml: bytes, xf_map: dict | None = None):
+        """The worksheet part ``xml`` (UTF-8) of ``sheet`` with the rows put in, in chunks.
+
+        ``xf_map`` maps the rendered cell-format indices to the ones to write.
+        """
+        return _splice_chunks(xml, self._by_sheet.get(sheet.lower(), []), xf_map)
+
+
+_ROW_START_B = re.compile(rb'<row r="(\d+)"')
+
+
+def _splice_chunks(xml: bytes, items: list, xf_map: dict | None = None):
+    """``xml`` (a worksheet part, UTF-8) with the rows of ``items`` inserted, in chunks."""
+    if not items:
+        yield xml
+        return
+    empty = re.search(rb"<sheetData\s*/>", xml)
+    if empty:
+        xml = xml[:empty.start()] + b"<sheetData></sheetData>" + xml[empty.end():]
+    start = xml.index(b"<sheetData>") + len(b"<sheetData>")
+    end = xml.rindex(b"</sheetData>")
+    row_starts = [(int(m.group(1)), m.start()) for m in _ROW_START_B.finditer(xml, start, end)]
+    plan = []
+    for item in items:  # the rows XlsxWriter wrote on the table's rows, and where it goes
+        t = item.table
+        first, last = t.row + 2, t.last_row + 1  # 1-based data rows
+        begin = next((p for r, p in row_starts if r >= first), end)
+        cut = next((p for r, p in row_starts if r > last), end)
+        side = {}
+        if begin < cut:  # cells beside the table (see _owns_rows): merged into its rows
+            for m in _ROW_ELEMENT.finditer(xml, begin, cut):
+                side[int(m.group(1))] = m.group(0).decode("utf-8")
+            bad = _check_side(side, t)
+            if bad is not None:
+                raise RuntimeError(f"row {bad} of sheet {item.sheet!r} holds cells inside "
+                                   f"the columns of table {t.name}; it cannot be spliced")
+        plan.append((item, begin, cut, side))
+    pos = 0
+    for item, begin, cut, side in plan:
+        begin = max(begin, pos)
+        yield xml[pos:begin]
+        pos = max(cut, begin)
+        yield from _table_rows_xml(item, xf_map, side)
+    yield xml[pos:]
+
+
+def _check_side(side: dict, table: Table):
+    """The first row of ``side`` with a cell in ``table``'s columns, or None."""
+    for r, row_xml in side.items():
+        for c in _CELL_COL.finditer(row_xml):
+            if table.col <= _col_number(c.group(1)) <= table.last_col:
+                return r
+    return None
+
+
+def _pipelined(chunks, sink) -> None:
+    """``sink(chunk)`` for each chunk, in order, in a worker thread.
+
+    zlib and file writes release the GIL: compressing chunk *n* overlaps
+    building chunk *n + 1* (two cores: about the compression time saved).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="maillon-zip") as pool:
+        pending = None
+        for chunk in chunks:
+            job = pool.submit(sink, chunk)
+            if pending is not None:
+                pending.result()
+            pending = job
+        if pending is not None:
+            pending.result()
+
+
 def splice_deferred(path, workbook: xlsxwriter.Workbook, deferred: list,
                     inline_strings: bool = False, sheets: list[str] | None = None,
-                    compresslevel: int | None = 1) -> None:
+                    compresslevel: int | None = 1, rows: bool = True) -> None:
     """Write the deferred tables' rows into the closed package at ``path``.
 
     ``inline_strings`` also turns every shared-string cell of ``sheets``
     into an inline string. Sheets with spliced rows are deflated at
     ``compresslevel`` (1: three times faster than zlib's default 6 for a file
-    about a quarter larger).
+    about a quarter larger). With ``rows=False`` the rows are left out (the
+    table ranges and sheet dimensions are set all the same) and every member
+    is stored uncompressed: a package for the graft, with a
+    :class:`DeferredBodies` to go with it.
     """
     path = Path(path)
     parts = _sheet_parts(workbook)
@@ -689,12 +939,15 @@ def splice_deferred(path, workbook: xlsxwriter.Workbook, deferred: list,
         return
     fd, tmp = tempfile.mkstemp(prefix=path.stem + "-", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    method = zipfile.ZIP_DEFLATED if rows else zipfile.ZIP_STORED
     try:
         with zipfile.ZipFile(path) as zin, \
-                zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
+                zipfile.ZipFile(tmp, "w", method, allowZip64=True) as zout:
             strings = _shared_strings(zin) if inline_parts else []
             table_parts = _table_parts(zin, {d.table.name: d.table for d in deferred})
             for info in zin.infolist():
+                if not rows:  # written stored (the same name and date; not read through)
+                    info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 if info.filename in table_parts:
                     zout.writestr(info, table_parts[info.filename])
                     continue
@@ -705,11 +958,12 @@ def splice_deferred(path, workbook: xlsxwriter.Workbook, deferred: list,
                 if info.filename in inline_parts:
                     xml = _inline_shared(xml, strings)
                 items = sorted(by_part.get(info.filename, []), key=lambda d: d.table.row)
-                if not items:
+                if items:
+                    xml = _union_dimension(xml, [d.table for d in items])
+                if not items or not rows:
                     zout.writestr(info, xml.encode("utf-8"))
                     continue
-                xml = _union_dimension(xml, [d.table for d in items])
-                _stream_sheet(zout, info, xml, items, compresslevel)
+                _stream_sheet(zout, info, xml.encode("utf-8"), items, compresslevel)
         os.chmod(tmp, os.stat(path).st_mode & 0o7777)  # mkstemp made it private
         os.replace(tmp, path)
     finally:
@@ -717,14 +971,8 @@ def splice_deferred(path, workbook: xlsxwriter.Workbook, deferred: list,
             os.unlink(tmp)
 
 
-def _stream_sheet(zout: zipfile.ZipFile, info: zipfile.ZipInfo, xml: str, items: list,
+def _stream_sheet(zout: zipfile.ZipFile, info: zipfile.ZipInfo, xml: bytes, items: list,
                   compresslevel: int | None) -> None:
-    if "<sheetData/>" in xml:
-        xml = xml.replace("<sheetData/>", "<sheetData></sheetData>", 1)
-    start = xml.index("<sheetData>") + len("<sheetData>")
-    end = xml.index("</sheetData>")
-    body = xml[start:end]
-    row_starts = [(int(m.group(1)), m.start()) for m in _ROW_START.finditer(body)]
     out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     out.compress_type = zipfile.ZIP_DEFLATED
     if compresslevel is not None:
@@ -735,28 +983,12 @@ def _stream_sheet(zout: zipfile.ZipFile, info: zipfile.ZipInfo, xml: str, items:
             except AttributeError:
                 continue
     with zout.open(out, "w", force_zip64=True) as fh:
-        fh.write(xml[:start].encode("utf-8"))
-        pos = 0
-        for item in items:
-            t = item.table
-            first, last = t.row + 2, t.last_row + 1  # 1-based data rows
-            clash = [r for r, _ in row_starts if first <= r <= last]
-            if clash:
-                raise RuntimeError(f"row {clash[0]} of sheet {item.sheet!r} holds cells "
-                                   f"besides table {t.name}; it cannot be spliced")
-            cut = next((p for r, p in row_starts if r > last), len(body))
-            cut = max(cut, pos)
-            fh.write(body[pos:cut].encode("utf-8"))
-            pos = cut
-            for chunk in _table_rows_xml(item):
-                fh.write(chunk.encode("utf-8"))
-        fh.write(body[pos:].encode("utf-8"))
-        fh.write(xml[end:].encode("utf-8"))
+        _pipelined(_splice_chunks(xml, items), fh.write)
 
 
 # --------------------------------------------------------------------------- files
 def render_to_file(specs: list[SheetSpec], path, constant_memory: bool = False,
-                   fast: bool = True) -> None:
+                   fast: bool = True, defer_bodies: bool = False) -> DeferredBodies | None:
     """Write ``specs`` to a new ``.xlsx`` at ``path`` (one worksheet per spec).
 
     Parameters
@@ -769,6 +1001,10 @@ def render_to_file(specs: list[SheetSpec], path, constant_memory: bool = False,
         always streamed in row order.
     fast : splice the data rows of tables that own their rows into the saved
         package (default) instead of writing each cell through XlsxWriter.
+    defer_bodies : (with ``fast``) leave those rows out of the file, store its
+        members uncompressed, and return them as a :class:`DeferredBodies` for
+        ``graft(..., bodies=...)``, which writes them into the user's package
+        with their final style indices. Otherwise returns None.
     """
     path = Path(path)
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": False})
@@ -779,4 +1015,7 @@ def render_to_file(specs: list[SheetSpec], path, constant_memory: bool = False,
         workbook.close()
     if deferred or constant_memory:
         splice_deferred(path, workbook, deferred or [], inline_strings=constant_memory,
-                        sheets=[s.name for s in specs])
+                        sheets=[s.name for s in specs], rows=not (defer_bodies and fast))
+    if defer_bodies and fast:
+        return DeferredBodies(deferred)
+    return None

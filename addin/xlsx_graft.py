@@ -67,6 +67,7 @@ import re
 import struct
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -427,7 +428,9 @@ def _shared_strings(data: bytes | None) -> list[bytes]:
 
 # A styled cell (or row) in the attribute order Excel and XlsxWriter write
 # (r, s, t), and when it is a shared string, its value: one match per cell.
-_STYLED = re.compile(rb'" s="([0-9]+)"(?: t="s"><v>([0-9]+)</v>)?')
+# A cell's start tag as XlsxWriter and our renderer write it. Anchored on "<c r=":
+# text and formulas escape "<", so no cell content can look like this.
+_STYLED = re.compile(rb'(<c r="[A-Z]{1,3}[0-9]{1,7}") s="([0-9]+)"(?: t="s"><v>([0-9]+)</v>)?')
 _SHARED = re.compile(rb' t="s"><v>([0-9]+)</v>')
 _COL_S = re.compile(rb'(<col\s[^>]*?\sstyle=")([0-9]+)(?=")')
 _CF_DXF = re.compile(rb'(<cfRule\s[^>]*?\sdxfId=")([0-9]+)(?=")')
@@ -455,7 +458,7 @@ class SheetTransform:
     @property
     def styled(self) -> dict:
         if self._styled is None:
-            self._styled = {k: b'" s="' + v + b'"' for k, v in self.xf.items()}
+            self._styled = {k: b' s="' + v + b'"' for k, v in self.xf.items()}
         return self._styled
 
     @property
@@ -507,16 +510,18 @@ class SheetTransform:
         n_s = body.count(b' s="')
         n_t = body.count(b't="s"')
         original = body
-        plain = b"<is" not in body and b"<f" not in body  # no text that could fool us
         if not (n_s or n_t):
             return body
-        if plain:
+        if b"<f" not in body:  # formula text may hold ' s="' unescaped: slow path
+            body, n_rows = _ROW_S.subn(lambda m: m.group(1) + self._xf(m.group(2)), body)
             parts = _STYLED.split(body)
-            s_keys, t_keys = parts[1::3], parts[2::3]
-            if len(s_keys) == n_s:
+            s_keys, t_keys = parts[2::4], parts[3::4]
+            # every other ' s="' must be a cell's (else: another attribute order,
+            # or text with a quote in it): then the slow path
+            if len(s_keys) == n_s - n_rows:
                 try:
-                    parts[1::3] = map(self.styled.__getitem__, s_keys)
-                    parts[2::3] = map(self.inline.__getitem__, t_keys)
+                    parts[2::4] = map(self.styled.__getitem__, s_keys)
+                    parts[3::4] = map(self.inline.__getitem__, t_keys)
                 except KeyError:
                     pass  # an index out of range: the slow path names it
                 else:
@@ -634,6 +639,49 @@ class _ZipOut:
         self._central(name, flags, zipfile.ZIP_DEFLATED, t, d, crc, len(packed), len(data),
                       offset)
 
+    def write_stream(self, filename: str, chunks, level: int = 1,
+                     dt=(1980, 1, 1, 0, 0, 0)) -> None:
+        """Write a member from an iterable of byte chunks (deflated at ``level``).
+
+        The chunks are compressed in a worker thread (zlib releases the GIL)
+        while the next one is produced; the local header is written first and
+        its CRC and sizes filled in afterwards (the output is a plain file).
+        """
+        try:
+            name, flags = filename.encode("ascii"), 0
+        except UnicodeEncodeError:
+            name, flags = filename.encode("utf-8"), 0x800
+        offset, t, d = self._header(name, flags, zipfile.ZIP_DEFLATED, dt, 0, 0, 0)
+        comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+        state = [0, 0, 0]  # crc, compressed size, uncompressed size
+
+        def sink(data: bytes) -> None:
+            state[0] = zlib.crc32(data, state[0])
+            state[2] += len(data)
+            packed = comp.compress(data)
+            state[1] += len(packed)
+            self.fh.write(packed)
+
+        with ThreadPoolExecutor(1, thread_name_prefix="maillon-zip") as pool:
+            pending = None
+            for chunk in chunks:
+                job = pool.submit(sink, chunk)
+                if pending is not None:
+                    pending.result()
+                pending = job
+            if pending is not None:
+                pending.result()
+        tail = comp.flush()
+        self.fh.write(tail)
+        crc, csize, usize = state[0], state[1] + len(tail), state[2]
+        if csize > 0xFFFFFFFF or usize > 0xFFFFFFFF:
+            raise WorkbookError("the workbook is too large to save (a part exceeds 4 GB).")
+        end = self.fh.tell()
+        self.fh.seek(offset + 14)
+        self.fh.write(struct.pack("<III", crc, csize, usize))
+        self.fh.seek(end)
+        self._central(name, flags, zipfile.ZIP_DEFLATED, t, d, crc, csize, usize, offset)
+
     def close(self) -> None:
         start = self.fh.tell()
         for rec in self.central:
@@ -666,9 +714,17 @@ def _relative(source: str, target: str) -> str:
 _NUMBERED = re.compile(r"^(.*?)(\d*)(\.[^./]*)$")
 
 
+class _Streamed:
+    """A new member written from chunks (a sheet with deferred rows), not from bytes."""
+
+    def __init__(self, chunks):
+        self.chunks = chunks  # a callable giving an iterable of bytes
+
+
 class _Grafter:
-    def __init__(self, orig: Package, rend: Package, sheet_names: list[str]):
+    def __init__(self, orig: Package, rend: Package, sheet_names: list[str], bodies=None):
         self.orig, self.rend = orig, rend
+        self.bodies = bodies
         self.names = list(dict.fromkeys(sheet_names))
         self.o_sheets = orig.sheets
         self.r_sheets = rend.sheets
@@ -837,7 +893,13 @@ class _Grafter:
                     mapped[part.lower()] = alloc(part)
             # contents
             sel = final_index[r.name.lower()] == active
-            new_parts[sheet_part] = transform(rend.read(r.part), sel)
+            sheet_xml = transform(rend.read(r.part), sel)
+            if self.bodies is not None and r.name in self.bodies:
+                new_parts[sheet_part] = _Streamed(
+                    lambda name=r.name, xml=sheet_xml: self.bodies.chunks(name, xml,
+                                                                          merge.xf_map))
+            else:
+                new_parts[sheet_part] = sheet_xml
             for part in [r.part] + order:
                 target_name = mapped[part.lower()]
                 if part != r.part:
@@ -1032,17 +1094,24 @@ class _Grafter:
                 key = info.filename.lower()
                 if key in pending:
                     _, data = pending.pop(key)
-                    z.write(info.filename, data, dt=info.date_time)
+                    self._put(z, info.filename, data, info.date_time)
                 elif key in dead:
                     continue
                 else:
                     z.copy(src, info)
             for name, data in pending.values():
-                z.write(name, data)
+                self._put(z, name, data)
             z.close()
 
+    @staticmethod
+    def _put(z: _ZipOut, name: str, data, dt=(1980, 1, 1, 0, 0, 0)) -> None:
+        if isinstance(data, _Streamed):
+            z.write_stream(name, data.chunks(), level=1, dt=dt)
+        else:
+            z.write(name, data, dt=dt)
 
-def graft(original, rendered, out, sheet_names: list[str]) -> GraftReport:
+
+def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> GraftReport:
     """Graft the sheets ``sheet_names`` of ``rendered`` into ``original``, write ``out``.
 
     ``original`` is the user's workbook (.xlsx or .xlsm), ``rendered`` the
@@ -1053,6 +1122,11 @@ def graft(original, rendered, out, sheet_names: list[str]) -> GraftReport:
     documentation for what changes. Raises :class:`~maillon.addin.safe_io.WorkbookError`
     for a package that cannot be grafted safely, ``ValueError`` for a sheet name
     that is not in ``rendered``.
+
+    ``bodies`` is what ``render_to_file(..., defer_bodies=True)`` returned for
+    ``rendered`` (:class:`~maillon.addin.xlsx_backend.DeferredBodies`): the data
+    rows it left out of that file are then generated straight into ``out``
+    with their final style indices (no re-parsing of the rows).
     """
     original, rendered, out = Path(original), Path(rendered), Path(out)
     if not sheet_names:
@@ -1060,4 +1134,4 @@ def graft(original, rendered, out, sheet_names: list[str]) -> GraftReport:
     if out.resolve() in (original.resolve(), rendered.resolve()):
         raise ValueError("graft: out must be a new file, not the original or the rendered one")
     with Package(original) as orig, Package(rendered) as rend:
-        return _Grafter(orig, rend, sheet_names).run(out)
+        return _Grafter(orig, rend, sheet_names, bodies).run(out)

@@ -382,3 +382,98 @@ def test_empty_result_renders_for_the_template(tmp_path):
     assert len(back[C.SHEET_DASHBOARD]._charts) == 4
     ok, message = libreoffice_opens(path, "pdf") if libreoffice_opens else (True, "")
     assert ok or "not installed" in message, message
+
+
+def _styles_by_cell(path) -> dict:
+    """Sheet -> {cell: (value, number format, fill, font, border, alignment)}, resolved."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(path)
+    return {ws.title: {c.coordinate: repr((c.value, c.number_format, c.fill, c.font, c.border,
+                                           c.alignment))
+                       for row in ws.iter_rows() for c in row}
+            for ws in book.worksheets}
+
+
+def test_table_beside_other_cells_is_spliced_like_naive(tmp_path):
+    """Cells left and right of a table on its rows (and a row height) merge into its rows."""
+    import pandas as pd
+
+    df = pd.DataFrame({"Name": ["a", "b & <c>", "", 'say "hi"'], "Value": [1.5, None, 3.0, 4.0],
+                       "When": pd.to_datetime(["2024-01-02", None, "2024-03-04", "2024-05-06"])})
+    spec = S.SheetSpec(
+        "Side",
+        cells=[S.Cells(0, 0, [["title"]]), S.Cells(2, 0, [["left"], ["left 2"]], {"bold": True}),
+               S.Cells(1, 5, [["right", 7.0], ["r2", 8.0], ["r3", 9.0]], {"bg_color": "#FFF2CC"}),
+               S.Cells(8, 1, [["below"]])],
+        row_heights={3: 30},
+        tables=[S.Table("tblSide", 1, 1, df, column_formats={"Value": {"num_format": "0.0"}})])
+    fast, naive = tmp_path / "fast.xlsx", tmp_path / "naive.xlsx"
+    render_to_file([spec], fast)
+    render_to_file([spec], naive, fast=False)
+    assert _calamine(fast) == _calamine(naive)
+    assert _styles_by_cell(fast) == _styles_by_cell(naive)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = openpyxl.load_workbook(fast)
+    assert back["Side"].row_dimensions[4].height == 30
+    assert back["Side"].tables["tblSide"].ref == "B2:D6"
+    with zipfile.ZipFile(fast) as z:  # the data rows were spliced, cells in column order
+        xml = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    row3 = re.search(r'<row r="3"([^>]*)>(.*?)</row>', xml)
+    assert "spans=" not in row3.group(1)  # XlsxWriter writes spans, the splice drops them
+    assert re.findall(r'<c r="([A-Z]+)3"', row3.group(2)) == ["A", "B", "C", "D", "F", "G"]
+    row4 = re.search(r'<row r="4"([^>]*)>', xml).group(1)
+    assert 'ht="30"' in row4 and "spans=" not in row4
+
+
+def test_table_with_cells_in_its_columns_is_not_spliced(tmp_path):
+    import pandas as pd
+
+    from maillon.addin.xlsx_backend import _owns_rows
+
+    df = pd.DataFrame({"a": [1, 2, 3], "b": [4, 5, 6]})
+    table = S.Table("tblT", 0, 0, df)
+    inside = S.SheetSpec("X", tables=[table], cells=[S.Cells(2, 3, [["x"]])])
+    assert _owns_rows(inside, table)  # column D, beside the table
+    across = S.SheetSpec("X", tables=[table], merges=[S.Merge(2, 1, 2, 3, "m")])
+    assert not _owns_rows(across, table)  # a merge over column B
+
+
+def test_deferred_bodies_give_the_complete_file(result, tmp_path):
+    """render_to_file(defer_bodies=True) leaves exactly the spliced rows out."""
+    from maillon.addin.xlsx_backend import DeferredBodies
+
+    specs = layout(result)
+    skeleton = tmp_path / "skeleton.xlsx"
+    bodies = render_to_file(specs, skeleton, defer_bodies=True)
+    assert isinstance(bodies, DeferredBodies)
+    assert C.SHEET_TARGETS in bodies and "Dashboard" not in bodies
+    assert render_to_file(specs, tmp_path / "plain.xlsx") is None
+    with zipfile.ZipFile(skeleton) as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}
+        xml = z.read("xl/worksheets/sheet4.xml")
+        assert f'<row r="{TABLE_ROW + 2}"'.encode() not in xml  # no data rows
+        full = b"".join(bodies.chunks(C.SHEET_TARGETS, xml))
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as z:
+        assert full == z.read("xl/worksheets/sheet4.xml")
+
+
+def test_bulk_formatting_matches_per_value_formatting():
+    import numpy as np
+
+    from maillon.addin.xlsx_backend import (_CONTROL_OR_SPACE, _numbers, _plain_texts,
+                                            _text_xml, _texts_xml)
+
+    floats = np.array([0.0, -0.0, 1.0, -1.0, 1e15, 1e15 - 1, 1e16, 0.1, 1 / 3, 2.5e-300,
+                       4503599627370497.0, -5.0] * 10)
+    assert _numbers(floats) == [f"{v:.16G}" for v in floats.tolist()]
+    few = np.array([86.3, 86.0, 12.0] * 100)
+    assert _numbers(few) == [f"{v:.16G}" for v in few.tolist()]
+    texts = ["plain", " edge", "tab\there", "nbsp\xa0", "_x0041_", "a & <b>", 'q"', "é—",
+             "\u2028", "line\nbreak", "zero\u200bwidth"]
+    for t in texts:
+        assert _plain_texts(t, [t]) == (_CONTROL_OR_SPACE.search(t) is None), repr(t)
+    many = texts * 20
+    assert _texts_xml(many) == [_text_xml(t) for t in many]
+    assert _texts_xml(["ok", "a & b"] * 50) == [_text_xml(t) for t in ["ok", "a & b"] * 50]
