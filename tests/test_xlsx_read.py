@@ -106,3 +106,80 @@ def test_empty_table(tmp_path):
 def test_numbers_are_floats(book):
     a = read_tables(book, ["tblSettings"])["tblSettings"].data
     assert isinstance(a.loc[5, "Value"], (float, np.floating))
+
+
+def _as_dict(tables):
+    return {n: (t.sheet, t.ref, t.first_row, t.first_col, t.data) for n, t in tables.items()}
+
+
+def test_threads_and_one_thread_read_the_same(book, monkeypatch):
+    import maillon.addin.xlsx_read as xr
+    names = ["tblPlan", "tblSettings", "tblAccounts", "tblMissing"]
+    threaded = read_tables(book, names)
+    monkeypatch.setattr(xr, "MAX_THREADS", 1)
+    single = read_tables(book, names)
+    assert list(threaded) == list(single) == ["tblPlan", "tblSettings", "tblAccounts"]
+    for name in single:
+        a, b = _as_dict(threaded)[name], _as_dict(single)[name]
+        assert a[:4] == b[:4]
+        pd.testing.assert_frame_equal(a[4], b[4], check_exact=True)
+
+
+def test_reader_leaves_the_garbage_collector_as_it_was(book):
+    import gc
+    assert gc.isenabled()
+    read_tables(book, ["tblSettings", "tblAccounts"])
+    read_rows_below(book, "Action Plan", "tblPlan")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_tables(book, ["tblSettings"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_columns_beyond_the_cells_and_sheets_with_two_tables(tmp_path):
+    """A table whose last columns are empty (calamine's grid is narrower than the
+    table) and two tables side by side on one sheet, the right one narrower."""
+    path = tmp_path / "w.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("History")
+    ws.add_table("A4:D7", {"name": "tblHistory", "columns": [
+        {"header": "Run"}, {"header": "Count"}, {"header": "Note"}, {"header": "Empty"}],
+        "data": [["r1", 1, "x"], ["r2", 2.5, None], ["r3", None, "z"]]})
+    ws.add_table("F4:G6", {"name": "tblEdits", "columns": [{"header": "When"}, {"header": "What"}],
+                           "data": [["d1", "e1"]]})
+    big = wb.add_worksheet("Big")
+    rows = [[f"ID{i}", float(i), "" if i % 7 else "note", i % 3 == 0] for i in range(3000)]
+    big.add_table(0, 1, 3000, 4, {"name": "tblBig", "data": rows, "columns": [
+        {"header": "ID"}, {"header": "Value"}, {"header": "Note"}, {"header": "Flag"}]})
+    big.write(10, 8, "outside")
+    wb.close()
+    t = read_tables(path, ["tblHistory", "tblEdits", "tblBig"])
+    h = t["tblHistory"].data
+    assert list(h.index) == [5, 6, 7] and h["Count"].dtype == np.float64
+    assert h["Empty"].isna().all() and pd.isna(h.loc[6, "Note"]) and pd.isna(h.loc[7, "Count"])
+    e = t["tblEdits"].data
+    assert list(e.index) == [5] and e.loc[5, "What"] == "e1"  # the blank row 6 is dropped
+    b = t["tblBig"].data
+    assert b.shape == (3000, 4) and list(b.index[:2]) == [2, 3]
+    assert b["Value"].dtype == np.float64 and b["Value"].sum() == sum(range(3000))
+    assert b["Note"].isna().sum() == 3000 - len(range(0, 3000, 7))
+    assert b["Flag"].sum() == len(range(0, 3000, 3))
+    assert pd.api.types.infer_dtype(b["ID"]) == "string"
+
+
+def test_a_damaged_sheet_is_a_workbook_error(book, tmp_path):
+    import zipfile
+
+    from maillon.addin.safe_io import WorkbookError
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet3.xml":  # Accounts
+                data = data[: len(data) // 2]
+            zout.writestr(info, data)
+    with pytest.raises(WorkbookError):
+        read_tables(bad, ["tblSettings", "tblAccounts", "tblPlan"])
