@@ -91,8 +91,7 @@ def _blank(series: pd.Series) -> np.ndarray:
     isna = series.isna().to_numpy()
     kind = _kind(series)
     if kind == "string":
-        return np.fromiter((type(v) is not str or not v.strip() for v in series.astype(object)),
-                           bool, len(series))
+        return pd.isna(_stripped(series))
     if kind != "mixed":
         return isna
     text = np.fromiter((isinstance(v, str) and not v.strip() for v in series.astype(object)),
@@ -183,9 +182,25 @@ def _to_text(series: pd.Series) -> pd.Series:
     if kind == "empty" or series.isna().all():
         return pd.Series([None] * len(series), index=series.index, dtype=object)
     if kind == "string":
-        return pd.Series([(v.strip() or None) if type(v) is str else None
-                          for v in series.astype(object)], index=series.index, dtype=object)
+        return pd.Series(_stripped(series), index=series.index, dtype=object)
     return series.astype(object).map(_cell_text).astype(object)
+
+
+def _stripped(series: pd.Series) -> np.ndarray:
+    """A text column stripped, blanks as None: each distinct value is stripped once."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    clean = np.array([None] + [(v.strip() or None) if type(v) is str else None
+                               for v in uniques.tolist()], dtype=object)
+    return clean[codes + 1]
+
+
+def _lookup(text: pd.Series, lookup: dict, case_insensitive: bool = True) -> pd.Series:
+    """Each text of ``text`` (from ``_to_text``) through ``lookup``; unknown or blank is None."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    found = np.array([None] + [lookup.get(v.lower() if case_insensitive else v)
+                               if isinstance(v, str) else None for v in uniques.tolist()],
+                     dtype=object)
+    return pd.Series(found[codes + 1], index=text.index, dtype=object)
 
 
 def _check_headers(col: _Collector, sheet, table, frame, required) -> bool:
@@ -206,8 +221,7 @@ def _choice(col, sheet, table, frame, column, allowed, required=True, case_insen
     """Normalise a column to one of ``allowed``; report others."""
     text = _to_text(frame[column])
     lookup = {a.lower(): a for a in allowed} if case_insensitive else {a: a for a in allowed}
-    keys = [(v.lower() if case_insensitive else v) if isinstance(v, str) else None for v in text]
-    norm = pd.Series(keys, index=text.index, dtype=object).map(lookup).astype(object)
+    norm = _lookup(text, lookup, case_insensitive)
     blank = text.isna().to_numpy()
     bad = (~blank) & norm.isna().to_numpy()
     col.add_mask(sheet, table, frame, column, bad, frame[column],
@@ -467,7 +481,7 @@ def validate(inp: EngineInput) -> ValidInput:
         feedback["Sales rep"] = _to_text(fb["Sales rep"]) if "Sales rep" in fb else None
         if "Main need" in fb:
             main = _to_text(fb["Main need"])
-            norm = main.map(lambda v: exp_lookup.get(v.lower()) if isinstance(v, str) else None)
+            norm = _lookup(main, exp_lookup)
             col.add_mask(sheet, table, fb, "Main need", (main.notna() & norm.isna()).to_numpy(),
                          fb["Main need"],
                          "an expectation of tblExpectations (" + ", ".join(exp_names) + ")")
@@ -520,8 +534,8 @@ def validate(inp: EngineInput) -> ValidInput:
         prev_targets["Account ID"] = _to_text(prev_targets["Account ID"]) \
             if "Account ID" in prev_targets else None
         lookup = {o.lower(): o for o in C.OVERRIDES}
-        prev_targets["Priority override"] = _to_text(prev_targets["Priority override"]).map(
-            lambda v: lookup.get(v.lower()) if isinstance(v, str) else None)
+        prev_targets["Priority override"] = _lookup(
+            _to_text(prev_targets["Priority override"]), lookup)
 
     if col.problems:
         raise InputError(col.problems)
