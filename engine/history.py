@@ -100,12 +100,14 @@ def overwritten_edits(previous: pd.DataFrame | None, current: pd.DataFrame, key:
     edited = prev.loc[actual.to_numpy() != stored.loc[has_check].to_numpy()]
     if len(edited) == 0:
         return []
-    cur = current.assign(_key=_norm_column(current[key])).drop_duplicates("_key")
-    now = normalised(cur.set_index("_key"), computed)
+    edited_keys = pd.Series(_norm_column(edited[key]), index=edited.index)
+    cur = current.assign(_key=_norm_column(current[key]))
+    cur = cur.loc[cur["_key"].isin(set(edited_keys))].drop_duplicates("_key")
+    now = normalised(cur.set_index("_key"), computed)  # only the rows edited by hand
     before = normalised(edited, computed)
     rows = []
     for idx, row in before.iterrows():
-        k = _norm(edited.at[idx, key])
+        k = edited_keys.at[idx]
         cols = []
         if k in now.index:
             cols = [c for c in computed if row[c] != now.at[k, c]]
