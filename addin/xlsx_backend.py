@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from .overlap import pipelined
 from .sheetspec import Cells, Chart, SheetSpec, Table, col_letter
 
 __all__ = ["write_specs", "render_to_file", "DeferredTable", "DeferredBodies", "splice_deferred"]
@@ -896,25 +897,6 @@ def _check_side(side: dict, table: Table):
     return None
 
 
-def _pipelined(chunks, sink) -> None:
-    """``sink(chunk)`` for each chunk, in order, in a worker thread.
-
-    zlib and file writes release the GIL: compressing chunk *n* overlaps
-    building chunk *n + 1* (two cores: about the compression time saved).
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1, thread_name_prefix="maillon-zip") as pool:
-        pending = None
-        for chunk in chunks:
-            job = pool.submit(sink, chunk)
-            if pending is not None:
-                pending.result()
-            pending = job
-        if pending is not None:
-            pending.result()
-
-
 def splice_deferred(path, workbook: xlsxwriter.Workbook, deferred: list,
                     inline_strings: bool = False, sheets: list[str] | None = None,
                     compresslevel: int | None = 1, rows: bool = True) -> None:
@@ -983,7 +965,7 @@ def _stream_sheet(zout: zipfile.ZipFile, info: zipfile.ZipInfo, xml: bytes, item
             except AttributeError:
                 continue
     with zout.open(out, "w", force_zip64=True) as fh:
-        _pipelined(_splice_chunks(xml, items), fh.write)
+        pipelined(_splice_chunks(xml, items), fh.write)
 
 
 # --------------------------------------------------------------------------- files

@@ -67,10 +67,10 @@ import re
 import struct
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .overlap import pipelined
 from .safe_io import WorkbookError, parse_xml
 from .xlsx_read import (NS_MAIN, NS_R, Package, SheetEntry, rels_part)
 
@@ -662,15 +662,7 @@ class _ZipOut:
             state[1] += len(packed)
             self.fh.write(packed)
 
-        with ThreadPoolExecutor(1, thread_name_prefix="maillon-zip") as pool:
-            pending = None
-            for chunk in chunks:
-                job = pool.submit(sink, chunk)
-                if pending is not None:
-                    pending.result()
-                pending = job
-            if pending is not None:
-                pending.result()
+        pipelined(chunks, sink)
         tail = comp.flush()
         self.fh.write(tail)
         crc, csize, usize = state[0], state[1] + len(tail), state[2]
