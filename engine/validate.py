@@ -186,21 +186,26 @@ def _to_text(series: pd.Series) -> pd.Series:
     return series.astype(object).map(_cell_text).astype(object)
 
 
-def _stripped(series: pd.Series) -> np.ndarray:
-    """A text column stripped, blanks as None: each distinct value is stripped once."""
+def _per_distinct(series: pd.Series, fn) -> np.ndarray:
+    """``fn`` of each cell, called once per distinct value; a missing cell gives None."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    clean = np.array([None] + [(v.strip() or None) if type(v) is str else None
-                               for v in uniques.tolist()], dtype=object)
-    return clean[codes + 1]
+    done = np.array([None] + [fn(v) for v in uniques.tolist()], dtype=object)
+    return done[codes + 1]
+
+
+def _stripped(series: pd.Series) -> np.ndarray:
+    """A text column stripped, blanks as None."""
+    return _per_distinct(series, lambda v: (v.strip() or None) if type(v) is str else None)
 
 
 def _lookup(text: pd.Series, lookup: dict, case_insensitive: bool = True) -> pd.Series:
     """Each text of ``text`` (from ``_to_text``) through ``lookup``; unknown or blank is None."""
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    found = np.array([None] + [lookup.get(v.lower() if case_insensitive else v)
-                               if isinstance(v, str) else None for v in uniques.tolist()],
-                     dtype=object)
-    return pd.Series(found[codes + 1], index=text.index, dtype=object)
+    def find(v):
+        if not isinstance(v, str):
+            return None
+        return lookup.get(v.lower() if case_insensitive else v)
+
+    return pd.Series(_per_distinct(text, find), index=text.index, dtype=object)
 
 
 def _check_headers(col: _Collector, sheet, table, frame, required) -> bool:
