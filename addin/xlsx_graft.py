@@ -572,6 +572,14 @@ def _strip_zip64(extra: bytes) -> bytes:
     return out
 
 
+def _zip_name(filename: str) -> tuple[bytes, int]:
+    """A member name as zip stores it, and its flag bits (0x800: the name is UTF-8)."""
+    try:
+        return filename.encode("ascii"), 0
+    except UnicodeEncodeError:
+        return filename.encode("utf-8"), 0x800
+
+
 class _ZipOut:
     """A minimal zip writer that can copy members' compressed bytes unchanged."""
 
@@ -628,10 +636,7 @@ class _ZipOut:
             level = 1 if len(data) > BIG_PART else 6
         comp = zlib.compressobj(level, zlib.DEFLATED, -15)
         packed = comp.compress(data) + comp.flush()
-        try:
-            name, flags = filename.encode("ascii"), 0
-        except UnicodeEncodeError:
-            name, flags = filename.encode("utf-8"), 0x800
+        name, flags = _zip_name(filename)
         crc = zlib.crc32(data)
         offset, t, d = self._header(name, flags, zipfile.ZIP_DEFLATED, dt, crc,
                                     len(packed), len(data))
@@ -647,10 +652,7 @@ class _ZipOut:
         while the next one is produced; the local header is written first and
         its CRC and sizes filled in afterwards (the output is a plain file).
         """
-        try:
-            name, flags = filename.encode("ascii"), 0
-        except UnicodeEncodeError:
-            name, flags = filename.encode("utf-8"), 0x800
+        name, flags = _zip_name(filename)
         offset, t, d = self._header(name, flags, zipfile.ZIP_DEFLATED, dt, 0, 0, 0)
         comp = zlib.compressobj(level, zlib.DEFLATED, -15)
         state = [0, 0, 0]  # crc, compressed size, uncompressed size
