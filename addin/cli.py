@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from maillon import __version__
-from maillon.engine.model import InputError
+from maillon.engine.errors import InputError
 
 from .safe_io import WorkbookError, refuse_if_open, temp_path_beside
 

@@ -4,6 +4,11 @@ Reads the tables with python-calamine, runs the engine, renders the
 engine-owned sheets with XlsxWriter into a temporary package and grafts their
 parts into the user's package; every other part stays byte-identical. The
 result replaces the file atomically and the previous file is kept as a backup.
+
+pandas and scikit-learn take 1.5 to 2 s to import. The sheets are parsed in
+background threads (python-calamine frees the GIL) while they are imported,
+so this module imports the engine and the renderer only once the read has
+started (see :func:`read_input`).
 """
 from __future__ import annotations
 
@@ -11,19 +16,16 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from maillon.engine import contract as C
-from maillon.engine.model import EngineResult
-from maillon.engine.pipeline import recompute
-from maillon.engine.validate import validate
 
-from .layout import layout
-from .safe_io import (WorkbookError, atomic_replace, check_package, refuse_if_open,
-                      temp_path_beside)
-from .workbook_io import TABLES_TO_READ, build_engine_input
-from .xlsx_backend import render_to_file
-from .xlsx_graft import graft
-from .xlsx_read import read_rows_below, read_tables
+from .safe_io import WorkbookError, atomic_replace, refuse_if_open, temp_path_beside
+from .workbook_io import TABLES_TO_READ
+from .xlsx_grids import GridReader
+
+if TYPE_CHECKING:
+    from maillon.engine.model import EngineInput, EngineResult
 
 SUFFIXES = (".xlsx", ".xlsm")
 
@@ -47,23 +49,33 @@ def _check_path(path: Path) -> None:
         raise WorkbookError(f"{path}: expected an Excel workbook (.xlsx or .xlsm)")
 
 
-def read_input(path: Path, progress=_noop):
-    """Engine input read from a workbook on disk (nothing is written)."""
+def read_input(path: Path, progress=_noop) -> EngineInput:
+    """Engine input read from a workbook on disk (nothing is written).
+
+    The package is checked and its sheets parsed in background threads while
+    the engine (pandas, scikit-learn) is imported here.
+    """
     path = Path(path)
     _check_path(path)
-    check_package(path)
     progress("Reading the workbook")
-    found = read_tables(path, list(TABLES_TO_READ))
+    names = list(TABLES_TO_READ)
+    with GridReader(path, names, whole=[C.TBL_PLAN]) as reader:
+        import maillon.engine.pipeline  # noqa: F401 - the slow import, while the sheets parse
+
+        from .workbook_io import build_engine_input
+        from .xlsx_read import tables_from
+
+        found = tables_from(reader, names, below=[C.TBL_PLAN])
     tables = {name: data.data for name, data in found.items()}
-    extra = None
-    if C.TBL_PLAN in found:
-        extra = read_rows_below(path, found[C.TBL_PLAN].sheet, C.TBL_PLAN)
+    extra = found[C.TBL_PLAN].below if C.TBL_PLAN in found else None
     return build_engine_input(tables, plan_extra_rows=extra)
 
 
 def validate_file(path: Path, progress=_noop) -> list[str]:
     """Check a workbook without writing; returns warnings, raises InputError/WorkbookError."""
     inp = read_input(path, progress)
+    from maillon.engine.validate import validate
+
     progress("Checking the tables")
     return validate(inp).warnings
 
@@ -80,6 +92,12 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop) -> Outco
             raise WorkbookError(f"{out}: must have the same extension as {path.name}")
         refuse_if_open(out)
     inp = read_input(path, progress)
+    from maillon.engine.pipeline import recompute
+
+    from .layout import layout
+    from .xlsx_backend import render_to_file
+    from .xlsx_graft import graft
+
     progress("Segmenting, classifying and ranking")
     result = recompute(inp)
     progress("Writing the engine-owned sheets")

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from maillon.engine import contract as C
-from maillon.engine.model import InputError, Problem
+from maillon.engine.errors import InputError, Problem
 
 from .live_backend import parse_address, write_specs_live
 from .workbook_io import PREVIOUS_TABLES, USER_TABLES, build_engine_input, current_user

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from maillon.engine import contract as C
-from maillon.engine.model import EngineInput, PreviousState
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from maillon.engine.model import EngineInput
 
 #: user-owned tables: (sheet, table); all are required
 USER_TABLES = (
@@ -45,6 +48,10 @@ def build_engine_input(tables: dict, plan_extra_rows: pd.DataFrame | None = None
                        run_by: str | None = None, run_at: dt.datetime | None = None
                        ) -> EngineInput:
     """Engine input from the tables read in a workbook (a missing table is ``None``)."""
+    # imported here: the file mode names the tables to read (above) before
+    # pandas is imported, so that the import overlaps the read
+    from maillon.engine.model import EngineInput, PreviousState
+
     return EngineInput(
         settings=tables.get(C.TBL_SETTINGS),
         expectations=tables.get(C.TBL_EXPECTATIONS),

@@ -72,7 +72,7 @@ from pathlib import Path
 
 from .overlap import pipelined
 from .safe_io import WorkbookError, parse_xml
-from .xlsx_read import (NS_MAIN, NS_R, Package, SheetEntry, rels_part)
+from .xlsx_package import NS_MAIN, NS_R, Package, SheetEntry, rels_part
 
 __all__ = ["graft", "GraftReport"]
 

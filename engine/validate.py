@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
-from .model import EngineInput, InputError, Problem, Settings, next_monday
+from .errors import InputError, Problem
+from .model import EngineInput, Settings, next_monday
 
 # Report at most this many problems per column, then one line with the rest.
 MAX_PER_COLUMN = 5

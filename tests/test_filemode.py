@@ -300,6 +300,19 @@ def test_every_command_has_help(command):
     assert proc.returncode == 0 and "usage: maillon" in proc.stdout
 
 
+def test_the_engine_is_imported_only_once_the_read_has_started():
+    # pandas and scikit-learn take seconds to import: the file mode imports
+    # them while its threads parse the sheets, so the command line and the
+    # reader must not pull them in before
+    code = ("import sys; import maillon.addin.cli, maillon.addin.filemode, "
+            "maillon.addin.xlsx_grids; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'sklearn') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
 def test_not_a_workbook_is_a_clear_error(tmp_path, capsys):
     bad = tmp_path / "team.xlsx"
     bad.write_text("hello")

@@ -153,7 +153,7 @@ def test_p1_p2_counts_exact():
 
 
 def test_bad_input_raises_before_anything_is_computed():
-    from maillon.engine.model import InputError
+    from maillon.engine.errors import InputError
 
     inp = small_input()
     inp.accounts.loc[5, "Status"] = "Partner"

@@ -11,7 +11,8 @@ import xlsxwriter
 
 from maillon.addin.safe_io import (WorkbookError, atomic_replace, backup_path, check_package,
                                    parse_xml, refuse_if_open, temp_path_beside)
-from maillon.addin.xlsx_read import read_tables, sheet_names
+from maillon.addin.xlsx_package import sheet_names
+from maillon.addin.xlsx_read import read_tables
 
 LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
           b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'

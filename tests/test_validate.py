@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from maillon.engine import contract as C
-from maillon.engine.model import InputError
+from maillon.engine.errors import InputError
 from maillon.engine.samples import settings_frame, small_input
 from maillon.engine.validate import parse_settings, validate
 

@@ -24,7 +24,8 @@ import xlsxwriter
 
 from maillon.addin.safe_io import WorkbookError, check_package
 from maillon.addin.xlsx_graft import graft
-from maillon.addin.xlsx_read import Package, read_tables, rels_part
+from maillon.addin.xlsx_package import Package, rels_part
+from maillon.addin.xlsx_read import read_tables
 
 TARGET_COLUMNS = ["Rank", "Account ID", "Account name", "Status", "Final priority", "Score"]
 ENGINE = ["Segments", "Target List", "Dashboard"]

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from maillon.addin.xlsx_read import (list_tables, parse_ref, read_rows_below, read_tables,
-                                     sheet_names)
+from maillon.addin.xlsx_package import list_tables, parse_ref, sheet_names
+from maillon.addin.xlsx_read import read_rows_below, read_tables
 
 
 @pytest.fixture
@@ -92,6 +92,31 @@ def test_read_rows_below(book):
     assert read_rows_below(book, "History", "tblHistory") is None
 
 
+def test_rows_below_come_in_the_same_pass_as_the_table(book):
+    t = read_tables(book, ["tblSettings", "tblPlan"], below=["TBLPLAN"])
+    assert t["tblPlan"].data["Action ID"].tolist() == ["X1", "X2"]
+    pd.testing.assert_frame_equal(t["tblPlan"].below,
+                                  read_rows_below(book, "Action Plan", "tblPlan"))
+    assert t["tblSettings"].below is None
+    assert read_tables(book, ["tblPlan"])["tblPlan"].below is None  # not asked for
+
+
+def test_the_package_is_checked_before_a_cell_is_parsed(book, tmp_path):
+    import zipfile
+
+    from maillon.addin.safe_io import WorkbookError
+    bad = tmp_path / "crc.xlsx"
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info), compress_type=zipfile.ZIP_STORED)
+    raw = bytearray(bad.read_bytes())
+    at = raw.index(b"Acme")  # stored uncompressed: flip a byte of a shared string
+    raw[at] ^= 0x20
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(WorkbookError, match=r"crc\.xlsx is damaged"):
+        read_tables(bad, ["tblAccounts"])
+
+
 def test_empty_table(tmp_path):
     path = tmp_path / "e.xlsx"
     wb = xlsxwriter.Workbook(str(path))
@@ -113,10 +138,10 @@ def _as_dict(tables):
 
 
 def test_threads_and_one_thread_read_the_same(book, monkeypatch):
-    import maillon.addin.xlsx_read as xr
+    import maillon.addin.xlsx_grids as xg
     names = ["tblPlan", "tblSettings", "tblAccounts", "tblMissing"]
     threaded = read_tables(book, names)
-    monkeypatch.setattr(xr, "MAX_THREADS", 1)
+    monkeypatch.setattr(xg, "MAX_THREADS", 1)
     single = read_tables(book, names)
     assert list(threaded) == list(single) == ["tblPlan", "tblSettings", "tblAccounts"]
     for name in single:
@@ -181,5 +206,7 @@ def test_a_damaged_sheet_is_a_workbook_error(book, tmp_path):
             if info.filename == "xl/worksheets/sheet3.xml":  # Accounts
                 data = data[: len(data) // 2]
             zout.writestr(info, data)
-    with pytest.raises(WorkbookError):
+    import gc
+    with pytest.raises(WorkbookError, match=r"bad\.xlsx: sheet 'Accounts' cannot be read"):
         read_tables(bad, ["tblSettings", "tblAccounts", "tblPlan"])
+    assert gc.isenabled()  # the reader resumes the collector after an error too
