@@ -29,13 +29,14 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 __all__ = [
-    "WorkbookError", "check_package", "refuse_if_open", "atomic_replace",
+    "WorkbookError", "check_package", "check_part", "refuse_if_open", "atomic_replace",
     "backup_path", "temp_path_beside", "parse_xml", "lock_files",
     "MAX_MEMBERS", "MAX_TOTAL_SIZE", "MAX_MEMBER_SIZE", "MAX_RATIO", "RATIO_MIN_SIZE",
 ]
@@ -49,6 +50,10 @@ RATIO_MIN_SIZE = 16 * 1024 ** 2      # ... checked on parts larger than this
 MAX_PROLOG = 1024 ** 2               # bytes before the root element of an XML part
 
 XML_SUFFIXES = (".xml", ".rels", ".vml")
+# bytes decompressed per read when checking a part: each read hands the GIL
+# over a few times, and waits for it when another thread is busy (the imports)
+CHECK_CHUNK = 4 * 1024 ** 2
+PROLOG_CHUNK = 64 * 1024  # when only the prolog is looked at
 
 
 class WorkbookError(Exception):
@@ -117,7 +122,7 @@ def _prolog_problem(head: bytes, complete: bool) -> str | None:
 
 
 # --- the package -------------------------------------------------------------
-def check_package(path, *, verify_data: bool = True) -> None:
+def check_package(path, *, verify_data: bool = True, defer=()) -> None:
     """Check that ``path`` is a sane Excel zip package before anything reads it.
 
     - not a file / not a zip / truncated or corrupt zip -> :class:`WorkbookError`;
@@ -129,6 +134,10 @@ def check_package(path, *, verify_data: bool = True) -> None:
       part that lies about its size is a zip bomb for other readers). Costs
       about 0.5 s per 100 MB of XML.
 
+    ``defer`` names parts whose data is not looked at here (their declared
+    sizes are): the caller checks each with :func:`check_part` before it
+    reads it, e.g. in the thread that parses it.
+
     Every error is one sentence naming the file.
     """
     path = Path(path)
@@ -138,16 +147,36 @@ def check_package(path, *, verify_data: bool = True) -> None:
     if not zipfile.is_zipfile(path):
         raise WorkbookError(f"{name} is not an Excel workbook (.xlsx): it is not a zip package"
                             f" (or it is truncated).")
+    deferred = {p.lower() for p in defer}
+    with _zip_errors(name), zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        _check_infos(infos, name)
+        if "[Content_Types].xml" not in {i.filename for i in infos}:
+            raise WorkbookError(f"{name} is not an Excel workbook: the zip has no "
+                                f"[Content_Types].xml part.")
+        for info in infos:
+            if info.filename.lower() in deferred:
+                continue
+            if verify_data or info.filename.lower().endswith(XML_SUFFIXES):
+                _check_member(zf, info, name, full=verify_data)
+
+
+def check_part(path, part: str) -> None:
+    """The data checks of :func:`check_package` (CRC, true size, no DTD) on one part."""
+    path = Path(path)
+    with _zip_errors(path.name), zipfile.ZipFile(path) as zf:
+        by_lower = {i.filename.lower(): i for i in zf.infolist()}
+        info = by_lower.get(part.lower())
+        if info is None:
+            raise WorkbookError(f"{path.name} is damaged: part {part} is missing.")
+        _check_member(zf, info, path.name, full=True)
+
+
+@contextmanager
+def _zip_errors(name: str):
+    """What the zip and zlib modules raise on a damaged package, as one WorkbookError."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            _check_infos(infos, name)
-            if "[Content_Types].xml" not in {i.filename for i in infos}:
-                raise WorkbookError(f"{name} is not an Excel workbook: the zip has no "
-                                    f"[Content_Types].xml part.")
-            for info in infos:
-                if verify_data or info.filename.lower().endswith(XML_SUFFIXES):
-                    _check_member(zf, info, name, full=verify_data)
+        yield
     except WorkbookError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, OSError,
@@ -188,7 +217,7 @@ def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, full: b
     # the end; we count the bytes to catch a part shorter than declared.
     with zf.open(info) as fh:
         while True:
-            chunk = fh.read(1 << 20)
+            chunk = fh.read(CHECK_CHUNK if full else PROLOG_CHUNK)
             if not chunk:
                 break
             seen += len(chunk)

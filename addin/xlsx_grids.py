@@ -7,8 +7,12 @@ can do something else meanwhile: the file mode imports pandas and
 scikit-learn (1.5 to 2 s) while the sheets parse. For that reason this module
 uses only the standard library and python-calamine.
 
-Before python-calamine sees the file, :func:`~maillon.addin.safe_io.check_package`
-checks it (a corrupt package, a zip bomb or an XML entity attack stops here).
+Before python-calamine sees a part, it is checked
+(:func:`~maillon.addin.safe_io.check_package`: a corrupt package, a zip bomb
+or an XML entity attack stops there). The package is checked first, except
+the data of the sheets to parse: each thread checks its sheet just before
+parsing it, so the checks of the big sheets run in parallel too. When
+:meth:`GridReader.sheets` has given every sheet, every part has been checked.
 
 Example
 -------
@@ -31,7 +35,7 @@ from pathlib import Path
 
 import python_calamine
 
-from .safe_io import WorkbookError, check_package
+from .safe_io import WorkbookError, check_package, check_part
 from .xlsx_package import Package, TableInfo, find_table, tables_in
 
 __all__ = ["GridReader", "ParsedSheet", "MAX_THREADS"]
@@ -56,6 +60,7 @@ class ParsedSheet:
 class _Job:
     weight: int  # size of the sheet's XML: big sheets are dealt out first
     sheet: str
+    part: str | None  # the sheet's zip member
     tables: list[tuple[str, TableInfo]]
     nrows: int | None  # rows to parse; None: the whole sheet
 
@@ -117,8 +122,9 @@ class GridReader:
     # --- the background work ----------------------------------------------------
     def _run(self) -> None:
         try:
-            check_package(self.path)
+            check_package(self.path, verify_data=False)  # structure and sizes only
             jobs = self._jobs()
+            check_package(self.path, defer=[j.part for j in jobs if j.part])
             self._queue.put(("plan", len(jobs)))
             buckets = _deal(jobs, _workers(len(jobs)))
             if len(buckets) == 1:
@@ -137,10 +143,11 @@ class GridReader:
     def _jobs(self) -> list[_Job]:
         with Package(self.path) as pkg:
             catalog = tables_in(pkg)
-            sizes = {}
+            sizes, parts = {}, {}
             for s in pkg.sheets:
                 info = pkg.info(s.part) if s.part else None
                 sizes[s.name] = info.file_size if info is not None else 0
+                parts[s.name] = info.filename if info is not None else None
         by_sheet: dict[str, list[tuple[str, TableInfo]]] = {}
         for asked in self._names:
             info = find_table(catalog, asked)
@@ -150,7 +157,7 @@ class GridReader:
         for sheet, items in by_sheet.items():
             whole = any(asked.lower() in self._whole for asked, _ in items)
             nrows = None if whole else max(info.bounds[2] for _, info in items)
-            jobs.append(_Job(sizes.get(sheet, 0), sheet, items, nrows))
+            jobs.append(_Job(sizes.get(sheet, 0), sheet, parts.get(sheet), items, nrows))
         return jobs
 
     def _parse(self, bucket: list[_Job]) -> None:
@@ -162,6 +169,8 @@ class GridReader:
         try:
             with _open(self.path) as wb:
                 for job in bucket:
+                    if job.part:
+                        check_part(self.path, job.part)
                     grid = _read_grid(wb, job.sheet, job.nrows, self.path)
                     self._queue.put(("sheet", ParsedSheet(job.sheet, job.tables, grid)))
         except Exception as exc:

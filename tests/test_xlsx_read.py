@@ -101,7 +101,9 @@ def test_rows_below_come_in_the_same_pass_as_the_table(book):
     assert read_tables(book, ["tblPlan"])["tblPlan"].below is None  # not asked for
 
 
-def test_the_package_is_checked_before_a_cell_is_parsed(book, tmp_path):
+@pytest.mark.parametrize("where, needle", [("a shared string", b"Acme"),
+                                           ("the sheet being parsed", b"1200.5")])
+def test_the_package_is_checked_before_a_cell_is_parsed(book, tmp_path, where, needle):
     import zipfile
 
     from maillon.addin.safe_io import WorkbookError
@@ -110,11 +112,36 @@ def test_the_package_is_checked_before_a_cell_is_parsed(book, tmp_path):
         for info in zin.infolist():
             zout.writestr(info.filename, zin.read(info), compress_type=zipfile.ZIP_STORED)
     raw = bytearray(bad.read_bytes())
-    at = raw.index(b"Acme")  # stored uncompressed: flip a byte of a shared string
-    raw[at] ^= 0x20
+    raw[raw.index(needle) + 1] ^= 0x01  # stored uncompressed: the part's CRC no longer matches
     bad.write_bytes(bytes(raw))
     with pytest.raises(WorkbookError, match=r"crc\.xlsx is damaged"):
-        read_tables(bad, ["tblAccounts"])
+        read_tables(bad, ["tblSettings", "tblAccounts"])
+
+
+def test_a_big_sheet_is_checked_by_the_thread_that_parses_it(tmp_path):
+    # the up-front check reads only the prolog of a sheet this big; the thread
+    # that parses it checks its data first
+    import zipfile
+
+    from maillon.addin.safe_io import WorkbookError
+    path = tmp_path / "big.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Accounts")
+    ws.add_table(0, 0, 5000, 1, {"name": "tblAccounts", "columns": [
+        {"header": "Account ID"}, {"header": "Revenue 12m"}],
+        "data": [[i, 1000 + i] for i in range(5000)]})
+    wb.close()
+    stored = tmp_path / "stored.xlsx"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(stored, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info), compress_type=zipfile.ZIP_STORED)
+        assert zin.getinfo("xl/worksheets/sheet1.xml").file_size > 4 * 64 * 1024
+    assert read_tables(stored, ["tblAccounts"])["tblAccounts"].data.shape == (5000, 2)
+    raw = bytearray(stored.read_bytes())
+    raw[raw.rindex(b"<v>5999</v>") + 3] ^= 0x01  # 5999 -> 4999, near the end of the part
+    stored.write_bytes(bytes(raw))
+    with pytest.raises(WorkbookError, match=r"stored\.xlsx is damaged"):
+        read_tables(stored, ["tblAccounts"])
 
 
 def test_empty_table(tmp_path):
