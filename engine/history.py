@@ -92,12 +92,12 @@ def overwritten_edits(previous: pd.DataFrame | None, current: pd.DataFrame, key:
             or key not in previous.columns:
         return []
     stored = pd.Series(_norm_column(previous[C.CHECK_COLUMN]), index=previous.index)
-    has_check = stored != ""
-    prev = previous.loc[has_check]
+    has_check = (stored != "").to_numpy()
+    prev = previous if has_check.all() else previous.loc[has_check]
     if len(prev) == 0:
         return []
     actual = row_checks(prev, computed)
-    edited = prev.loc[actual.to_numpy() != stored.loc[has_check].to_numpy()]
+    edited = prev.loc[actual.to_numpy() != stored.to_numpy()[has_check]]
     if len(edited) == 0:
         return []
     edited_keys = pd.Series(_norm_column(edited[key]), index=edited.index)
@@ -156,15 +156,18 @@ def change_counts(prev_targets: pd.DataFrame | None, targets: pd.DataFrame) -> t
     """(accounts that moved segment, accounts whose final priority changed) since last run."""
     if prev_targets is None or len(prev_targets) == 0 or "Account ID" not in prev_targets:
         return 0, 0
-    prev = prev_targets.assign(_id=_norm_column(prev_targets["Account ID"])) \
-        .drop_duplicates("_id").set_index("_id")
-    cur = targets.set_index("Account ID")
-    common = cur.index.intersection(prev.index)
+    prev_ids = pd.Index(_norm_column(prev_targets["Account ID"]))
+    first = ~prev_ids.duplicated()  # an ID typed twice: its first row counts
+    at = pd.Index(prev_ids[first]).get_indexer(_norm_column(targets["Account ID"]))
+    kept = at >= 0  # accounts already there last time
+    before_rows = np.flatnonzero(first)[at[kept]]
+    now_rows = np.flatnonzero(kept)
 
     def differ(column: str) -> int:
-        if column not in prev:
+        if column not in prev_targets:
             return 0
-        return int((_norm_column(prev.loc[common, column])
-                    != _norm_column(cur.loc[common, column])).sum())
+        before = _norm_column(prev_targets[column].iloc[before_rows])
+        now = _norm_column(targets[column].iloc[now_rows])
+        return int((before != now).sum())
 
     return differ("Segment ID"), differ("Final priority")

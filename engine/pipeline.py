@@ -44,7 +44,7 @@ def recompute(inp: EngineInput) -> EngineResult:
 
     prev_membership = None
     if prev_targets is not None and {"Account ID", "Segment ID"} <= set(prev_targets.columns):
-        pm = prev_targets.dropna(subset=["Account ID", "Segment ID"])
+        pm = prev_targets[["Account ID", "Segment ID"]].dropna()
         prev_membership = pd.Series(pm["Segment ID"].astype(str).to_numpy(),
                                     index=pm["Account ID"].astype(str).to_numpy(), name="Segment ID")
         prev_membership = prev_membership[~prev_membership.index.duplicated()]

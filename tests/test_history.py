@@ -66,3 +66,8 @@ def test_change_counts():
                         "Final priority": ["P2", "P2", "P1"]})
     assert change_counts(prev, cur) == (1, 1)
     assert change_counts(None, cur) == (0, 0)
+    # an ID typed twice in the old list: its first row is the one compared
+    twice = pd.concat([prev, pd.DataFrame({"Account ID": ["A2"], "Segment ID": ["S09"],
+                                           "Final priority": ["P3"]})], ignore_index=True)
+    assert change_counts(twice, cur) == (1, 1)
+    assert change_counts(prev.iloc[[2]], cur) == (0, 0)  # nothing in common
