@@ -58,14 +58,13 @@ def read_input(path: Path, progress=_noop) -> EngineInput:
     path = Path(path)
     _check_path(path)
     progress("Reading the workbook")
-    names = list(TABLES_TO_READ)
-    with GridReader(path, names, whole=[C.TBL_PLAN]) as reader:
+    with GridReader(path, TABLES_TO_READ, whole=[C.TBL_PLAN]) as reader:
         import maillon.engine.pipeline  # noqa: F401 - the slow import, while the sheets parse
 
         from .workbook_io import build_engine_input
         from .xlsx_read import tables_from
 
-        found = tables_from(reader, names, below=[C.TBL_PLAN])
+        found = tables_from(reader)
     tables = {name: data.data for name, data in found.items()}
     extra = found[C.TBL_PLAN].below if C.TBL_PLAN in found else None
     return build_engine_input(tables, plan_extra_rows=extra)

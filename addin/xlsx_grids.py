@@ -80,8 +80,8 @@ class GridReader:
 
     def __init__(self, path, names, whole=()):
         self.path = Path(path)
-        self._names = list(names)
-        self._whole = {n.lower() for n in whole}
+        self.names = list(names)
+        self.whole = list(whole)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._gc_was_enabled = gc.isenabled()
         gc.disable()
@@ -149,14 +149,15 @@ class GridReader:
                 sizes[s.name] = info.file_size if info is not None else 0
                 parts[s.name] = info.filename if info is not None else None
         by_sheet: dict[str, list[tuple[str, TableInfo]]] = {}
-        for asked in self._names:
+        whole = {n.lower() for n in self.whole}
+        for asked in self.names:
             info = find_table(catalog, asked)
             if info is not None:
                 by_sheet.setdefault(info.sheet, []).append((asked, info))
         jobs = []
         for sheet, items in by_sheet.items():
-            whole = any(asked.lower() in self._whole for asked, _ in items)
-            nrows = None if whole else max(info.bounds[2] for _, info in items)
+            to_end = any(asked.lower() in whole for asked, _ in items)
+            nrows = None if to_end else max(info.bounds[2] for _, info in items)
             jobs.append(_Job(sizes.get(sheet, 0), sheet, parts.get(sheet), items, nrows))
         return jobs
 

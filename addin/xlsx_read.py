@@ -123,21 +123,23 @@ def _tables_of(sheet: ParsedSheet, below: set[str]) -> list[TableData]:
     return out
 
 
-def tables_from(reader: GridReader, names, below=()) -> dict[str, TableData]:
+def tables_from(reader: GridReader) -> dict[str, TableData]:
     """The tables of a running :class:`GridReader` as DataFrames, by the name asked for.
 
     Each sheet's frames are built as soon as it is parsed, while bigger sheets
     are still parsing. Tables not found are absent from the result. The order
-    is that of ``names`` (sheet by sheet, as they were first asked for).
+    is that of ``reader.names`` (sheet by sheet, as they were first asked
+    for). The tables in ``reader.whole`` come with the rows typed below them
+    (``TableData.below``).
     """
-    wanted = {b.lower() for b in below}
+    below = {b.lower() for b in reader.whole}
     found: dict[str, TableData] = {}
     for sheet in reader.sheets():
-        for (asked, _), data in zip(sheet.tables, _tables_of(sheet, wanted)):
+        for (asked, _), data in zip(sheet.tables, _tables_of(sheet, below)):
             found[asked] = data
         sheet.grid = []  # free the cells once the sheet's frames are built
     order = {}
-    for asked in names:
+    for asked in reader.names:
         if asked in found:
             order.setdefault(found[asked].sheet, []).append(asked)
     return {asked: found[asked] for group in order.values() for asked in group}
@@ -154,7 +156,7 @@ def read_tables(path, names: list[str], below=()) -> dict[str, TableData]:
     then holds the rows typed under them); big sheets are parsed in parallel.
     """
     with GridReader(path, names, whole=below) as reader:
-        return tables_from(reader, names, below)
+        return tables_from(reader)
 
 
 def read_rows_below(path, sheet: str, table_name: str) -> pd.DataFrame | None:
