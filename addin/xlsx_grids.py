@@ -122,7 +122,7 @@ class GridReader:
     # --- the background work ----------------------------------------------------
     def _run(self) -> None:
         try:
-            check_package(self.path, verify_data=False)  # structure and sizes only
+            check_package(self.path, verify_data=False)  # structure, sizes, XML prologs
             jobs = self._jobs()
             check_package(self.path, defer=[j.part for j in jobs if j.part])
             self._queue.put(("plan", len(jobs)))
