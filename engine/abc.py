@@ -85,6 +85,13 @@ def id_rank(ids) -> np.ndarray:
     return rank
 
 
+# Class labels are taken from these few objects, never built per account: a
+# column of 100k references to the same strings is quicker to hash, compare and
+# write than 100k separate strings.
+_ABC = np.array(["A", "B", "C"], dtype=object)
+_CELLS = {(r, p): r + p for r in C.REVENUE_CLASSES for p in C.POTENTIAL_CLASSES}
+
+
 def _rank_classes(values: np.ndarray, id_pos: np.ndarray, eligible: np.ndarray,
                   a_share: float, b_share: float) -> np.ndarray:
     """Class ``A``/``B``/``C`` of each eligible row by the cumulative rule; others ``C``.
@@ -103,9 +110,8 @@ def _rank_classes(values: np.ndarray, id_pos: np.ndarray, eligible: np.ndarray,
     above = np.cumsum(sorted_vals) - sorted_vals
     total = sorted_vals.sum()
     tol = BOUNDARY_TOLERANCE * total
-    cls = np.where(above < a_share * total - tol, "A",
-                   np.where(above < b_share * total - tol, "B", "C")).astype(object)
-    out[pos[order]] = cls
+    cls = np.where(above < a_share * total - tol, 0, np.where(above < b_share * total - tol, 1, 2))
+    out[pos[order]] = _ABC[cls]
     return out
 
 
@@ -137,7 +143,8 @@ def classify(accounts: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     rev_cls[~customer] = "P"
     pot_cls = _rank_classes(np.nan_to_num(potential), id_pos, potential > 0,
                             settings.potential_a_share, settings.potential_b_share)
-    cell = rev_cls + pot_cls  # object arrays concatenate element-wise
+    cell = np.fromiter(map(_CELLS.__getitem__, zip(rev_cls, pot_cls)), dtype=object,
+                       count=len(rev_cls))
     return pd.DataFrame({_REV: rev_cls, _POT: pot_cls, _CELL: cell}, index=accounts.index)
 
 

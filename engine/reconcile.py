@@ -139,6 +139,12 @@ def reconcile(accounts: pd.DataFrame, classes: pd.DataFrame, membership: pd.Seri
     return cross_accounts, cross_revenue, cross_potential, agreement, conflicts
 
 
+def _per_label(labels: np.ndarray, text: str) -> np.ndarray:
+    """``label + text`` for each label, one string per distinct label (they repeat)."""
+    codes, uniques = pd.factorize(labels)
+    return np.array([u + text for u in uniques], dtype=object)[codes]
+
+
 def _conflicts(accounts, classes, seg, mkt_tier, revenue, potential, segments) -> pd.DataFrame:
     rev = classes["Revenue class"].reindex(accounts.index).to_numpy(dtype=object)
     pot = classes["Potential class"].reindex(accounts.index).to_numpy(dtype=object)
@@ -169,7 +175,7 @@ def _conflicts(accounts, classes, seg, mkt_tier, revenue, potential, segments) -
             "Segment ID": seg[idx],
             "ABC cell": cells[idx],
             "Conflict": kind,
-            "Suggested resolution": np.asarray(seg_label[idx], dtype=object) + text,
+            "Suggested resolution": _per_label(seg_label[idx], text),
             "_amount": -amount[idx],
         })
         parts.append(part.sort_values(["_amount", "Account ID"], kind="stable"))

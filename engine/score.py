@@ -71,6 +71,7 @@ DEFAULT_ATTRACTIVENESS = 0.5
 
 _PRIORITY_ORDER = {"P1": 0, "P2": 1, "P3": 2, "Exclude": 3}
 _OVERRIDE_CANON = {o.lower(): o for o in C.OVERRIDES}
+_PRIORITY_LABELS = np.array(C.PRIORITIES, dtype=object)  # P1, P2, P3
 
 
 # --------------------------------------------------------------------------- helpers
@@ -501,10 +502,10 @@ def build_targets(accounts: pd.DataFrame, latest_feedback: pd.DataFrame | None,
     id_pos = id_rank(ids)
     order = np.lexsort((id_pos, -score))
     n1, n2 = priority_counts(n, settings)
-    computed = np.empty(n, dtype=object)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    computed[:] = np.where(pos < n1, "P1", np.where(pos < n1 + n2, "P2", "P3"))
+    # three shared label objects, not one new string per account
+    computed = _PRIORITY_LABELS[np.where(pos < n1, 0, np.where(pos < n1 + n2, 1, 2))]
 
     override, reason, orphans = _carry_overrides(ids, previous_targets)
     final = np.where(override != "", override, computed).astype(object)
