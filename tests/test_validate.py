@@ -1,6 +1,7 @@
 """Every bad-input rule of the contract gives a message naming sheet, row, column and what is expected."""
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -206,3 +207,17 @@ def test_latest_feedback_counts():
     inp.feedback = pd.concat([inp.feedback, extra])
     latest = validate(inp).latest_feedback
     assert latest.loc["A0000", "Buying intent"] == "High"
+
+
+@pytest.mark.parametrize("texts", [
+    ["ACC-1", "ACC-2", "Acme & Co", "d\u00e9j\u00e0 vu"],          # nothing to strip: kept as is
+    ["ACC-1", " ACC-2", "ACC-3\t", "\u00a0ACC-4", "ACC-5\u2003"],  # edges of every kind of space
+    ["ACC-1", "", "   ", "\n"],                                  # empty and blank texts
+    ["a b", "c\u00a0d", "e\tf"],                                 # inner spaces stay
+])
+def test_text_cells_are_stripped_exactly_like_str_strip(texts):
+    from maillon.engine.validate import _to_text
+    series = pd.Series(texts * 50 + [np.nan], dtype=object)
+    expected = [(t.strip() or None) for t in texts] * 50 + [None]
+    assert _to_text(series).tolist() == expected
+
