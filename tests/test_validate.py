@@ -220,4 +220,3 @@ def test_text_cells_are_stripped_exactly_like_str_strip(texts):
     series = pd.Series(texts * 50 + [np.nan], dtype=object)
     expected = [(t.strip() or None) for t in texts] * 50 + [None]
     assert _to_text(series).tolist() == expected
-
