@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
+from .distinct import per_distinct
 
 
 def _norm(value) -> str:
@@ -54,9 +55,7 @@ def _norm_column(series: pd.Series) -> np.ndarray:
         nums = np.round(pd.to_numeric(series.astype(object), errors="coerce")
                         .to_numpy(dtype=float), 6) + 0.0
         # each distinct number is spelled once (scores, classes and counts repeat a lot)
-        codes, uniques = pd.factorize(nums, use_na_sentinel=True)
-        spelled = np.array([""] + [repr(x) for x in uniques.tolist()], dtype=object)
-        return spelled[codes + 1]
+        return per_distinct(nums, repr, missing="")
     return np.array([_norm(v) for v in series.astype(object)], dtype=object)
 
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
+from .distinct import per_distinct
 from .model import Settings
 
 _PRIO_ORDER = {"P1": 0, "P2": 1, "P3": 2, "All": 3}
@@ -102,9 +103,7 @@ def _text(v) -> str:
 
 def _texts(s: pd.Series) -> np.ndarray:
     """A column of text as an object array, blanks as "" and spaces stripped."""
-    codes, uniq = pd.factorize(pd.Series(s).astype(object), use_na_sentinel=True)
-    vals = np.array([_text(v) for v in uniq] + [""], dtype=object)
-    return vals[codes]  # code -1 (blank) picks the trailing ""
+    return per_distinct(pd.Series(s).astype(object), _text, missing="")
 
 
 def _id_key(v) -> str:

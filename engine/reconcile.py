@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
+from .distinct import per_distinct
 
 TOP, MIDDLE, BOTTOM = "top", "middle", "bottom"
 HIDDEN_POTENTIAL = "Hidden potential"
@@ -139,12 +140,6 @@ def reconcile(accounts: pd.DataFrame, classes: pd.DataFrame, membership: pd.Seri
     return cross_accounts, cross_revenue, cross_potential, agreement, conflicts
 
 
-def _per_label(labels: np.ndarray, text: str) -> np.ndarray:
-    """``label + text`` for each label, one string per distinct label (they repeat)."""
-    codes, uniques = pd.factorize(labels)
-    return np.array([u + text for u in uniques], dtype=object)[codes]
-
-
 def _conflicts(accounts, classes, seg, mkt_tier, revenue, potential, segments) -> pd.DataFrame:
     rev = classes["Revenue class"].reindex(accounts.index).to_numpy(dtype=object)
     pot = classes["Potential class"].reindex(accounts.index).to_numpy(dtype=object)
@@ -175,7 +170,8 @@ def _conflicts(accounts, classes, seg, mkt_tier, revenue, potential, segments) -
             "Segment ID": seg[idx],
             "ABC cell": cells[idx],
             "Conflict": kind,
-            "Suggested resolution": _per_label(seg_label[idx], text),
+            # one string per distinct segment label (they repeat)
+            "Suggested resolution": per_distinct(seg_label[idx], lambda label: label + text),
             "_amount": -amount[idx],
         })
         parts.append(part.sort_values(["_amount", "Account ID"], kind="stable"))

@@ -59,6 +59,7 @@ import pandas as pd
 
 from . import contract as C
 from .abc import id_rank
+from .distinct import per_distinct
 from .model import Settings
 
 # Weights inside each view (documented in the module docstring).
@@ -84,16 +85,13 @@ def _text(s: pd.Series) -> np.ndarray:
     s = pd.Series(s)
     if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
         return s.to_numpy(dtype=object, na_value="")
-    codes, uniq = pd.factorize(s.astype(object), use_na_sentinel=True)
-    vals = np.array([str(v) for v in uniq] + [""], dtype=object)
-    return vals[codes]  # code -1 (blank) picks the trailing ""
+    return per_distinct(s.astype(object), str, missing="")
 
 
 def _blank(s: pd.Series) -> np.ndarray:
     """True where a text cell is blank (NaN, None or only spaces)."""
-    codes, uniq = pd.factorize(pd.Series(s).astype(object), use_na_sentinel=True)
-    blank = np.array([str(v).strip() == "" for v in uniq] + [True], dtype=bool)
-    return blank[codes]
+    return per_distinct(pd.Series(s).astype(object), lambda v: str(v).strip() == "",
+                        missing=True, dtype=bool)
 
 
 def _keys(s: pd.Series) -> pd.Series:
@@ -104,9 +102,8 @@ def _keys(s: pd.Series) -> pd.Series:
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
         return str(v).strip()
-    codes, uniq = pd.factorize(pd.Series(s).astype(object), use_na_sentinel=True)
-    vals = np.array([one(v) for v in uniq] + [""], dtype=object)
-    return pd.Series(vals[codes], index=s.index, dtype=object)
+    return pd.Series(per_distinct(pd.Series(s).astype(object), one, missing=""),
+                     index=s.index, dtype=object)
 
 
 def _count_at_or_below(x: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
+from .distinct import per_distinct
 from .errors import InputError, Problem
 from .model import EngineInput, Settings, next_monday
 
@@ -187,16 +188,9 @@ def _to_text(series: pd.Series) -> pd.Series:
     return series.astype(object).map(_cell_text).astype(object)
 
 
-def _per_distinct(series: pd.Series, fn) -> np.ndarray:
-    """``fn`` of each cell, called once per distinct value; a missing cell gives None."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    done = np.array([None] + [fn(v) for v in uniques.tolist()], dtype=object)
-    return done[codes + 1]
-
-
 def _stripped(series: pd.Series) -> np.ndarray:
     """A text column stripped, blanks as None."""
-    return _per_distinct(series, lambda v: (v.strip() or None) if type(v) is str else None)
+    return per_distinct(series, lambda v: (v.strip() or None) if type(v) is str else None)
 
 
 def _lookup(text: pd.Series, lookup: dict, case_insensitive: bool = True) -> pd.Series:
@@ -206,7 +200,7 @@ def _lookup(text: pd.Series, lookup: dict, case_insensitive: bool = True) -> pd.
             return None
         return lookup.get(v.lower() if case_insensitive else v)
 
-    return pd.Series(_per_distinct(text, find), index=text.index, dtype=object)
+    return pd.Series(per_distinct(text, find), index=text.index, dtype=object)
 
 
 def _check_headers(col: _Collector, sheet, table, frame, required) -> bool:

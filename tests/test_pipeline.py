@@ -174,10 +174,12 @@ def test_module_examples_run():
     import doctest
 
     import maillon.engine.abc
+    import maillon.engine.distinct
     import maillon.engine.pipeline
     import maillon.engine.samples
     import maillon.engine.validate
 
-    for module in (maillon.engine.pipeline, maillon.engine.samples, maillon.engine.validate):
+    for module in (maillon.engine.pipeline, maillon.engine.samples, maillon.engine.validate,
+                   maillon.engine.distinct):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
