@@ -25,14 +25,13 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .xlsx_grids import GridReader, ParsedSheet
 
-__all__ = ["TableData", "read_tables", "read_rows_below", "tables_from"]
+__all__ = ["TableData", "read_tables", "tables_from"]
 
 
 @dataclass
@@ -157,20 +156,3 @@ def read_tables(path, names: list[str], below=()) -> dict[str, TableData]:
     """
     with GridReader(path, names, whole=below) as reader:
         return tables_from(reader)
-
-
-def read_rows_below(path, sheet: str, table_name: str) -> pd.DataFrame | None:
-    """Non-blank rows a user typed below a table, e.g. extra lines under ``tblPlan``.
-
-    Looks at the rows after the table's last row (its totals row if any) down to
-    the end of the sheet, in the columns the table spans only (anything typed
-    to the right of the table is ignored). Returns a DataFrame with the table's
-    headers as columns and the Excel row numbers as index, or None when the
-    sheet or the table does not exist, the table is on another sheet, or
-    nothing was typed below it.
-    """
-    found = read_tables(Path(path), [table_name], below=[table_name])
-    data = found.get(table_name)
-    if data is None or data.sheet.lower() != sheet.lower():
-        return None
-    return data.below

@@ -9,7 +9,7 @@ import pytest
 import xlsxwriter
 
 from maillon.addin.xlsx_package import list_tables, parse_ref, sheet_names
-from maillon.addin.xlsx_read import read_rows_below, read_tables
+from maillon.addin.xlsx_read import read_tables
 
 
 @pytest.fixture
@@ -82,21 +82,27 @@ def test_table_names_are_case_insensitive(book):
     assert t["TBLSETTINGS"].name == "tblSettings"
 
 
+def _rows_below(book, name):
+    """Rows typed below the table ``name``; None when there are none or no such table."""
+    data = read_tables(book, [name], below=[name]).get(name)
+    return None if data is None else data.below
+
+
 def test_read_rows_below(book):
-    below = read_rows_below(book, "Action Plan", "tblPlan")
+    below = _rows_below(book, "tblPlan")
     assert list(below.columns) == ["Action ID", "Action", "Status"]
     assert list(below.index) == [6, 8]
     assert below.loc[6, "Action"] == "My own extra line" and pd.isna(below.loc[6, "Action ID"])
     assert below.loc[8, "Action ID"] == "Z9"
-    assert read_rows_below(book, "Settings", "tblSettings") is None
-    assert read_rows_below(book, "History", "tblHistory") is None
+    assert _rows_below(book, "tblSettings") is None
+    assert _rows_below(book, "tblHistory") is None
 
 
 def test_rows_below_come_in_the_same_pass_as_the_table(book):
     t = read_tables(book, ["tblSettings", "tblPlan"], below=["TBLPLAN"])
     assert t["tblPlan"].data["Action ID"].tolist() == ["X1", "X2"]
     pd.testing.assert_frame_equal(t["tblPlan"].below,
-                                  read_rows_below(book, "Action Plan", "tblPlan"))
+                                  _rows_below(book, "tblPlan"))
     assert t["tblSettings"].below is None
     assert read_tables(book, ["tblPlan"])["tblPlan"].below is None  # not asked for
 
@@ -181,7 +187,7 @@ def test_reader_leaves_the_garbage_collector_as_it_was(book):
     import gc
     assert gc.isenabled()
     read_tables(book, ["tblSettings", "tblAccounts"])
-    read_rows_below(book, "Action Plan", "tblPlan")
+    read_tables(book, ["tblPlan"], below=["tblPlan"])
     assert gc.isenabled()
     gc.disable()
     try:
