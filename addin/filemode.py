@@ -49,11 +49,12 @@ def _check_path(path: Path) -> None:
         raise WorkbookError(f"{path}: expected an Excel workbook (.xlsx or .xlsm)")
 
 
-def read_input(path: Path, progress=_noop) -> EngineInput:
+def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> EngineInput:
     """Engine input read from a workbook on disk (nothing is written).
 
     The package is checked and its sheets parsed in background threads while
-    the engine (pandas, scikit-learn) is imported here.
+    the engine (pandas, scikit-learn) is imported here. ``run_at`` and
+    ``run_by`` default to now and the current user.
     """
     path = Path(path)
     _check_path(path)
@@ -67,7 +68,7 @@ def read_input(path: Path, progress=_noop) -> EngineInput:
         found = tables_from(reader)
     tables = {name: data.data for name, data in found.items()}
     extra = found[C.TBL_PLAN].below if C.TBL_PLAN in found else None
-    return build_engine_input(tables, plan_extra_rows=extra)
+    return build_engine_input(tables, plan_extra_rows=extra, run_at=run_at, run_by=run_by)
 
 
 def validate_file(path: Path, progress=_noop) -> list[str]:
@@ -79,7 +80,8 @@ def validate_file(path: Path, progress=_noop) -> list[str]:
     return validate(inp).warnings
 
 
-def recompute_file(path: Path, out: Path | None = None, progress=_noop) -> Outcome:
+def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
+                   run_at=None, run_by=None) -> Outcome:
     """Recompute ``path`` and write the result to ``out`` (default: in place, with a backup)."""
     started = time.perf_counter()
     path = Path(path)
@@ -90,7 +92,7 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop) -> Outco
         if out.suffix.lower() != path.suffix.lower():
             raise WorkbookError(f"{out}: must have the same extension as {path.name}")
         refuse_if_open(out)
-    inp = read_input(path, progress)
+    inp = read_input(path, progress, run_at=run_at, run_by=run_by)
     from maillon.engine.pipeline import recompute
 
     from .layout import layout
