@@ -27,7 +27,7 @@ template: $(STAMP)
 	$(PY) -m maillon.workbook_templates.build
 
 addin: $(STAMP)
-	$(PY) addin/build_xlam.py
+	$(PY) -m maillon.addin.excel_addin.build
 
 clean:
 	rm -rf build .pytest_cache

@@ -15,7 +15,7 @@ from pathlib import Path
 from maillon import __version__
 from maillon.engine.errors import InputError
 
-from .safe_io import WorkbookError, refuse_if_open, temp_path_beside
+from maillon.addin.ooxml.safe_io import WorkbookError, refuse_if_open, temp_path_beside
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 1
 
@@ -81,7 +81,7 @@ def cmd_new(args) -> int:
 def cmd_demo(args) -> int:
     from maillon.workbook_templates.build import build_demo
 
-    from .filemode import recompute_file
+    from maillon.addin.filemode.recompute import recompute_file
 
     out = Path(args.path)
     if out.suffix.lower() != ".xlsx":
@@ -105,7 +105,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_recompute(args) -> int:
-    from .filemode import recompute_file
+    from maillon.addin.filemode.recompute import recompute_file
 
     progress = Progress(args.quiet)
     outcome = recompute_file(Path(args.path), Path(args.out) if args.out else None, progress)
@@ -115,7 +115,7 @@ def cmd_recompute(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .filemode import validate_file
+    from maillon.addin.filemode.recompute import validate_file
 
     progress = Progress(args.quiet)
     warnings = validate_file(Path(args.path), progress)
@@ -127,7 +127,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_addin_install(args) -> int:
-    from .install import install_addin
+    from maillon.addin.excel_addin.install import install_addin
 
     return install_addin()
 

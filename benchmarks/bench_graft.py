@@ -26,9 +26,9 @@ from pathlib import Path
 
 import xlsxwriter
 
-from maillon.addin.safe_io import check_package
-from maillon.addin.xlsx_graft import graft
-from maillon.addin.xlsx_read import read_tables
+from maillon.addin.ooxml.safe_io import check_package
+from maillon.addin.ooxml.graft import graft
+from maillon.addin.filemode.read import read_tables
 
 TARGETS = ["Rank", "Account ID", "Account name", "Status", "Segment ID", "Segment name",
            "ABC cell", "Score", "Computed priority", "Priority override", "Override reason",

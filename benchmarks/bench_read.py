@@ -47,8 +47,8 @@ def _rss_mb() -> float:
 
 def child(path: str, repeat: int) -> None:
     """Runs in a fresh process: time the reads, report peak memory as JSON."""
-    from maillon.addin.workbook_io import TABLES_TO_READ
-    from maillon.addin.xlsx_read import read_tables
+    from maillon.addin.engine_input import TABLES_TO_READ
+    from maillon.addin.filemode.read import read_tables
     base = _rss_mb()
     runs = []
     for _ in range(repeat):

@@ -51,8 +51,8 @@ def child(action: str, path: str, out: str | None) -> None:
         t0 = time.perf_counter()
         recompute_file(Path(path))
     elif action == "imports":
-        import maillon.addin.layout  # noqa: F401
-        import maillon.addin.xlsx_backend  # noqa: F401
+        import maillon.addin.render.layout  # noqa: F401
+        import maillon.addin.filemode.write  # noqa: F401
         import maillon.engine.pipeline  # noqa: F401 - pandas, scikit-learn
     elif action == "openpyxl":
         import openpyxl

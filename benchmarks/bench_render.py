@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_engine import make_input  # noqa: E402
-from maillon.addin.layout import layout  # noqa: E402
-from maillon.addin.xlsx_backend import render_to_file  # noqa: E402
-from maillon.addin.xlsx_graft import graft  # noqa: E402
+from maillon.addin.render.layout import layout  # noqa: E402
+from maillon.addin.filemode.write import render_to_file  # noqa: E402
+from maillon.addin.ooxml.graft import graft  # noqa: E402
 from maillon.engine import contract as C  # noqa: E402
 from maillon.engine.pipeline import recompute  # noqa: E402
 

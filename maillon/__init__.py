@@ -13,6 +13,6 @@ __version__ = "0.1.0"
 
 def main():
     """Recompute the workbook that called this from Excel (live mode)."""
-    from maillon.addin.live import main as live_main
+    from maillon.addin.live.ribbon import main as live_main
 
     return live_main()

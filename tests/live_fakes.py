@@ -25,8 +25,8 @@ from unittest import mock
 
 from xlwings import main as xwm
 
-from maillon.addin.live_backend import parse_address
-from maillon.addin.sheetspec import col_letter
+from maillon.addin.live.write import parse_address
+from maillon.addin.render.specs import col_letter
 
 _CONFIG_ATTRS = {"return_value", "side_effect", "name"}
 

@@ -24,7 +24,7 @@ def sheet_rows(path, sheet):
 
 
 def table_frame(path, name):
-    from maillon.addin.xlsx_read import read_tables
+    from maillon.addin.filemode.read import read_tables
 
     return read_tables(path, [name])[name].data
 
@@ -305,7 +305,7 @@ def test_the_engine_is_imported_only_once_the_read_has_started():
     # them while its threads parse the sheets, so the command line and the
     # reader must not pull them in before
     code = ("import sys; import maillon.addin.cli, maillon.addin.filemode, "
-            "maillon.addin.xlsx_grids; "
+            "maillon.addin.filemode.grids; "
             "print(sorted(m for m in ('pandas', 'numpy', 'sklearn') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import zipfile
 
-from maillon.addin import install as I
+from maillon.addin.excel_addin import install as I
 
 
 def test_linux_says_live_mode_needs_desktop_excel(tmp_path):

@@ -6,8 +6,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from maillon.addin import sheetspec as S
-from maillon.addin.layout import FORMATS, TABLE_ROW, layout, money_format
+from maillon.addin.render import specs as S
+from maillon.addin.render.layout import FORMATS, TABLE_ROW, layout, money_format
 from maillon.engine import contract as C
 
 try:  # pytest puts tests/ on sys.path when tests/ is not a package

@@ -3,7 +3,7 @@
 The workbook is simulated by :mod:`tests.live_fakes`: every call into "Excel"
 is counted, including property reads/writes and ``.api`` (COM) calls. The
 engine (``maillon.engine.pipeline.recompute``) and the renderer
-(``maillon.addin.layout.layout``) are the real ones.
+(``maillon.addin.render.layout.layout``) are the real ones.
 """
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 import xlwings as xw
 
-from maillon.addin import live
-from maillon.addin.layout import layout
-from maillon.addin.live_backend import (LiveSpecError, complement, excel_rows, excel_value,
+from maillon.addin.live import ribbon as live
+from maillon.addin.render.layout import layout
+from maillon.addin.live.write import (LiveSpecError, complement, excel_rows, excel_value,
                                         header_sections, needs_text_prefix,
                                         translate_cond_format, translate_format,
                                         translate_validation)
-from maillon.addin.sheetspec import CondFormat
+from maillon.addin.render.specs import CondFormat
 from maillon.engine import contract as C
 from maillon.engine.pipeline import recompute
 from maillon.engine.samples import small_input

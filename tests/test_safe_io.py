@@ -9,10 +9,10 @@ import zipfile
 import pytest
 import xlsxwriter
 
-from maillon.addin.safe_io import (WorkbookError, atomic_replace, backup_path, check_package,
+from maillon.addin.ooxml.safe_io import (WorkbookError, atomic_replace, backup_path, check_package,
                                    parse_xml, refuse_if_open, temp_path_beside)
-from maillon.addin.xlsx_package import sheet_names
-from maillon.addin.xlsx_read import read_tables
+from maillon.addin.ooxml.package import sheet_names
+from maillon.addin.filemode.read import read_tables
 
 LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
           b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
@@ -91,7 +91,7 @@ def test_zip_bomb_member(good, tmp_path):
 
 
 def test_too_many_members(good, tmp_path, monkeypatch):
-    import maillon.addin.safe_io as safe_io
+    import maillon.addin.ooxml.safe_io as safe_io
     monkeypatch.setattr(safe_io, "MAX_MEMBERS", 5)
     with pytest.raises(WorkbookError, match="parts"):
         check_package(good)

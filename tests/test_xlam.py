@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from maillon.addin import build_xlam as B
+from maillon.addin.excel_addin import build as B
 
 oletools = pytest.importorskip("oletools.olevba")
 
@@ -18,7 +18,7 @@ NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
 
 @pytest.fixture(scope="module")
 def xlam():
-    assert B.DEFAULT_OUTPUT.is_file(), "run: python -m maillon.addin.build_xlam"
+    assert B.DEFAULT_OUTPUT.is_file(), "run: python -m maillon.addin.excel_addin.build"
     return B.DEFAULT_OUTPUT
 
 

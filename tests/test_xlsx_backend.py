@@ -15,9 +15,9 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from maillon.addin import sheetspec as S
-from maillon.addin.layout import TABLE_ROW, layout
-from maillon.addin.xlsx_backend import render_to_file, write_specs
+from maillon.addin.render import specs as S
+from maillon.addin.render.layout import TABLE_ROW, layout
+from maillon.addin.filemode.write import render_to_file, write_specs
 from maillon.engine import contract as C
 
 try:  # pytest puts tests/ on sys.path when tests/ is not a package
@@ -430,7 +430,7 @@ def test_table_beside_other_cells_is_spliced_like_naive(tmp_path):
 def test_table_with_cells_in_its_columns_is_not_spliced(tmp_path):
     import pandas as pd
 
-    from maillon.addin.xlsx_backend import _owns_rows
+    from maillon.addin.filemode.write import _owns_rows
 
     df = pd.DataFrame({"a": [1, 2, 3], "b": [4, 5, 6]})
     table = S.Table("tblT", 0, 0, df)
@@ -442,7 +442,7 @@ def test_table_with_cells_in_its_columns_is_not_spliced(tmp_path):
 
 def test_deferred_bodies_give_the_complete_file(result, tmp_path):
     """render_to_file(defer_bodies=True) leaves exactly the spliced rows out."""
-    from maillon.addin.xlsx_backend import DeferredBodies
+    from maillon.addin.filemode.write import DeferredBodies
 
     specs = layout(result)
     skeleton = tmp_path / "skeleton.xlsx"
@@ -462,7 +462,7 @@ def test_deferred_bodies_give_the_complete_file(result, tmp_path):
 def test_bulk_formatting_matches_per_value_formatting():
     import numpy as np
 
-    from maillon.addin.xlsx_backend import (_CONTROL_OR_SPACE, _numbers, _plain_texts,
+    from maillon.addin.filemode.write import (_CONTROL_OR_SPACE, _numbers, _plain_texts,
                                             _text_xml, _texts_xml)
 
     floats = np.array([0.0, -0.0, 1.0, -1.0, 1e15, 1e15 - 1, 1e16, 0.1, 1 / 3, 2.5e-300,

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from maillon.addin.safe_io import WorkbookError, check_package
-from maillon.addin.xlsx_graft import graft
-from maillon.addin.xlsx_package import Package, rels_part
-from maillon.addin.xlsx_read import read_tables
+from maillon.addin.ooxml.safe_io import WorkbookError, check_package
+from maillon.addin.ooxml.graft import graft
+from maillon.addin.ooxml.package import Package, rels_part
+from maillon.addin.filemode.read import read_tables
 
 TARGET_COLUMNS = ["Rank", "Account ID", "Account name", "Status", "Final priority", "Score"]
 ENGINE = ["Segments", "Target List", "Dashboard"]
@@ -472,7 +472,7 @@ def test_libreoffice_opens_and_recalculates(user, rendered, tmp_path):
 
 # --- the sheet transformation, both paths ---------------------------------------------------
 def test_sheet_transform_fast_and_general_paths():
-    from maillon.addin.xlsx_graft import SheetTransform
+    from maillon.addin.ooxml.graft import SheetTransform
 
     tr = SheetTransform({0: 0, 1: 7, 2: 9}, {0: 4}, [b"<t>hi</t>", b'<t xml:space="preserve"> a </t>'])
     head = (b'<worksheet><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
@@ -505,8 +505,8 @@ def test_graft_with_deferred_bodies_equals_graft_of_the_complete_file(user, tmp_
         from engine_result_factory import make_result
     except ImportError:  # pragma: no cover
         from tests.engine_result_factory import make_result
-    from maillon.addin.layout import layout
-    from maillon.addin.xlsx_backend import render_to_file
+    from maillon.addin.render.layout import layout
+    from maillon.addin.filemode.write import render_to_file
     from maillon.engine import contract as C
 
     specs = layout(make_result(n_accounts=300, n_segments=5, weeks=8))
@@ -534,7 +534,7 @@ def test_graft_with_deferred_bodies_equals_graft_of_the_complete_file(user, tmp_
 
 
 def test_zip_stream_writer(tmp_path):
-    from maillon.addin.xlsx_graft import _ZipOut
+    from maillon.addin.ooxml.graft import _ZipOut
 
     chunks = [bytes([65 + i % 26]) * (100_000 + i) for i in range(7)]
     path = tmp_path / "s.zip"

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from maillon.addin.xlsx_package import list_tables, parse_ref, sheet_names
-from maillon.addin.xlsx_read import read_tables
+from maillon.addin.ooxml.package import list_tables, parse_ref, sheet_names
+from maillon.addin.filemode.read import read_tables
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_rows_below_come_in_the_same_pass_as_the_table(book):
 def test_the_package_is_checked_before_a_cell_is_parsed(book, tmp_path, where, needle):
     import zipfile
 
-    from maillon.addin.safe_io import WorkbookError
+    from maillon.addin.ooxml.safe_io import WorkbookError
     bad = tmp_path / "crc.xlsx"
     with zipfile.ZipFile(book) as zin, zipfile.ZipFile(bad, "w") as zout:
         for info in zin.infolist():
@@ -129,7 +129,7 @@ def test_a_big_sheet_is_checked_by_the_thread_that_parses_it(tmp_path):
     # that parses it checks its data first
     import zipfile
 
-    from maillon.addin.safe_io import WorkbookError
+    from maillon.addin.ooxml.safe_io import WorkbookError
     path = tmp_path / "big.xlsx"
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("Accounts")
@@ -171,7 +171,7 @@ def _as_dict(tables):
 
 
 def test_threads_and_one_thread_read_the_same(book, monkeypatch):
-    import maillon.addin.xlsx_grids as xg
+    import maillon.addin.filemode.grids as xg
     names = ["tblPlan", "tblSettings", "tblAccounts", "tblMissing"]
     threaded = read_tables(book, names)
     monkeypatch.setattr(xg, "MAX_THREADS", 1)
@@ -231,7 +231,7 @@ def test_columns_beyond_the_cells_and_sheets_with_two_tables(tmp_path):
 def test_a_damaged_sheet_is_a_workbook_error(book, tmp_path):
     import zipfile
 
-    from maillon.addin.safe_io import WorkbookError
+    from maillon.addin.ooxml.safe_io import WorkbookError
     bad = tmp_path / "bad.xlsx"
     with zipfile.ZipFile(book) as zin, zipfile.ZipFile(bad, "w") as zout:
         for info in zin.infolist():

@@ -11,8 +11,8 @@ from pathlib import Path, PurePosixPath
 
 import xlsxwriter
 
-from maillon.addin.layout import layout
-from maillon.addin.xlsx_backend import write_specs
+from maillon.addin.render.layout import layout
+from maillon.addin.filemode.write import write_specs
 from maillon.workbook_templates.build import empty_result
 from maillon.workbook_templates.defaults import (default_expectations, default_playbook,
                                                  default_settings)

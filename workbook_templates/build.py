@@ -126,8 +126,8 @@ def empty_result():
 
 def _engine_sheets_hook() -> EngineHook:
     """The callable that adds the engine-owned sheets, rendered empty, to the template."""
-    from maillon.addin.layout import layout
-    from maillon.addin.xlsx_backend import write_specs
+    from maillon.addin.render.layout import layout
+    from maillon.addin.filemode.write import write_specs
 
     def add_engine_sheets(workbook: xlsxwriter.Workbook) -> None:
         write_specs(workbook, layout(empty_result()))

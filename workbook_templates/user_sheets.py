@@ -35,7 +35,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from maillon.addin.layout import money_format  # one money format for every sheet
+from maillon.addin.render.layout import money_format  # one money format for every sheet
 from maillon.engine import contract as c
 
 from maillon.workbook_templates import readme_text

@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .build_xlam import ADDIN_NAME, VBA_PROJECT_NAME, build_xlam
+from maillon.addin.excel_addin.build import ADDIN_NAME, VBA_PROJECT_NAME, build_xlam
 
 EXIT_OK = 0
 EXIT_FAILED = 1

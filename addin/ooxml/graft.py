@@ -56,7 +56,7 @@ Example
 -------
 ::
 
-    from maillon.addin.xlsx_graft import graft
+    from maillon.addin.ooxml.graft import graft
     graft("team.xlsx", "rendered.xlsx", "team.tmp.xlsx",
           ["Segments", "Target List"])
 """
@@ -70,9 +70,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .overlap import pipelined
-from .safe_io import WorkbookError, parse_xml
-from .xlsx_package import NS_MAIN, NS_R, Package, SheetEntry, rels_part
+from maillon.addin.ooxml.pipelined import pipelined
+from maillon.addin.ooxml.safe_io import WorkbookError, parse_xml
+from maillon.addin.ooxml.package import NS_MAIN, NS_R, Package, SheetEntry, rels_part
 
 __all__ = ["graft", "GraftReport"]
 
@@ -1111,14 +1111,14 @@ def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> Graft
     ``original`` is the user's workbook (.xlsx or .xlsm), ``rendered`` the
     XlsxWriter output holding the freshly rendered engine sheets, ``out`` the
     file to write (the caller renames it over the original, see
-    :func:`maillon.addin.safe_io.atomic_replace`). Every part of ``original``
+    :func:`maillon.addin.ooxml.safe_io.atomic_replace`). Every part of ``original``
     that the grafted sheets did not own is copied byte for byte. See the module
-    documentation for what changes. Raises :class:`~maillon.addin.safe_io.WorkbookError`
+    documentation for what changes. Raises :class:`~maillon.addin.ooxml.safe_io.WorkbookError`
     for a package that cannot be grafted safely, ``ValueError`` for a sheet name
     that is not in ``rendered``.
 
     ``bodies`` is what ``render_to_file(..., defer_bodies=True)`` returned for
-    ``rendered`` (:class:`~maillon.addin.xlsx_backend.DeferredBodies`): the data
+    ``rendered`` (:class:`~maillon.addin.filemode.write.DeferredBodies`): the data
     rows it left out of that file are then generated straight into ``out``
     with their final style indices (no re-parsing of the rows).
     """

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 from maillon.engine import contract as C
 
-from .safe_io import WorkbookError, atomic_replace, refuse_if_open, temp_path_beside
-from .workbook_io import TABLES_TO_READ
-from .xlsx_grids import GridReader
+from maillon.addin.ooxml.safe_io import WorkbookError, atomic_replace, refuse_if_open, temp_path_beside
+from maillon.addin.engine_input import TABLES_TO_READ
+from maillon.addin.filemode.grids import GridReader
 
 if TYPE_CHECKING:
     from maillon.engine.model import EngineInput, EngineResult
@@ -62,8 +62,8 @@ def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> Engin
     with GridReader(path, TABLES_TO_READ, whole=[C.TBL_PLAN]) as reader:
         import maillon.engine.pipeline  # noqa: F401 - the slow import, while the sheets parse
 
-        from .workbook_io import build_engine_input
-        from .xlsx_read import tables_from
+        from maillon.addin.engine_input import build_engine_input
+        from maillon.addin.filemode.read import tables_from
 
         found = tables_from(reader)
     tables = {name: data.data for name, data in found.items()}
@@ -95,9 +95,9 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
     inp = read_input(path, progress, run_at=run_at, run_by=run_by)
     from maillon.engine.pipeline import recompute
 
-    from .layout import layout
-    from .xlsx_backend import render_to_file
-    from .xlsx_graft import graft
+    from maillon.addin.render.layout import layout
+    from maillon.addin.filemode.write import render_to_file
+    from maillon.addin.ooxml.graft import graft
 
     progress("Segmenting, classifying and ranking")
     result = recompute(inp)

@@ -38,7 +38,7 @@ Example
 -------
 >>> import tempfile, pathlib
 >>> from tests.engine_result_factory import make_result
->>> from maillon.addin.layout import layout
+>>> from maillon.addin.render.layout import layout
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.xlsx"
 >>> render_to_file(layout(make_result(n_accounts=50)), path)
 >>> path.stat().st_size > 0
@@ -60,8 +60,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from .overlap import pipelined
-from .sheetspec import Cells, Chart, SheetSpec, Table, col_letter
+from maillon.addin.ooxml.pipelined import pipelined
+from maillon.addin.render.specs import Cells, Chart, SheetSpec, Table, col_letter
 
 __all__ = ["write_specs", "render_to_file", "DeferredTable", "DeferredBodies", "splice_deferred"]
 
@@ -824,7 +824,7 @@ class DeferredBodies:
 
     ``render_to_file(..., defer_bodies=True)`` returns one: the file it wrote is
     complete (table ranges and sheet dimensions already cover the data) except
-    for these rows, which :func:`maillon.addin.xlsx_graft.graft` (``bodies=``)
+    for these rows, which :func:`maillon.addin.ooxml.graft.graft` (``bodies=``)
     generates straight into the output package with the user's final style
     indices, so the rows are built once and never re-parsed.
     """

@@ -12,7 +12,7 @@ is the template's, byte for byte:
   ``RunPython``, and :func:`maillon.main` recomputes ``xw.Book.caller()``;
 * the template's VBA keeps ``PROJECT_NAME = "myaddin"``, so the add-in reads
   its per-user settings (the Python interpreter) from ``myaddin.conf``
-  (see :mod:`maillon.addin.install`);
+  (see :mod:`maillon.addin.excel_addin.install`);
 * the VBA is tied to the xlwings version it ships with (it loads
   ``xlwings64-<version>.dll`` on Windows and ``xlwings-<version>.applescript``
   on macOS), so ``maillon addin install`` rebuilds the add-in from the xlwings
@@ -22,8 +22,8 @@ The build is reproducible: members keep the template's order, every member
 gets the same fixed timestamp and attributes, so the same template gives the
 same bytes. Run it after upgrading xlwings and commit ``addin/maillon.xlam``::
 
-    python -m maillon.addin.build_xlam            # writes addin/maillon.xlam
-    python -m maillon.addin.build_xlam --check    # exit 1 if the file is stale
+    python -m maillon.addin.excel_addin.build            # writes addin/maillon.xlam
+    python -m maillon.addin.excel_addin.build --check    # exit 1 if the file is stale
 
 Example
 -------
@@ -167,7 +167,7 @@ def is_up_to_date(path: Path | str = DEFAULT_OUTPUT, template: Path | None = Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m maillon.addin.build_xlam",
+        prog="python -m maillon.addin.excel_addin.build",
         description="Build maillon.xlam from xlwings' ribbon add-in template.")
     parser.add_argument("--output", "-o", default=str(DEFAULT_OUTPUT),
                         help="where to write the add-in (default: %(default)s)")
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         if is_up_to_date(args.output):
             print(f"{args.output} is up to date.")
             return 0
-        print(f"{args.output} is stale: run python -m maillon.addin.build_xlam", file=sys.stderr)
+        print(f"{args.output} is stale: run python -m maillon.addin.excel_addin.build", file=sys.stderr)
         return 1
     path = build_xlam(args.output)
     print(f"Wrote {path}")

@@ -1,4 +1,4 @@
-"""Write :class:`~maillon.addin.sheetspec.SheetSpec` sheets into an open Excel workbook.
+"""Write :class:`~maillon.addin.render.specs.SheetSpec` sheets into an open Excel workbook.
 
 This is the live-mode twin of ``xlsx_backend.py``: the same specs give the same
 values, formats, tables and charts, written through xlwings into the workbook
@@ -46,8 +46,8 @@ Example
 ::
 
     import xlwings as xw
-    from maillon.addin.layout import layout
-    from maillon.addin.live_backend import write_specs_live
+    from maillon.addin.render.layout import layout
+    from maillon.addin.live.write import write_specs_live
 
     book = xw.Book.caller()
     notes = write_specs_live(book, layout(result))
@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .sheetspec import SheetSpec, absolute, col_letter
+from maillon.addin.render.specs import SheetSpec, absolute, col_letter
 
 __all__ = ["write_specs_live", "excel_value", "excel_rows", "needs_text_prefix",
            "translate_format", "translate_cond_format", "translate_validation",

@@ -8,7 +8,7 @@ scikit-learn (1.5 to 2 s) while the sheets parse. For that reason this module
 uses only the standard library and python-calamine.
 
 Before python-calamine sees a part, it is checked
-(:func:`~maillon.addin.safe_io.check_package`: a corrupt package, a zip bomb
+(:func:`~maillon.addin.ooxml.safe_io.check_package`: a corrupt package, a zip bomb
 or an XML entity attack stops there). The package is checked first, except
 the data of the sheets to parse: each thread checks its sheet just before
 parsing it, so the checks of the big sheets run in parallel too. When
@@ -18,7 +18,7 @@ Example
 -------
 ::
 
-    from maillon.addin.xlsx_grids import GridReader
+    from maillon.addin.filemode.grids import GridReader
     with GridReader("team.xlsx", ["tblAccounts", "tblSettings"]) as reader:
         import pandas  # runs while the sheets are parsed
         for sheet in reader.sheets():
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import python_calamine
 
-from .safe_io import WorkbookError, check_package, check_part
-from .xlsx_package import Package, TableInfo, find_table, tables_in
+from maillon.addin.ooxml.safe_io import WorkbookError, check_package, check_part
+from maillon.addin.ooxml.package import Package, TableInfo, find_table, tables_in
 
 __all__ = ["GridReader", "ParsedSheet", "MAX_THREADS"]
 

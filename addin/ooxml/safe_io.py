@@ -14,7 +14,7 @@ Example
 -------
 ::
 
-    from maillon.addin.safe_io import WorkbookError, check_package
+    from maillon.addin.ooxml.safe_io import WorkbookError, check_package
     try:
         check_package("notes.txt")
     except WorkbookError as exc:

@@ -63,7 +63,7 @@ from maillon.engine import contract as C
 from maillon.engine.model import EngineResult
 from maillon.workbook_templates.readme_text import COLOURS
 
-from .sheetspec import (Cells, Chart, Column, CondFormat, Merge, Page, Ref, Series,
+from maillon.addin.render.specs import (Cells, Chart, Column, CondFormat, Merge, Page, Ref, Series,
                         SheetSpec, Table, Validation)
 
 __all__ = ["layout", "money_format", "FORMATS", "TABLE_ROW", "ENGINE_TAB_COLOR"]
@@ -666,7 +666,7 @@ def layout(result: EngineResult) -> list[SheetSpec]:
 
     Returns
     -------
-    list of :class:`~maillon.addin.sheetspec.SheetSpec`, one per name in
+    list of :class:`~maillon.addin.render.specs.SheetSpec`, one per name in
     ``contract.ENGINE_SHEETS``.
     """
     if not isinstance(result, EngineResult):

@@ -10,7 +10,7 @@ Example
 -------
 ::
 
-    from maillon.addin.xlsx_package import list_tables
+    from maillon.addin.ooxml.package import list_tables
     info = list_tables("team.xlsx")["tblAccounts"]
     info.sheet, info.ref, info.headers[:2]   # ('Accounts', 'A1:R2001', ['Account ID', ...])
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from .safe_io import WorkbookError, parse_xml
+from maillon.addin.ooxml.safe_io import WorkbookError, parse_xml
 
 __all__ = ["Package", "Rel", "SheetEntry", "TableInfo", "find_table", "list_tables",
            "parse_ref", "sheet_names", "tables_in"]

@@ -8,7 +8,7 @@ The **Recompute segments** button of ``maillon.xlam`` runs
    values -- into DataFrames indexed by Excel row number, as the file mode does;
 2. run the engine (bad input raises :class:`~maillon.engine.model.InputError`)
    and render the engine-owned sheets with ``layout``;
-3. only then write them with :func:`~maillon.addin.live_backend.write_specs_live`.
+3. only then write them with :func:`~maillon.addin.live.write.write_specs_live`.
 
 So bad input changes nothing in the workbook. Progress shows in Excel's status
 bar; the end is one message box: a short summary, or what went wrong. A Python
@@ -27,9 +27,9 @@ import pandas as pd
 from maillon.engine import contract as C
 from maillon.engine.errors import InputError, Problem
 
-from .live_backend import parse_address, write_specs_live
-from .workbook_io import PREVIOUS_TABLES, USER_TABLES, build_engine_input, current_user
-from .xlsx_read import _frame
+from maillon.addin.live.write import parse_address, write_specs_live
+from maillon.addin.engine_input import PREVIOUS_TABLES, USER_TABLES, build_engine_input, current_user
+from maillon.addin.filemode.read import _frame
 
 TITLE = "Maillon"
 MAX_PROBLEMS_SHOWN = 12
@@ -44,7 +44,7 @@ def _recompute(inp):
 
 
 def _layout(result):
-    from .layout import layout
+    from maillon.addin.render.layout import layout
 
     return layout(result)
 

@@ -17,7 +17,7 @@ Example
 -------
 ::
 
-    from maillon.addin.xlsx_read import read_tables
+    from maillon.addin.filemode.read import read_tables
     tables = read_tables("team.xlsx", ["tblSettings", "tblAccounts"])
     accounts = tables["tblAccounts"].data        # index = Excel row numbers
     missing = {"tblSettings", "tblAccounts"} - tables.keys()
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .xlsx_grids import GridReader, ParsedSheet
+from maillon.addin.filemode.grids import GridReader, ParsedSheet
 
 __all__ = ["TableData", "read_tables", "tables_from"]
 
