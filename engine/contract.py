@@ -7,8 +7,6 @@ only grow.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 CONTRACT_VERSION = 1
 
 # --- sheets -----------------------------------------------------------------
@@ -106,34 +104,11 @@ CHECK_COLUMN = "Row check"
 
 
 # --- settings ---------------------------------------------------------------
-@dataclass(frozen=True)
-class SettingSpec:
-    name: str
-    default: object
-    description: str
+# Declared once, with their types, defaults and bounds, in ``settings.py``;
+# named here too because the setting names are part of the contract.
+from .settings import SETTING_NAMES, SETTINGS, Setting  # noqa: E402
 
-
-SETTINGS = (
-    SettingSpec("Segments", "auto",
-                "auto, or a whole number from 2 to 12: how many marketing segments"),
-    SettingSpec("Segment seed", 42, "Makes segmentation repeatable"),
-    SettingSpec("Revenue A share", 0.80,
-                "Cumulative share of Revenue 12m covered by class A"),
-    SettingSpec("Revenue B share", 0.95,
-                "Cumulative share of Revenue 12m covered by classes A and B"),
-    SettingSpec("Potential A share", 0.80,
-                "Same as Revenue A share, on Potential, over customers and prospects"),
-    SettingSpec("Potential B share", 0.95,
-                "Same as Revenue B share, on Potential, over customers and prospects"),
-    SettingSpec("Marketing weight", 0.50,
-                "Weight of the marketing view in the joint score; sales gets the rest"),
-    SettingSpec("P1 share", 0.10, "Share of accounts ranked P1 (rounded to the nearest account)"),
-    SettingSpec("P2 share", 0.30, "Share of accounts ranked P2; the rest is P3"),
-    SettingSpec("Plan start", "next Monday", "First day of the joint plan (a date, or next Monday)"),
-    SettingSpec("Plan weeks", 26, "Horizon of the joint plan, in weeks"),
-    SettingSpec("Currency", "EUR", "Shown in money formats"),
-)
-SETTING_NAMES = tuple(s.name for s in SETTINGS)
+SettingSpec = Setting  # the former name of a declaration
 
 
 def need_column(expectation: str) -> str:

@@ -12,28 +12,34 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .settings import default, next_monday
+
+__all__ = ["Settings", "PreviousState", "EngineInput", "EngineResult", "next_monday"]
+
 
 @dataclass
 class Settings:
-    """Settings resolved from ``tblSettings`` (shares as fractions 0–1)."""
+    """Settings resolved from ``tblSettings`` (shares as fractions 0–1).
 
-    segments: int | None = None  # None means auto
-    segment_seed: int = 42
-    revenue_a_share: float = 0.80
-    revenue_b_share: float = 0.95
-    potential_a_share: float = 0.80
-    potential_b_share: float = 0.95
-    marketing_weight: float = 0.50
-    p1_share: float = 0.10
-    p2_share: float = 0.30
-    plan_start: dt.date = field(default_factory=lambda: next_monday(dt.date.today()))
-    plan_weeks: int = 26
-    currency: str = "EUR"
+    Each field is declared once, with its type, bounds and default, in
+    :data:`maillon.engine.settings.SETTINGS`; the defaults below come from there.
 
+    >>> Settings().segments is None, Settings().plan_weeks
+    (True, 26)
+    """
 
-def next_monday(day: dt.date) -> dt.date:
-    """The Monday strictly after ``day`` (a Monday gives the following one)."""
-    return day + dt.timedelta(days=7 - day.weekday())
+    segments: int | None = default("segments")  # None means auto
+    segment_seed: int = default("segment_seed")
+    revenue_a_share: float = default("revenue_a_share")
+    revenue_b_share: float = default("revenue_b_share")
+    potential_a_share: float = default("potential_a_share")
+    potential_b_share: float = default("potential_b_share")
+    marketing_weight: float = default("marketing_weight")
+    p1_share: float = default("p1_share")
+    p2_share: float = default("p2_share")
+    plan_start: dt.date = field(default_factory=lambda: default("plan_start"))
+    plan_weeks: int = default("plan_weeks")
+    currency: str = default("currency")
 
 
 @dataclass

@@ -61,10 +61,9 @@ from . import contract as C
 from .abc import id_rank
 from .distinct import per_distinct
 from .model import Settings
+from .weights import MKT_WEIGHTS, SALES_WEIGHTS
 
 # Weights inside each view (documented in the module docstring).
-MKT_WEIGHTS = {"attractiveness": 0.5, "fit": 0.5}
-SALES_WEIGHTS = {"revenue": 0.30, "potential": 0.35, "relationship": 0.15, "intent": 0.20}
 INTENT_VALUE = {"low": 0.0, "medium": 0.5, "high": 1.0}
 DEFAULT_RELATIONSHIP = 0.5
 DEFAULT_INTENT = 0.25

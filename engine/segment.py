@@ -62,12 +62,14 @@ from threadpoolctl import threadpool_limits
 
 from . import contract
 from .model import Settings
+from .settings import BY_NAME as _SETTINGS
+from .weights import FIT_WEIGHT, POTENTIAL_WEIGHT  # Attractiveness weights
 
 __all__ = ["SegmentResult", "segment_accounts", "need_fit", "attractiveness",
            "size_band", "SIZE_BANDS"]
 
 # --- tuning constants (quoted by the Read Me through the docstrings) --------
-K_MIN, K_MAX = 2, 12            # range of Segments = auto
+K_MIN, K_MAX = _SETTINGS["Segments"].lo, _SETTINGS["Segments"].hi  # declared in settings.py
 SAMPLE_SIZE = 2000              # rows used to choose k (fixed, seed-dependent sample)
 MIN_COMPLETE_SAMPLE = 100       # complete-needs accounts needed to choose k on them alone
 N_INIT = 3                      # k-means restarts on the sample
@@ -79,8 +81,6 @@ SIZE_WEIGHT = 0.15              # weight of one decade of employees in the dista
 MAX_CATEGORIES = 12             # most frequent industries/regions used as clustering features
 MATCH_MAJORITY = 0.5            # share of common accounts that makes two groups "the same"
 NB_ALPHA = 1.0                  # Laplace smoothing of the naive Bayes
-FIT_WEIGHT = 0.5                # Attractiveness = 100 × (FIT_WEIGHT × fit
-POTENTIAL_WEIGHT = 0.5          #                        + POTENTIAL_WEIGHT × potential share)
 DIFF_MIN = 0.3                  # smallest need gap (points) worth calling a differentiator
 SHARE_DIFF_MIN = 0.15           # smallest industry/region share gap worth calling one
 TYPICAL_SHARE = 0.3             # share from which an industry/size/region is "typical"
@@ -761,6 +761,10 @@ def segment_accounts(accounts: pd.DataFrame, expectations: pd.DataFrame,
         raise ValueError(f"settings.segments must be None (auto) or a whole number from "
                          f"{K_MIN} to {K_MAX}; got {k_setting!r}")
     seed = int(settings.segment_seed)
+    seed_spec = _SETTINGS["Segment seed"]
+    if not seed_spec.lo <= seed <= seed_spec.hi:
+        raise ValueError(f"settings.segment_seed must be a whole number from {seed_spec.lo} "
+                         f"to {seed_spec.hi} (scikit-learn's random_state); got {seed!r}")
     notes: list[str] = []
     d = _prepare(accounts, expectations, latest_feedback)
     n = len(d.ids)

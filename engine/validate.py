@@ -25,7 +25,8 @@ import pandas as pd
 from . import contract as C
 from .distinct import per_distinct
 from .errors import InputError, Problem
-from .model import EngineInput, Settings, next_monday
+from .model import EngineInput, Settings
+from .settings import EXCEL_LAST_DATE, SETTINGS, next_monday
 
 # Report at most this many problems per column, then one line with the rest.
 MAX_PER_COLUMN = 5
@@ -266,21 +267,17 @@ def _describe_range(lo, hi, whole):
 
 # --- settings -----------------------------------------------------------------
 
-def _share(value):
-    """A share from a cell: 0.8, '80%', or 80 meaning 80% is NOT accepted (ambiguous)."""
-    if isinstance(value, str):
-        v = value.strip().replace(" ", "")
-        if v.endswith("%"):
-            return float(v[:-1].replace(",", ".")) / 100
-        return float(v.replace(",", "."))
-    if isinstance(value, bool):
-        raise ValueError
-    return float(value)
-
-
 def parse_settings(frame: pd.DataFrame, today: dt.date | None = None
                    ) -> tuple[Settings, list[Problem]]:
-    """Resolve ``tblSettings`` into :class:`Settings`; missing settings take their default."""
+    """Resolve ``tblSettings`` into :class:`Settings`; missing settings take their default.
+
+    Each ``Value`` is parsed by its declaration in :mod:`maillon.engine.settings`
+    (type and bounds); a problem names the setting and what it accepts.
+
+    >>> s, problems = parse_settings(pd.DataFrame({"Setting": ["Segments"], "Value": [13]}))
+    >>> print(problems[0])
+    Settings, row 0, column 'Value' (tblSettings) has 13: expected Segments to be auto or a whole number from 2 to 12
+    """
     col = _Collector()
     sheet, table = C.SHEET_SETTINGS, C.TBL_SETTINGS
     today = today or dt.date.today()
@@ -288,6 +285,7 @@ def parse_settings(frame: pd.DataFrame, today: dt.date | None = None
     if not _check_headers(col, sheet, table, frame, ["Setting", "Value"]):
         return s, col.problems
     names = _to_text(frame["Setting"])
+    declared = {d.name.lower(): d for d in SETTINGS}
     seen = {}
     for row, name, value in zip(frame.index, names, frame["Value"].astype(object)):
         if name is None:
@@ -298,49 +296,13 @@ def parse_settings(frame: pd.DataFrame, today: dt.date | None = None
                     f"each setting once (also on row {seen[key]})")
             continue
         seen[key] = _py(row)
-        blank = value is None or (isinstance(value, float) and np.isnan(value)) or \
-            (isinstance(value, str) and not value.strip())
+        decl = declared.get(key)
+        if decl is None:  # an extra row of the user's: ignored
+            continue
         try:
-            if key == "segments":
-                if blank or (isinstance(value, str) and value.strip().lower() == "auto"):
-                    s.segments = None
-                else:
-                    k = float(value)
-                    if not k.is_integer() or not 2 <= k <= 12:
-                        raise ValueError
-                    s.segments = int(k)
-            elif key == "segment seed":
-                if not blank:
-                    v = float(value)
-                    if not v.is_integer() or v < 0:
-                        raise ValueError
-                    s.segment_seed = int(v)
-            elif key in ("revenue a share", "revenue b share", "potential a share",
-                         "potential b share", "marketing weight", "p1 share", "p2 share"):
-                if not blank:
-                    v = _share(value)
-                    if not 0 <= v <= 1:
-                        raise ValueError
-                    setattr(s, key.replace(" ", "_"), v)
-            elif key == "plan start":
-                if blank or (isinstance(value, str) and value.strip().lower() == "next monday"):
-                    s.plan_start = next_monday(today)
-                else:
-                    d, bad = _to_date(pd.Series([value]))
-                    if bad[0]:
-                        raise ValueError
-                    s.plan_start = d.iloc[0].date()
-            elif key == "plan weeks":
-                if not blank:
-                    v = float(value)
-                    if not v.is_integer() or not 1 <= v <= 156:
-                        raise ValueError
-                    s.plan_weeks = int(v)
-            elif key == "currency":
-                if not blank:
-                    s.currency = str(value).strip()[:12]
-        except (ValueError, TypeError):
-            col.add(sheet, table, _py(row), "Value", _py(value), _SETTING_EXPECTED[key])
+            setattr(s, decl.field, decl.parse(value, today))
+        except (ValueError, TypeError, OverflowError):
+            col.add(sheet, table, _py(row), "Value", _py(value), decl.expected())
     if s.revenue_b_share < s.revenue_a_share:
         col.add(sheet, table, seen.get("revenue b share"), "Value", s.revenue_b_share,
                 "Revenue B share at least Revenue A share")
@@ -350,23 +312,13 @@ def parse_settings(frame: pd.DataFrame, today: dt.date | None = None
     if s.p1_share + s.p2_share > 1:
         col.add(sheet, table, seen.get("p2 share"), "Value", s.p2_share,
                 "P1 share + P2 share at most 100%")
+    last_start = EXCEL_LAST_DATE - dt.timedelta(days=7 * s.plan_weeks - 1)
+    if s.plan_start > last_start:
+        col.add(sheet, table, seen.get("plan start"), "Value", s.plan_start.isoformat(),
+                f"Plan start at the latest {last_start.isoformat()}, so that the "
+                f"{s.plan_weeks} weeks of the plan end by {EXCEL_LAST_DATE.isoformat()}, "
+                f"the last day Excel shows")
     return s, col.problems
-
-
-_SETTING_EXPECTED = {
-    "segments": "auto or a whole number from 2 to 12",
-    "segment seed": "a whole number ≥ 0",
-    "revenue a share": "a percentage from 0% to 100%",
-    "revenue b share": "a percentage from 0% to 100%",
-    "potential a share": "a percentage from 0% to 100%",
-    "potential b share": "a percentage from 0% to 100%",
-    "marketing weight": "a percentage from 0% to 100%",
-    "p1 share": "a percentage from 0% to 100%",
-    "p2 share": "a percentage from 0% to 100%",
-    "plan start": "a date, or next Monday",
-    "plan weeks": "a whole number of weeks from 1 to 156",
-    "currency": "a currency code such as EUR",
-}
 
 
 # --- the whole input --------------------------------------------------------

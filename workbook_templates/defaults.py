@@ -24,6 +24,7 @@ from __future__ import annotations
 import pandas as pd
 
 from maillon.engine import contract as c
+from maillon.engine.settings import SETTINGS
 
 __all__ = ["default_settings", "default_expectations", "default_playbook"]
 
@@ -31,14 +32,17 @@ __all__ = ["default_settings", "default_expectations", "default_playbook"]
 def default_settings() -> pd.DataFrame:
     """``tblSettings`` as a new workbook ships it: one row per contract setting.
 
+    Names, default values and descriptions come from the declarations of
+    :data:`maillon.engine.settings.SETTINGS`, which validation also parses by.
+
     ``Value`` is an object column: text (``auto``, ``next Monday``, ``EUR``),
     whole numbers, and shares as fractions (0.8 is shown as 80 %).
     """
     frame = pd.DataFrame(
         {
-            c.SETTINGS_COLUMNS[0]: [s.name for s in c.SETTINGS],
-            c.SETTINGS_COLUMNS[1]: pd.Series([s.default for s in c.SETTINGS], dtype=object),
-            c.SETTINGS_COLUMNS[2]: [s.description for s in c.SETTINGS],
+            c.SETTINGS_COLUMNS[0]: [s.name for s in SETTINGS],
+            c.SETTINGS_COLUMNS[1]: pd.Series([s.default for s in SETTINGS], dtype=object),
+            c.SETTINGS_COLUMNS[2]: [s.description for s in SETTINGS],
         },
         columns=c.SETTINGS_COLUMNS,
     )

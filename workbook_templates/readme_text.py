@@ -25,8 +25,8 @@ True
 from __future__ import annotations
 
 from maillon.engine import contract as c
-from maillon.engine.score import MKT_WEIGHTS, SALES_WEIGHTS
-from maillon.engine.segment import FIT_WEIGHT, POTENTIAL_WEIGHT
+from maillon.engine.settings import BY_NAME
+from maillon.engine.weights import FIT_WEIGHT, MKT_WEIGHTS, POTENTIAL_WEIGHT, SALES_WEIGHTS
 
 # Fill and font colours used by Maillon sheets (fill, font). The Read Me shows
 # them as swatches; engine sheets should paint with the same values.
@@ -42,7 +42,7 @@ COLOURS = {
     "header": ("#1F3864", "#FFFFFF"),  # table headers: dark blue, white text
 }
 
-_S = {s.name: s for s in c.SETTINGS}
+_S = BY_NAME  # the settings' declarations, by name
 
 
 def _pct(name: str) -> str:

@@ -446,15 +446,17 @@ def _write_settings(ws, fm: _Formats, settings: pd.DataFrame) -> None:
         elif name == "Segments":
             fmt = text
             ref = f"B{r + 1}"
+            lo, hi = spec.lo, spec.hi
             dv = {"validate": "custom",
-                  "value": f'=OR({ref}="auto",AND(ISNUMBER({ref}),{ref}>=2,{ref}<=12,'
-                           f'{ref}=INT({ref})))',
-                  "input_title": name, "input_message": "auto, or a whole number from 2 to 12.",
-                  "error_title": name, "error_message": "Type auto or a whole number from 2 to 12."}
+                  "value": f'=OR({ref}="{spec.auto}",AND(ISNUMBER({ref}),{ref}>={lo},'
+                           f'{ref}<={hi},{ref}=INT({ref})))',
+                  "input_title": name,
+                  "input_message": f"{spec.auto}, or a whole number from {lo} to {hi}.",
+                  "error_title": name,
+                  "error_message": f"Type {spec.auto} or a whole number from {lo} to {hi}."}
         elif isinstance(spec.default, int):
             fmt = whole
-            upper = 104 if name == "Plan weeks" else None
-            dv = _whole(1 if name == "Plan weeks" else 0, upper, name, spec.description)
+            dv = _whole(spec.lo, spec.hi, name, spec.description)
         else:
             fmt = text
             dv = _hint(name, spec.description)
