@@ -69,13 +69,19 @@ def excel_serial_to_date(serial: float) -> dt.date:
     """The day of an Excel serial number (time of day dropped); ValueError outside
     Excel's calendar.
 
+    Excel counts a 29 February 1900 that never was (serial 60): serials before
+    it are one day later than the epoch 1899-12-30 says, and 60 is refused.
+
     >>> excel_serial_to_date(46363), excel_serial_to_date(2958465.5)
     (datetime.date(2026, 12, 7), datetime.date(9999, 12, 31))
+    >>> excel_serial_to_date(1), excel_serial_to_date(61)
+    (datetime.date(1900, 1, 1), datetime.date(1900, 3, 1))
     """
     serial = float(serial)
-    if not 1 <= serial < _EXCEL_LAST_SERIAL + 1:
+    if not 1 <= serial < _EXCEL_LAST_SERIAL + 1 or 60 <= serial < 61:
         raise ValueError(f"{serial!r} is not an Excel date serial number")
-    return _EXCEL_EPOCH + dt.timedelta(days=math.floor(serial))
+    days = math.floor(serial)
+    return _EXCEL_EPOCH + dt.timedelta(days=days if days > 60 else days + 1)
 
 
 def _whole(value) -> int:
