@@ -57,7 +57,9 @@ from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import silhouette_score
 from sklearn.metrics.pairwise import euclidean_distances
+from sklearn.naive_bayes import CategoricalNB
 from threadpoolctl import threadpool_limits
 
 from . import contract
@@ -354,27 +356,6 @@ def _stable_sample(ids: np.ndarray, seed: int, size: int) -> np.ndarray:
     return order[:size] if len(ids) > size else order
 
 
-def _silhouette(dist: np.ndarray, labels: np.ndarray, k: int) -> float:
-    """Mean silhouette from a precomputed distance matrix (one matrix product
-    per k); a point alone in its cluster scores 0, as in scikit-learn."""
-    m = len(labels)
-    onehot = np.zeros((m, k))
-    onehot[np.arange(m), labels] = 1.0
-    sums = dist @ onehot
-    cnt = onehot.sum(axis=0)
-    own_cnt = cnt[labels]
-    a = sums[np.arange(m), labels] / np.maximum(own_cnt - 1, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        other = sums / cnt
-    other[np.arange(m), labels] = np.inf
-    other[:, cnt == 0] = np.inf
-    b = other.min(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = (b - a) / np.maximum(a, b)
-    s[(own_cnt <= 1) | ~np.isfinite(s)] = 0.0
-    return float(s.mean())
-
-
 def _kmeans(k: int, seed: int, init="k-means++", n_init=N_INIT, max_iter=SAMPLE_MAX_ITER,
             tol=1e-4) -> KMeans:
     """k-means as used here: seeded; on the sample, scikit-learn's usual
@@ -396,8 +377,10 @@ def choose_k(sample: np.ndarray, seed: int, k_max: int = K_MAX) -> tuple[dict, d
     most 2,000 accounts; its mean silhouette s(k) = mean over accounts of
     (b − a) / max(a, b), with a the mean distance to the account's own
     cluster and b to the nearest other cluster, measures how well separated
-    the segments are. ``auto`` takes the k with the highest s(k) (the
-    smaller k on a tie). Returns ``({k: s(k)}, {k: centers})``.
+    the segments are (scikit-learn's ``silhouette_score`` on the sample's
+    Euclidean distances; an account alone in its cluster scores 0). ``auto``
+    takes the k with the highest s(k) (the smaller k on a tie). Returns
+    ``({k: s(k)}, {k: centers})``.
     """
     dist = euclidean_distances(sample)
     scores, centers = {}, {}
@@ -406,7 +389,7 @@ def choose_k(sample: np.ndarray, seed: int, k_max: int = K_MAX) -> tuple[dict, d
         labels = km.labels_
         if len(np.unique(labels)) < k:
             continue
-        scores[k] = _silhouette(dist, labels, k)
+        scores[k] = float(silhouette_score(dist, labels, metric="precomputed"))
         centers[k] = km.cluster_centers_
     return scores, centers
 
@@ -548,12 +531,28 @@ def infer_segments(d: _Data, train: np.ndarray, train_labels: np.ndarray,
     Main need (from its latest Field Feedback; for a training account, its
     feedback's Main need, else its highest need). Probabilities are counted
     with Laplace smoothing (+1). A blank feature is left out, so an account
-    with nothing known goes to the most common segment.
+    with nothing known goes to the most common segment. The first segment
+    wins a tie.
     """
     if len(target) == 0:
         return np.zeros(0, dtype=np.int64)
     if k <= 1:
         return np.zeros(len(target), dtype=np.int64)
+    return np.argmax(_nb_log_scores(d, train, train_labels, target, k), axis=1)
+
+
+def _nb_log_scores(d: _Data, train: np.ndarray, train_labels: np.ndarray,
+                   target: np.ndarray, k: int) -> np.ndarray:
+    """log P(segment) + Σ_f log P(x_f | segment) of each target (rows) and segment.
+
+    P(x_f | segment) comes from scikit-learn's ``CategoricalNB``, fitted on
+    each feature f alone, over the training accounts whose f is known: so a
+    blank value counts neither in training nor in prediction (a single
+    ``CategoricalNB`` needs every feature of every row). Its smoothing is
+    (count + 1) / (segment's known count + 1 × number of categories), every
+    category of the portfolio counted (``min_categories``). The prior is
+    smoothed the same way, (accounts + 1) / (all + k), so it is computed here.
+    """
     train_main = d.main_need[train].copy()
     if d.needs.shape[1]:
         missing = train_main < 0
@@ -567,15 +566,20 @@ def infer_segments(d: _Data, train: np.ndarray, train_labels: np.ndarray,
         (d.size[train], d.size[target], len(SIZE_BANDS)),
         (train_main, d.main_need[target], len(d.names)),
     ]
+    classes = np.arange(k)
     for tr, tg, n_cat in features:
         if n_cat == 0:
             continue
         ok = tr >= 0
-        counts = np.bincount(tr[ok] * k + train_labels[ok], minlength=n_cat * k).reshape(n_cat, k)
-        logp = np.log((counts + NB_ALPHA) / (counts.sum(axis=0) + NB_ALPHA * n_cat))
         has = tg >= 0
+        if not ok.any():  # known in no training account: 1 / n_cat for every segment
+            score[has] += np.log(NB_ALPHA / (NB_ALPHA * n_cat))
+            continue
+        nb = CategoricalNB(alpha=NB_ALPHA, min_categories=n_cat, fit_prior=False)
+        nb.partial_fit(tr[ok, None], train_labels[ok], classes=classes)
+        logp = nb.feature_log_prob_[0].T  # n_cat × k
         score[has] += logp[tg[has]]
-    return np.argmax(score, axis=1)
+    return score
 
 
 # --- description of the segments ----------------------------------------------------
