@@ -61,6 +61,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 from threadpoolctl import threadpool_limits
 
 from . import contract
+from .cells import is_blank as _blank
 from .model import Settings
 
 __all__ = ["SegmentResult", "segment_accounts", "need_fit", "attractiveness",
@@ -183,17 +184,6 @@ def _size_codes(emp: np.ndarray) -> np.ndarray:
 
 
 # --- input preparation --------------------------------------------------------
-def _blank(value) -> bool:
-    if value is None:
-        return True
-    try:
-        if pd.isna(value):
-            return True
-    except (TypeError, ValueError):
-        return False
-    return isinstance(value, str) and not value.strip()
-
-
 def _categorical(values) -> tuple[np.ndarray, list[str]]:
     """Codes (−1 = blank) and sorted category labels of a text column."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)

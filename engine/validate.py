@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
+from .cells import EXCEL_EPOCH, is_blank
 from .distinct import per_distinct
 from .errors import InputError, Problem
 from .model import EngineInput, Settings, next_monday
@@ -30,7 +31,7 @@ from .model import EngineInput, Settings, next_monday
 # Report at most this many problems per column, then one line with the rest.
 MAX_PER_COLUMN = 5
 
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_EPOCH = pd.Timestamp(EXCEL_EPOCH)
 
 
 @dataclass
@@ -298,8 +299,7 @@ def parse_settings(frame: pd.DataFrame, today: dt.date | None = None
                     f"each setting once (also on row {seen[key]})")
             continue
         seen[key] = _py(row)
-        blank = value is None or (isinstance(value, float) and np.isnan(value)) or \
-            (isinstance(value, str) and not value.strip())
+        blank = is_blank(value)
         try:
             if key == "segments":
                 if blank or (isinstance(value, str) and value.strip().lower() == "auto"):
