@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.maillon-installed
 DEMO   ?= build/maillon-demo.xlsx
 
-.PHONY: demo test bench template addin clean
+.PHONY: demo test lint bench template addin clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_recompute.py
 
 template: $(STAMP)
-	$(PY) -m maillon.workbook_templates.build
+	$(PY) -m maillon.addin.filemode.template
 
 addin: $(STAMP)
 	$(PY) -m maillon.addin.excel_addin.build

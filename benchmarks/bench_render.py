@@ -31,16 +31,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_engine import make_input  # noqa: E402
-from maillon.addin.render.layout import layout  # noqa: E402
-from maillon.addin.filemode.write import render_to_file  # noqa: E402
-from maillon.addin.ooxml.graft import graft  # noqa: E402
-from maillon.engine import contract as C  # noqa: E402
-from maillon.engine.pipeline import recompute  # noqa: E402
+from bench_engine import make_input
+from maillon.addin.render.layout import layout
+from maillon.addin.filemode.write import render_to_file
+from maillon.addin.ooxml.graft import graft
+from maillon.engine import contract as C
+from maillon.engine.pipeline import recompute
 
 
 def forked(fn) -> tuple[dict, float]:

@@ -6,8 +6,9 @@ error before it has imported the engine.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from .cells import is_blank
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Problem:
             where += f", row {self.row}"
         if self.column:
             where += f", column '{self.column}'"
-        if self.value is None or (isinstance(self.value, float) and math.isnan(self.value)):
+        if is_blank(self.value):
             got = "is blank"
         else:
             got = f"has {self.value!r}"

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
+from .cells import is_blank
 from .distinct import per_distinct
 
 
@@ -146,8 +147,7 @@ def _keep(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
     if frame is None or len(frame) == 0:
         return pd.DataFrame(columns=columns)
     out = frame.reindex(columns=columns).astype(object)
-    blank = out.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or
-                    (isinstance(v, str) and not v.strip())).all(axis=1)
+    blank = out.map(is_blank).all(axis=1)
     return out.loc[~blank].reset_index(drop=True)
 
 

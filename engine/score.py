@@ -59,6 +59,7 @@ import pandas as pd
 
 from . import contract as C
 from .abc import id_rank
+from .cells import is_blank
 from .distinct import per_distinct
 from .model import Settings
 from .weights import MKT_WEIGHTS, SALES_WEIGHTS
@@ -89,8 +90,7 @@ def _text(s: pd.Series) -> np.ndarray:
 
 def _blank(s: pd.Series) -> np.ndarray:
     """True where a text cell is blank (NaN, None or only spaces)."""
-    return per_distinct(pd.Series(s).astype(object), lambda v: str(v).strip() == "",
-                        missing=True, dtype=bool)
+    return per_distinct(pd.Series(s).astype(object), is_blank, missing=True, dtype=bool)
 
 
 def _keys(s: pd.Series) -> pd.Series:

@@ -63,6 +63,7 @@ from sklearn.naive_bayes import CategoricalNB
 from threadpoolctl import threadpool_limits
 
 from . import contract
+from .cells import is_blank as _blank
 from .model import Settings
 from .settings import BY_NAME as _SETTINGS
 from .weights import FIT_WEIGHT, POTENTIAL_WEIGHT  # Attractiveness weights
@@ -185,17 +186,6 @@ def _size_codes(emp: np.ndarray) -> np.ndarray:
 
 
 # --- input preparation --------------------------------------------------------
-def _blank(value) -> bool:
-    if value is None:
-        return True
-    try:
-        if pd.isna(value):
-            return True
-    except (TypeError, ValueError):
-        return False
-    return isinstance(value, str) and not value.strip()
-
-
 def _categorical(values) -> tuple[np.ndarray, list[str]]:
     """Codes (−1 = blank) and sorted category labels of a text column."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=False)

@@ -37,13 +37,15 @@ import math
 import re
 from dataclasses import dataclass
 
+from .cells import EXCEL_EPOCH, is_blank
+
 __all__ = ["Setting", "SETTINGS", "BY_NAME", "BY_FIELD", "SETTING_NAMES", "default",
            "next_monday", "EXCEL_FIRST_DATE", "EXCEL_LAST_DATE", "excel_serial_to_date"]
 
 # Excel's calendar (1900 date system): serial 1 is 1900-01-01, 2958465 is 9999-12-31.
 EXCEL_FIRST_DATE = dt.date(1900, 1, 1)
 EXCEL_LAST_DATE = dt.date(9999, 12, 31)
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_EPOCH = EXCEL_EPOCH.date()
 _EXCEL_LAST_SERIAL = (EXCEL_LAST_DATE - _EXCEL_EPOCH).days  # 2958465
 
 # The kinds of value a setting holds.
@@ -178,7 +180,7 @@ class Setting:
         A blank cell gives the default, parsed; ``today`` resolves
         ``next Monday`` (the system date when omitted).
         """
-        if _is_blank(value):
+        if is_blank(value):
             value = self.default
         if self.auto is not None and isinstance(value, str) and \
                 value.strip().lower() == self.auto.lower():
@@ -194,14 +196,6 @@ class Setting:
         if not self.lo <= out <= self.hi:  # False for nan: rejected as well
             raise ValueError(f"{self.name} {value!r} is out of bounds")
         return out
-
-
-def _is_blank(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
 
 
 _SHARE = dict(kind=SHARE, lo=0.0, hi=1.0)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
+from .cells import EXCEL_EPOCH, is_blank
 from .distinct import per_distinct
 from .errors import InputError, Problem
 from .model import EngineInput, Settings
@@ -31,7 +32,7 @@ from .settings import EXCEL_LAST_DATE, SETTINGS, next_monday
 # Report at most this many problems per column, then one line with the rest.
 MAX_PER_COLUMN = 5
 
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_EPOCH = pd.Timestamp(EXCEL_EPOCH)
 
 
 @dataclass

@@ -10,10 +10,7 @@ from maillon.addin.render import specs as S
 from maillon.addin.render.layout import FORMATS, TABLE_ROW, layout, money_format
 from maillon.engine import contract as C
 
-try:  # pytest puts tests/ on sys.path when tests/ is not a package
-    from engine_result_factory import make_result
-except ImportError:  # pragma: no cover - run from the repository root
-    from tests.engine_result_factory import make_result
+from engine_result_factory import make_result
 
 TABLES = {C.TBL_SEGMENTS: C.SEGMENT_COLUMNS, C.TBL_ABC: C.ABC_COLUMNS,
           C.TBL_CONFLICTS: C.CONFLICT_COLUMNS, C.TBL_TARGETS: C.TARGET_COLUMNS,

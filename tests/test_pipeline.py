@@ -168,18 +168,3 @@ def test_an_empty_portfolio_gives_empty_tables():
     r = recompute(inp)
     assert len(r.targets) == 0 and len(r.segments) == 0 and len(r.abc) == 12
     assert r.key_figures["Accounts"] == 0
-
-
-def test_module_examples_run():
-    import doctest
-
-    import maillon.engine.abc
-    import maillon.engine.distinct
-    import maillon.engine.pipeline
-    import maillon.engine.samples
-    import maillon.engine.validate
-
-    for module in (maillon.engine.pipeline, maillon.engine.samples, maillon.engine.validate,
-                   maillon.engine.distinct):
-        result = doctest.testmod(module)
-        assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -18,11 +18,7 @@ from maillon.workbook_templates.defaults import default_expectations
 from maillon.workbook_templates.demo_portfolio import generate_portfolio
 from maillon.workbook_templates.user_sheets import account_columns, write_user_sheets
 
-try:  # pytest puts tests/ on sys.path when tests/ is not a package
-    from realclients import gnumeric_opens, libreoffice_opens, needs_gnumeric, needs_libreoffice
-except ImportError:  # pragma: no cover - tests/ made a package
-    from tests.realclients import (gnumeric_opens, libreoffice_opens, needs_gnumeric,
-                                   needs_libreoffice)
+from realclients import gnumeric_opens, libreoffice_opens, needs_gnumeric, needs_libreoffice
 
 EXPECTED_TABLES = {
     c.TBL_SETTINGS: (c.SHEET_SETTINGS, list(c.SETTINGS_COLUMNS)),

@@ -14,8 +14,8 @@ import xlsxwriter
 
 from maillon.engine import contract as c
 from maillon.workbook_templates import readme_text
-from maillon.workbook_templates.build import (TEMPLATE_PATH, build_default_template,
-                                              build_template, member_digests)
+from maillon.addin.filemode.template import build_default_template
+from maillon.workbook_templates.build import TEMPLATE_PATH, build_template, member_digests
 from maillon.workbook_templates.defaults import (default_expectations, default_playbook,
                                                  default_settings)
 from maillon.workbook_templates.demo_portfolio import generate_portfolio
@@ -68,10 +68,10 @@ def template_book(template):
 
 # ----------------------------------------------------------------------------- template
 def test_committed_template_is_what_the_code_generates(template):
-    assert TEMPLATE_PATH.is_file(), "run: python -m maillon.workbook_templates.build"
+    assert TEMPLATE_PATH.is_file(), "run: python -m maillon.addin.filemode.template"
     assert member_digests(TEMPLATE_PATH) == member_digests(template), (
         "workbook_templates/maillon_template.xlsx is stale: "
-        "run python -m maillon.workbook_templates.build")
+        "run python -m maillon.addin.filemode.template")
 
 
 def test_build_is_deterministic(tmp_path):

@@ -20,14 +20,8 @@ from maillon.addin.render.layout import TABLE_ROW, layout
 from maillon.addin.filemode.write import render_to_file, write_specs
 from maillon.engine import contract as C
 
-try:  # pytest puts tests/ on sys.path when tests/ is not a package
-    from engine_result_factory import AWKWARD_NAMES, make_result
-    from realclients import (gnumeric_opens, libreoffice_opens, needs_gnumeric,
-                             needs_libreoffice)
-except ImportError:  # pragma: no cover - run from the repository root
-    from tests.engine_result_factory import AWKWARD_NAMES, make_result
-    from tests.realclients import (gnumeric_opens, libreoffice_opens,
-                                   needs_gnumeric, needs_libreoffice)
+from engine_result_factory import AWKWARD_NAMES, make_result
+from realclients import gnumeric_opens, libreoffice_opens, needs_gnumeric, needs_libreoffice
 
 N = 400
 INPUT_FILL = "FFFFF2CC"
@@ -367,10 +361,8 @@ def test_real_engine_result_renders_and_reads_back(tmp_path):
 
 def test_empty_result_renders_for_the_template(tmp_path):
     """The template holds the engine sheets rendered empty: every table, no data."""
-    try:
-        from engine_result_factory import empty_result
-    except ImportError:  # pragma: no cover
-        from tests.engine_result_factory import empty_result
+    from engine_result_factory import empty_result
+
     path = tmp_path / "empty.xlsx"
     render_to_file(layout(empty_result()), path)
     with warnings.catch_warnings():

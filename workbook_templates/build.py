@@ -1,10 +1,12 @@
 """Build the Maillon template workbook from the code that knows the contract.
 
-``python -m maillon.workbook_templates.build`` regenerates
-``workbook_templates/maillon_template.xlsx``: the six user-owned sheets with
-their defaults (settings, expectations, playbook), empty ``Accounts`` and
-``Field Feedback`` tables, and whatever the engine hook adds (the engine-owned
-sheets rendered empty).
+:func:`build_template` writes the six user-owned sheets with their defaults
+(settings, expectations, playbook), empty ``Accounts`` and ``Field Feedback``
+tables, and whatever the engine hook adds. The shipped
+``workbook_templates/maillon_template.xlsx`` gets the engine-owned sheets
+rendered empty by the renderer: ``python -m maillon.addin.filemode.template``
+(``make template``) regenerates it. This package imports the engine only,
+never ``maillon.addin``.
 
 The output is deterministic: document properties carry a fixed date and
 XlsxWriter stamps every zip member with the same 1980 date, so the same code
@@ -23,7 +25,6 @@ True
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import zipfile
@@ -38,7 +39,7 @@ from maillon.workbook_templates.defaults import (default_expectations, default_p
                                                  default_settings)
 from maillon.workbook_templates.user_sheets import write_user_sheets
 
-__all__ = ["build_template", "build_default_template", "build_demo", "empty_result",
+__all__ = ["build_template", "build_demo", "empty_result",
            "member_digests", "TEMPLATE_PATH", "TEMPLATE_CREATED"]
 
 TEMPLATE_PATH = Path(__file__).with_name("maillon_template.xlsx")
@@ -124,17 +125,6 @@ def empty_result():
     return result
 
 
-def _engine_sheets_hook() -> EngineHook:
-    """The callable that adds the engine-owned sheets, rendered empty, to the template."""
-    from maillon.addin.render.layout import layout
-    from maillon.addin.filemode.write import write_specs
-
-    def add_engine_sheets(workbook: xlsxwriter.Workbook) -> None:
-        write_specs(workbook, layout(empty_result()))
-
-    return add_engine_sheets
-
-
 def build_demo(path, n_accounts: int = 2000, seed: int = 7, as_of: dt.date | None = None) -> Path:
     """Write a workbook holding a demo portfolio in its user-owned sheets (not yet recomputed)."""
     from maillon.workbook_templates.demo_portfolio import generate_portfolio
@@ -156,11 +146,6 @@ def build_demo(path, n_accounts: int = 2000, seed: int = 7, as_of: dt.date | Non
     return path
 
 
-def build_default_template(path=TEMPLATE_PATH) -> Path:
-    """Build the template exactly as shipped (defaults and the engine hook)."""
-    return build_template(path, add_engine_sheets=_engine_sheets_hook())
-
-
 def member_digests(path) -> dict[str, str]:
     """SHA-256 of every member of a zip package, by member name.
 
@@ -172,19 +157,3 @@ def member_digests(path) -> dict[str, str]:
         for info in zf.infolist():
             out[info.filename] = hashlib.sha256(zf.read(info)).hexdigest()
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m maillon.workbook_templates.build",
-        description="Regenerate the Maillon template workbook.")
-    parser.add_argument("output", nargs="?", default=str(TEMPLATE_PATH),
-                        help=f"where to write it (default: {TEMPLATE_PATH})")
-    args = parser.parse_args(argv)
-    path = build_default_template(args.output)
-    print(f"Wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

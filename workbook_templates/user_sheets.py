@@ -35,8 +35,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from maillon.addin.render.layout import money_format  # one money format for every sheet
 from maillon.engine import contract as c
+from maillon.engine.cells import EXCEL_EPOCH, money_format  # one of each for every sheet
 
 from maillon.workbook_templates import readme_text
 from maillon.workbook_templates.defaults import default_playbook, default_settings
@@ -53,7 +53,7 @@ TABLE_STYLE = "Table Style Light 1"
 USER_TAB_COLOR = "#FFC000"
 MAX_DATA_ROWS = 1_048_575  # Excel's last row, under a header row
 _LAST_ROW = 1_048_575  # 0-based index of Excel's last row
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
+_EXCEL_EPOCH = np.datetime64(EXCEL_EPOCH, "ns")
 _DAY_NS = 86_400_000_000_000
 
 # Column widths (characters) by header; other columns get a width from their header.

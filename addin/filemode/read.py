@@ -1,14 +1,16 @@
 """Fast, safe reading of Excel tables (ListObjects) from an .xlsx/.xlsm file.
 
-The package structure comes from :mod:`.xlsx_package` (defusedxml); cell
+The package structure comes from :mod:`maillon.addin.ooxml.package` (defusedxml); cell
 values are parsed by python-calamine in background threads
-(:mod:`.xlsx_grids`), one pass per sheet that holds a wanted table
+(:mod:`maillon.addin.filemode.grids`), one pass per sheet that holds a wanted table
 (python-calamine's own table API is not used: it re-reads the sheet per table).
 This module turns the grids into pandas DataFrames.
 
-Values are what calamine gives: ``float``/``int``, ``str``, ``bool``,
-``datetime.date``/``datetime.datetime``/``datetime.time``/``timedelta``; a blank
-cell (calamine gives ``""``) becomes NaN. Nothing is coerced: the engine
+Values are what calamine gives: ``float``, ``str``, ``bool``,
+``datetime.date``/``datetime.datetime``/``datetime.time``/``timedelta``. They
+become a frame by :func:`maillon.addin.tables.table_frame`, as in live mode: a
+blank cell (calamine gives ``""``) becomes NaN, all-blank rows are dropped, a
+``date`` becomes a ``datetime``. Nothing else is coerced: the engine
 validates. Column dtypes are then inferred by pandas (``infer_objects``): a
 column of numbers becomes ``float64``, a column of text ``str``, a mixed column
 stays ``object``.
@@ -30,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from maillon.addin.filemode.grids import GridReader, ParsedSheet
+from maillon.addin.tables import table_frame
 
 __all__ = ["TableData", "read_tables", "tables_from"]
 
@@ -77,29 +80,15 @@ def _frame(grid: list[list], first_row: int, last_row: int, first_col: int, last
            headers: list[str]) -> pd.DataFrame:
     """Cells of an Excel range (1-based, inclusive) as a DataFrame indexed by Excel row.
 
-    Blank cells (calamine gives ``""``) become NaN; all-blank rows are dropped;
-    pandas then infers each column's dtype (``infer_objects``) without
-    converting values (text stays text).
+    The cells are cut from the grid here; what they become (blanks, all-blank
+    rows, dates, dtypes) is :func:`maillon.addin.tables.table_frame`'s, the
+    same as in live mode.
     """
-    c0, c1 = first_col - 1, last_col
     r0, r1 = first_row - 1, min(last_row, len(grid))
     block = grid[r0:r1]
-    index = np.arange(r0 + 1, r0 + 1 + len(block), dtype="int64")
-    cols = pd.Index(headers, dtype=object)
     if not block:
-        return pd.DataFrame(columns=cols, index=pd.Index(index, name="Excel row"), dtype=object)
-    values = _cells(block, c0, c1)
-    del block
-    blank = values == ""
-    if blank.any():
-        values[blank] = np.nan
-        keep = ~blank.all(axis=1)
-        if not keep.all():
-            values, index = values[keep], index[keep]
-    # copy=False: the array is ours (pandas 3 would copy it by default)
-    df = pd.DataFrame(values, columns=cols, index=pd.Index(index, name="Excel row"),
-                      dtype=object, copy=False)
-    return df.infer_objects()
+        return table_frame([], headers, first_row)
+    return table_frame(_cells(block, first_col - 1, last_col), headers, first_row)
 
 
 def _tables_of(sheet: ParsedSheet, below: set[str]) -> list[TableData]:

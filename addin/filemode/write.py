@@ -60,6 +60,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from maillon.engine.cells import EXCEL_EPOCH
+
 from maillon.addin.ooxml.pipelined import pipelined
 from maillon.addin.render.specs import Cells, Chart, SheetSpec, Table, col_letter
 
@@ -70,10 +72,10 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 CHUNK_ROWS = 5_000  # rows per chunk written
 BLOCK_ROWS = 100_000  # rows per block of columns prepared at once
 MAX_TEXT = 32_767  # characters in a cell, as Excel allows
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
+_EXCEL_EPOCH = np.datetime64(EXCEL_EPOCH, "ns")
 _DAY_NS = 86_400_000_000_000
-_EPOCH_DATE = dt.date(1899, 12, 30)
-_EPOCH_DATETIME = dt.datetime(1899, 12, 30)
+_EPOCH_DATE = EXCEL_EPOCH.date()
+_EPOCH_DATETIME = EXCEL_EPOCH
 
 
 # --------------------------------------------------------------------------- formats

@@ -4,8 +4,9 @@ The **Recompute segments** button of ``maillon.xlam`` runs
 ``import maillon; maillon.main()`` through xlwings' ``RunPython``; that calls
 :func:`main` here, which works on ``xw.Book.caller()``:
 
-1. read every table the engine needs -- one Excel call per table for its
-   values -- into DataFrames indexed by Excel row number, as the file mode does;
+1. read every table the engine needs with
+   :func:`~maillon.addin.live.read.read_tables_live` -- one Excel call per
+   table for its values -- into the same DataFrames as the file mode;
 2. run the engine (bad input raises :class:`~maillon.engine.model.InputError`)
    and render the engine-owned sheets with ``layout``;
 3. only then write them with :func:`~maillon.addin.live.write.write_specs_live`.
@@ -22,14 +23,11 @@ import time
 import traceback
 from pathlib import Path
 
-import pandas as pd
+from maillon.engine.errors import InputError
 
-from maillon.engine import contract as C
-from maillon.engine.errors import InputError, Problem
-
-from maillon.addin.live.write import parse_address, write_specs_live
-from maillon.addin.engine_input import PREVIOUS_TABLES, USER_TABLES, build_engine_input, current_user
-from maillon.addin.filemode.read import _frame
+from maillon.addin.engine_input import build_engine_input, current_user
+from maillon.addin.live.read import read_tables_live
+from maillon.addin.live.write import write_specs_live
 
 TITLE = "Maillon"
 MAX_PROBLEMS_SHOWN = 12
@@ -47,84 +45,6 @@ def _layout(result):
     from maillon.addin.render.layout import layout
 
     return layout(result)
-
-
-# --- reading -------------------------------------------------------------------------------
-def _headers(row: list) -> list[str]:
-    out = []
-    for i, h in enumerate(row):
-        if h is None or (isinstance(h, float) and h != h):
-            out.append(f"Column{i + 1}")
-        elif isinstance(h, float) and h.is_integer():
-            out.append(str(int(h)))
-        else:
-            out.append(str(h))
-    return out
-
-
-def frame_from_values(values: list, first_row: int) -> pd.DataFrame:
-    """A table's values (header row first) as the file-mode reader gives them.
-
-    Columns are the headers; the index is the Excel row number of each data
-    row (``first_row`` is the header's row); all-blank rows are left out and
-    blanks are NaN.
-
-    >>> df = frame_from_values([["Setting", "Value"], ["Segments", "auto"], [None, None]], 4)
-    >>> df.index.tolist(), df.columns.tolist(), df.loc[5, "Value"]
-    ([5], ['Setting', 'Value'], 'auto')
-    """
-    headers = _headers(values[0]) if values else []
-    data = [list(r) for r in values[1:]]
-    grid = [[]] * first_row + data  # grid[r] is Excel row r + 1
-    return _frame(grid, first_row + 1, first_row + len(data), 1, len(headers), headers)
-
-
-def _table_catalog(book) -> dict:
-    """Every table of the workbook: lower-case name -> (sheet, table)."""
-    found = {}
-    for sheet in book.sheets:
-        for table in sheet.tables:
-            found[table.name.lower()] = (sheet, table)
-    return found
-
-
-def read_tables_live(book) -> tuple[dict, pd.DataFrame | None]:
-    """The engine's tables and the rows typed below ``tblPlan``, read from ``book``.
-
-    Raises :class:`InputError` naming every missing user-owned table.
-    """
-    catalog = _table_catalog(book)
-    problems = [Problem(sheet, table, None, None, None,
-                        f"the Excel table {table} is missing (Table Design > Table Name "
-                        f"must read {table})")
-                for sheet, table in USER_TABLES if table.lower() not in catalog]
-    if problems:
-        raise InputError(problems)
-    tables: dict = {}
-    extra = None
-    for _, name in USER_TABLES + PREVIOUS_TABLES:
-        entry = catalog.get(name.lower())
-        if entry is None:
-            continue
-        sheet, table = entry
-        rng = table.range
-        r1, c1, r2, c2 = parse_address(rng.address)
-        values = rng.options(ndim=2).value  # one call for the whole table
-        tables[name] = frame_from_values(values, r1)
-        if name == C.TBL_PLAN:
-            extra = _rows_below(sheet, (r1, c1, r2, c2), list(tables[name].columns))
-    return tables, extra
-
-
-def _rows_below(sheet, bounds: tuple, headers: list) -> pd.DataFrame | None:
-    """Non-blank rows a user typed below a table, in the table's columns."""
-    r1, c1, r2, c2 = bounds
-    last_used = parse_address(sheet.used_range.address)[2]
-    if last_used <= r2:
-        return None
-    values = sheet.range((r2 + 1, c1), (last_used, c2)).options(ndim=2).value
-    df = frame_from_values([headers] + values, r2)
-    return df if len(df) else None
 
 
 # --- messages -----------------------------------------------------------------------------

@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from maillon.engine import contract as C
+from maillon.engine.cells import is_blank as _blank, money_format
 from maillon.engine.model import EngineResult
 from maillon.workbook_templates.readme_text import COLOURS
 
@@ -101,30 +102,6 @@ FORMATS = {
     "explanation": {"text_wrap": True, "valign": "top", "font_color": "#404040"},
     "figure_label": {"bold": True, **_BORDER, "bg_color": "#D9E1F2"},
 }
-
-_CURRENCY_FORMATS = {
-    "EUR": '#,##0 "€"', "USD": '"$"#,##0', "GBP": '"£"#,##0', "CHF": '#,##0 "CHF"',
-    "JPY": '"¥"#,##0',
-}
-
-
-def money_format(currency: str) -> str:
-    """Excel number format for whole amounts in ``currency`` (ISO code or symbol).
-
-    Plain quoted text after (or before) the number: portable to every
-    spreadsheet program, no locale codes.
-
-    >>> money_format("EUR")
-    '#,##0 "€"'
-    >>> money_format("SEK")
-    '#,##0 "SEK"'
-    """
-    code = str(currency or "").strip()
-    if code.upper() in _CURRENCY_FORMATS:
-        return _CURRENCY_FORMATS[code.upper()]
-    code = code.replace('"', "").replace("\\", "")
-    return f'#,##0 "{code}"' if code else "#,##0"
-
 
 # Column widths (characters) by header; others get a width from the header length.
 _WIDTHS = {
@@ -190,7 +167,7 @@ def _run_at(result: EngineResult) -> dt.datetime | None:
     if hist is None or len(hist) == 0 or "Run at" not in hist.columns:
         return None
     value = hist["Run at"].iloc[-1]
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if _blank(value):
         return None
     try:
         return pd.Timestamp(value).to_pydatetime()
@@ -613,10 +590,6 @@ def _dashboard(result: EngineResult, look: _Look) -> SheetSpec:
     ]
     spec.page = Page(landscape=True, header=f"&L{_escape_header(name)}&R&D")
     return spec
-
-
-def _blank(v) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or v == ""
 
 
 def _label(seg_id, name) -> str:
