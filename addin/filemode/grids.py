@@ -35,8 +35,9 @@ from pathlib import Path
 
 import python_calamine
 
-from maillon.addin.ooxml.safe_io import WorkbookError, check_package, check_part
+from maillon.addin.filemode.sheet_extent import ExtentWatch, Region, needs_trim, trimmed_workbook
 from maillon.addin.ooxml.package import Package, TableInfo, find_table, tables_in
+from maillon.addin.ooxml.safe_io import WorkbookError, check_package, check_part
 
 __all__ = ["GridReader", "ParsedSheet", "MAX_THREADS"]
 
@@ -170,9 +171,17 @@ class GridReader:
         try:
             with _open(self.path) as wb:
                 for job in bucket:
+                    watch = ExtentWatch()
                     if job.part:
-                        check_part(self.path, job.part)
-                    grid = _read_grid(wb, job.sheet, job.nrows, self.path)
+                        check_part(self.path, job.part, on_chunk=watch)
+                    region = Region(job.nrows, max(info.bounds[3] for _, info in job.tables))
+                    if job.part and needs_trim(watch, region):
+                        # cells far outside the tables: python-calamine would
+                        # allocate the sheet's whole bounding box
+                        with _open(self.path, trimmed_workbook(self.path, job.part, region)) as small:
+                            grid = _read_grid(small, job.sheet, job.nrows, self.path)
+                    else:
+                        grid = _read_grid(wb, job.sheet, job.nrows, self.path)
                     self._queue.put(("sheet", ParsedSheet(job.sheet, job.tables, grid)))
         except Exception as exc:
             self._queue.put(("error", exc))
@@ -197,9 +206,13 @@ def _deal(jobs: list[_Job], n: int) -> list[list[_Job]]:
     return [b for b in buckets if b]
 
 
-def _open(path: Path):
+def _open(path: Path, package=None):
+    """A CalamineWorkbook of the file at ``path``, or of ``package`` (a file-like
+    copy of part of it)."""
     try:
-        return python_calamine.CalamineWorkbook.from_path(str(path))
+        if package is None:
+            return python_calamine.CalamineWorkbook.from_path(str(path))
+        return python_calamine.CalamineWorkbook.from_filelike(package)
     except python_calamine.CalamineError as exc:
         raise WorkbookError(f"{path.name} cannot be read ({exc}).") from None
 

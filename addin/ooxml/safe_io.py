@@ -161,15 +161,20 @@ def check_package(path, *, verify_data: bool = True, defer=()) -> None:
                 _check_member(zf, info, name, full=verify_data)
 
 
-def check_part(path, part: str) -> None:
-    """The data checks of :func:`check_package` (CRC, true size, no DTD) on one part."""
+def check_part(path, part: str, on_chunk=None) -> None:
+    """The data checks of :func:`check_package` (CRC, true size, no DTD) on one part.
+
+    ``on_chunk``, if given, is called with each decompressed chunk of the part,
+    in order: a caller that needs to look at the part's bytes does it in the
+    same pass.
+    """
     path = Path(path)
     with _zip_errors(path.name), zipfile.ZipFile(path) as zf:
         by_lower = {i.filename.lower(): i for i in zf.infolist()}
         info = by_lower.get(part.lower())
         if info is None:
             raise WorkbookError(f"{path.name} is damaged: part {part} is missing.")
-        _check_member(zf, info, path.name, full=True)
+        _check_member(zf, info, path.name, full=True, on_chunk=on_chunk)
 
 
 @contextmanager
@@ -208,7 +213,8 @@ def _check_infos(infos, name: str) -> None:
                             f"once uncompressed (limit {MAX_TOTAL_SIZE / 1024 ** 3:.0f} GB).")
 
 
-def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, full: bool) -> None:
+def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, full: bool,
+                  on_chunk=None) -> None:
     is_xml = info.filename.lower().endswith(XML_SUFFIXES)
     seen = 0
     head = b""
@@ -221,6 +227,8 @@ def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, full: b
             if not chunk:
                 break
             seen += len(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
             if not decided:
                 head += chunk
                 verdict = _prolog_problem(head, complete=False)

@@ -1,0 +1,154 @@
+"""Read what the tables cover, not the sheet's bounding box.
+
+python-calamine builds a dense grid of a sheet's bounding box before it hands
+any row over: one note typed at ``XFD1048576`` of the Accounts sheet asks for
+17 billion cells (a 549 GB allocation that aborts the process), a note at
+``XFD2002`` of a 2,000-account sheet costs 1.4 GB. So, before python-calamine
+parses a sheet:
+
+1. :class:`ExtentWatch` follows the sheet's XML while the package check
+   decompresses it anyway: the ``<dimension>`` the writing program recorded
+   and the last row element. It costs one ``rfind`` per 4 MB chunk.
+2. :func:`needs_trim` compares that extent with the region the reader needs
+   (the tables' columns, down to their last row or, for a table read with the
+   rows below it, to the sheet's end).
+3. When the sheet reaches far beyond it, :func:`trimmed_workbook` gives
+   python-calamine a copy of the workbook that holds only that sheet, without
+   the cells outside the region; its grid is then as small as the tables.
+
+The cells left out are not engine input: user-owned sheets are never written,
+and what a user typed on an engine-owned sheet is read elsewhere. Standard
+library only.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+from maillon.addin.ooxml.package import col_number
+
+__all__ = ["ExtentWatch", "Region", "needs_trim", "trimmed_workbook"]
+
+#: a bounding box at most this many cells larger than the region is read as it is
+SLACK_CELLS = 1_000_000
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+_ROW_NUMBER = re.compile(rb'\s*r="(\d+)"')
+_TAIL = 64  # bytes kept from one chunk to the next, so that a tag cut in two is seen
+
+
+class ExtentWatch:
+    """Fed the chunks of a sheet's XML in order, knows how far its cells reach.
+
+    >>> w = ExtentWatch()
+    >>> w(b'<worksheet><dimension ref="A1:XFD3"/><sheetData><row r="1"><c r="A1"/></row>')
+    >>> w(b'<row r="3"><c r="XFD3"/></row></sheetData></worksheet>')
+    >>> w.last_row, w.last_col
+    (3, 16384)
+    """
+
+    def __init__(self):
+        self.last_row = 0
+        self.last_col = 0
+        self._tail = b""
+        self._first = True
+
+    def __call__(self, chunk: bytes) -> None:
+        data = self._tail + chunk
+        if self._first:
+            self._first = False
+            m = _DIMENSION.search(data, 0, 65536)
+            if m:
+                letters = m.group(3) or m.group(1)
+                digits = m.group(4) or m.group(2)
+                if letters:
+                    self.last_col = max(self.last_col, col_number(letters.decode()))
+                if digits:
+                    self.last_row = max(self.last_row, int(digits))
+        pos = data.rfind(b"<row ")
+        if pos >= 0:
+            m = _ROW_NUMBER.search(data, pos + 4, pos + 40)
+            if m:
+                self.last_row = max(self.last_row, int(m.group(1)))
+        self._tail = data[-_TAIL:]
+
+
+@dataclass(frozen=True)
+class Region:
+    """The cells a reader needs: columns up to ``last_col``, rows up to ``last_row``
+    (``None``: to the end of the sheet)."""
+
+    last_row: int | None
+    last_col: int
+
+
+def needs_trim(watch: ExtentWatch, region: Region) -> bool:
+    """Whether the sheet reaches so far past ``region`` that it must be trimmed.
+
+    >>> w = ExtentWatch(); w.last_row, w.last_col = 2002, 16384
+    >>> needs_trim(w, Region(2002, 18)), needs_trim(w, Region(2002, 16384))
+    (True, False)
+    """
+    rows = watch.last_row
+    cols = max(watch.last_col, region.last_col)
+    wanted_rows = rows if region.last_row is None else min(rows, region.last_row)
+    box = max(rows, 1) * cols
+    return box > max(wanted_rows, 1) * region.last_col + SLACK_CELLS
+
+
+_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
+_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?(?:/>|>.*?</(?:\w+:)?c>)',
+                   re.S)
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?sheetData>)", re.S)
+# elements that name cells outside the region and are not cell values
+_DROP = re.compile(rb"<(?:\w+:)?(dimension|mergeCells|hyperlinks|conditionalFormatting|"
+                   rb"dataValidations)\b[^>]*?(?:/>|>.*?</(?:\w+:)?\1>)", re.S)
+
+
+def _trim_sheet(xml: bytes, region: Region) -> bytes:
+    """The sheet's XML with only the cells of ``region``."""
+    m = _SHEET_DATA.search(xml)
+    if m is None or m.group(1) is None:
+        return xml
+    last_col = region.last_col
+    last_row = region.last_row
+
+    def cell(c: re.Match) -> bytes:
+        return c.group(0) if col_number(c.group(1).decode()) <= last_col else b""
+
+    rows = []
+    for r in _ROW.finditer(m.group(1)):
+        row = r.group(0)
+        n = _ROW_NUMBER.search(row, 4, 64)
+        if last_row is not None and n is not None and int(n.group(1)) > last_row:
+            break  # rows come in order
+        rows.append(_CELL.sub(cell, row))
+    head = _DROP.sub(b"", xml[:m.start()])
+    tail = _DROP.sub(b"", xml[m.end():])
+    open_tag = xml[m.start():m.start(1)]
+    close_tag = xml[m.end(1):m.end()]
+    return head + open_tag + b"".join(rows) + close_tag + tail
+
+
+#: the parts python-calamine needs to read one sheet (the sheet itself is added)
+_WORKBOOK_PARTS = ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
+                   "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml")
+
+
+def trimmed_workbook(path, sheet_part: str, region: Region) -> io.BytesIO:
+    """An in-memory copy of the workbook at ``path`` in which ``sheet_part`` holds only
+    the cells of ``region``; the other sheets' parts are left out (the package was
+    checked before: sizes and ratios are bounded)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+        names = {i.filename.lower(): i.filename for i in zin.infolist()}
+        for part in _WORKBOOK_PARTS:
+            name = names.get(part.lower())
+            if name is not None:
+                zout.writestr(name, zin.read(name))
+        name = names[sheet_part.lower()]
+        zout.writestr(name, _trim_sheet(zin.read(name), region))
+    out.seek(0)
+    return out

@@ -1,0 +1,92 @@
+"""A stray cell far from the data costs nothing: the reader reads what the tables cover.
+
+python-calamine allocates a sheet's whole bounding box; a note at XFD1048576
+used to abort the process (a 549 GB allocation), one at XFD2002 of the
+2,000-account demo took 1.4 GB. Each case goes through a real file and the
+command line, in a fresh process whose peak memory is measured.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from maillon.engine import contract as C
+from maillon.addin.ooxml.package import Package
+
+from workbooks import build_workbook
+
+
+def _sheet_part(path, sheet: str) -> str:
+    with Package(path) as pkg:
+        return next(s.part for s in pkg.sheets if s.name == sheet)
+
+
+def _add_cell(path, sheet: str, ref: str, text: str) -> None:
+    """Type ``text`` at ``ref`` of ``sheet``, as Excel writes it (dimension updated)."""
+    import re
+
+    part = _sheet_part(path, sheet)
+    with zipfile.ZipFile(path) as zin:
+        members = [(i, zin.read(i)) for i in zin.infolist()]
+    row = int(re.search(r"\d+", ref).group(0))
+    col = re.match(r"[A-Z]+", ref).group(0)
+    out = path.with_name("tmp-" + path.name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in members:
+            if info.filename == part:
+                cell = f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()
+                if f'<row r="{row}"'.encode() in data:
+                    data = re.sub(rb'(<row r="%d"[^>]*>.*?)(</row>)' % row,
+                                  lambda m: m.group(1) + cell + m.group(2), data, count=1,
+                                  flags=re.S)
+                else:
+                    data = data.replace(b"</sheetData>",
+                                        b'<row r="%d">' % row + cell + b"</row></sheetData>")
+                data = re.sub(rb'<dimension ref="([A-Z]+\d+):[A-Z]+\d+"/>',
+                              rb'<dimension ref="\1:' + f"{col}{row}".encode() + rb'"/>', data)
+            zout.writestr(info, data)
+    out.replace(path)
+
+
+CHILD = """
+import json, resource, sys
+from maillon.addin.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _run(*args) -> dict:
+    proc = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    path = build_workbook(tmp_path_factory.mktemp("base") / "team.xlsx", 2000)
+    first = _run("recompute", str(path), "-q")
+    assert first["code"] == 0
+    return path, _run("validate", str(path), "-q")["peak_mb"]
+
+
+@pytest.mark.parametrize("sheet,ref", [(C.SHEET_ACCOUNTS, "XFD1048576"),
+                                       (C.SHEET_TARGETS, "XFD1048576"),
+                                       (C.SHEET_ACCOUNTS, "XFD2002"),
+                                       (C.SHEET_PLAN, "XFD30")])
+def test_a_far_stray_cell_costs_no_memory(baseline, tmp_path, sheet, ref):
+    base_path, base_peak = baseline
+    path = tmp_path / "team.xlsx"
+    path.write_bytes(base_path.read_bytes())
+    _add_cell(path, sheet, ref, "my note")
+    checked = _run("validate", str(path), "-q")
+    assert checked["code"] == 0
+    assert checked["peak_mb"] < base_peak + 150, (checked, base_peak)
+    done = _run("recompute", str(path), "-q")
+    assert done["code"] == 0
+    assert done["peak_mb"] < 1500
