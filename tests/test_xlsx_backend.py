@@ -403,11 +403,13 @@ def test_table_beside_other_cells_is_spliced_like_naive(tmp_path):
                        "When": pd.to_datetime(["2024-01-02", None, "2024-03-04", "2024-05-06"])})
     spec = S.SheetSpec(
         "Side",
-        cells=[S.Cells(0, 0, [["title"]]), S.Cells(2, 0, [["left"], ["left 2"]], {"bold": True}),
-               S.Cells(1, 5, [["right", 7.0], ["r2", 8.0], ["r3", 9.0]], {"bg_color": "#FFF2CC"}),
+        cells=[S.Cells(0, 0, [["title"]]), S.Cells(2, 0, [["left"], ["left 2"]], S.CellStyle(font=S.Font(bold=True))),
+               S.Cells(1, 5, [["right", 7.0], ["r2", 8.0], ["r3", 9.0]],
+                       S.CellStyle(fill="#FFF2CC")),
                S.Cells(8, 1, [["below"]])],
         row_heights={3: 30},
-        tables=[S.Table("tblSide", 1, 1, df, column_formats={"Value": {"num_format": "0.0"}})])
+        tables=[S.Table("tblSide", 1, 1, df,
+                        column_formats={"Value": S.CellStyle(num_format="0.0")})])
     fast, naive = tmp_path / "fast.xlsx", tmp_path / "naive.xlsx"
     render_to_file([spec], fast)
     render_to_file([spec], naive, fast=False)
