@@ -1,6 +1,6 @@
 """Write :class:`~maillon.addin.render.specs.SheetSpec` sheets into an open Excel workbook.
 
-This is the live-mode twin of ``xlsx_backend.py``: the same specs give the same
+This is the live-mode twin of ``filemode/write.py``: the same specs give the same
 values, formats, tables and charts, written through xlwings into the workbook
 the user has open. Two rules shape it:
 
@@ -63,10 +63,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlsxwriter.utility import xl_col_to_name, xl_range_abs
+from xlsxwriter.utility import xl_col_to_name
 
 from maillon.addin.render.specs import (CellEquals, CellStyle, ColorScale, DataBar,
-                                        ListValidation, SheetSpec)
+                                        ListValidation, SheetSpec, range_abs)
 
 __all__ = ["write_specs_live", "excel_value", "excel_rows", "needs_text_prefix",
            "translate_format", "translate_cond_format", "translate_validation",
@@ -324,7 +324,7 @@ def _chart_type(chart) -> str:
 
 
 def _ref_address(ref) -> str:
-    return xl_range_abs(ref.first_row, ref.first_col, ref.last_row, ref.last_col)
+    return range_abs(ref.first_row, ref.first_col, ref.last_row, ref.last_col)
 
 # --- geometry -------------------------------------------------------------------------
 _ADDRESS = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
@@ -576,7 +576,7 @@ def _write_formats(book, sheet, plan: _SheetPlan, existed: bool, windows: bool,
         sheet.show_gridlines = bool(spec.gridlines)
     if spec.page is not None and spec.page.print_area is not None:
         r1, c1, r2, c2 = spec.page.print_area
-        sheet.page_setup.print_area = xl_range_abs(r1, c1, r2, c2)
+        sheet.page_setup.print_area = range_abs(r1, c1, r2, c2)
 
 
 _HEADER_SECTION = re.compile(r"&([LCR])")

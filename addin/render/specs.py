@@ -50,11 +50,11 @@ from types import MappingProxyType
 from typing import Mapping, Union
 
 import pandas as pd
-from xlsxwriter.utility import quote_sheetname, xl_range_abs
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 __all__ = ["Font", "Border", "Alignment", "CellStyle", "CellEquals", "ColorScale", "DataBar",
            "CondFormat", "ListValidation", "Cells", "Table", "Column", "Ref", "Series",
-           "Chart", "Page", "Merge", "SheetSpec", "sheet_ref"]
+           "Chart", "Page", "Merge", "SheetSpec", "sheet_ref", "range_abs"]
 
 _COLOUR = re.compile(r"#[0-9A-F]{6}")
 
@@ -345,13 +345,25 @@ class Merge:
 
 
 # --------------------------------------------------------------------------- charts
+def range_abs(first_row: int, first_col: int, last_row: int, last_col: int) -> str:
+    """An absolute range, always as two corners (a chart series keeps ``$E$6:$E$6``).
+
+    ``xlsxwriter.utility.xl_range_abs`` writes a one-cell range as one cell.
+
+    >>> range_abs(5, 4, 5, 4), range_abs(0, 0, 2, 27)
+    ('$E$6:$E$6', '$A$1:$AB$3')
+    """
+    return (xl_rowcol_to_cell(first_row, first_col, True, True) + ":"
+            + xl_rowcol_to_cell(last_row, last_col, True, True))
+
+
 def sheet_ref(sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> str:
     """An absolute reference to a range of ``sheet``, quoted as a formula needs it.
 
     >>> sheet_ref("Dashboard", 5, 3, 9, 3), sheet_ref("2024", 0, 0, 1, 1)
     ('Dashboard!$D$6:$D$10', "'2024'!$A$1:$B$2")
     """
-    return f"{quote_sheetname(sheet)}!{xl_range_abs(first_row, first_col, last_row, last_col)}"
+    return f"{quote_sheetname(sheet)}!{range_abs(first_row, first_col, last_row, last_col)}"
 
 
 @dataclass(frozen=True)
