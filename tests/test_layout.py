@@ -345,3 +345,16 @@ def test_chart_references_compute_in_a_real_spreadsheet(tmp_path):
     subprocess.run([SSCONVERT, "--recalc", "-S", str(tmp_path / "refs.xlsx"),
                     str(tmp_path / "out.%n.csv")], check=True, capture_output=True, timeout=120)
     assert (tmp_path / f"out.{len(names)}.csv").read_text().split() == ["6"] * len(names)
+
+
+def test_the_renderer_imports_no_scientific_or_excel_library():
+    """render/ is pure: no scikit-learn, scipy, xlwings or workbook reader behind it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, maillon.addin.render.layout, maillon.addin.render.specs; "
+            "print(sorted(m for m in ('sklearn', 'scipy', 'xlwings', 'openpyxl', "
+            "'python_calamine') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "[]"

@@ -24,23 +24,10 @@ True
 """
 from __future__ import annotations
 
+from maillon.addin.render.colours import COLOURS  # re-exported: (fill, font) by key
 from maillon.engine import contract as c
 from maillon.engine.score import MKT_WEIGHTS, SALES_WEIGHTS
 from maillon.engine.segment import FIT_WEIGHT, POTENTIAL_WEIGHT
-
-# Fill and font colours used by Maillon sheets (fill, font). The Read Me shows
-# them as swatches; engine sheets should paint with the same values.
-COLOURS = {
-    "input": ("#FFF2CC", "#000000"),  # light yellow: cells that are yours to edit
-    "P1": ("#FFC7CE", "#9C0006"),  # red
-    "P2": ("#FFEB9C", "#9C5700"),  # amber
-    "P3": ("#C6EFCE", "#006100"),  # green
-    "Exclude": ("#D9D9D9", "#404040"),  # grey
-    "Marketing": ("#5B9BD5", "#FFFFFF"),  # plan weeks run by Marketing: blue
-    "Sales": ("#ED7D31", "#FFFFFF"),  # plan weeks run by Sales: orange
-    "Joint": ("#8E6BBF", "#FFFFFF"),  # plan weeks run together: purple
-    "header": ("#1F3864", "#FFFFFF"),  # table headers: dark blue, white text
-}
 
 _S = {s.name: s for s in c.SETTINGS}
 

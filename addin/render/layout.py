@@ -1,8 +1,8 @@
 """The one renderer of the engine-owned sheets: an EngineResult becomes SheetSpecs.
 
 :func:`layout` decides, once for both ways in, where every table, grid, chart
-and key figure goes and how it looks; ``xlsx_backend`` (file mode) and the
-live backend (xlwings) only write what it says. Nothing here touches a file
+and key figure goes and how it looks; ``filemode/write.py`` (file mode) and
+``live/write.py`` (xlwings) only write what it says. Nothing here touches a file
 or Excel.
 
 Rules kept everywhere:
@@ -55,16 +55,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from maillon.engine import contract as C
 from maillon.engine.model import EngineResult
-from maillon.workbook_templates.readme_text import COLOURS
-
-from dataclasses import replace
-
+from maillon.addin.render.colours import COLOURS
 from maillon.addin.render.specs import (Alignment, Border, CellEquals, Cells, CellStyle, Chart,
                                         ColorScale, Column, DataBar, Font, ListValidation, Merge,
                                         Page, Ref, Series, SheetSpec, Table)
