@@ -8,26 +8,23 @@ readers, the writers, the template):
 - :data:`EXCEL_EPOCH`: day 0 of Excel's date serial numbers (1900 date system,
   with Lotus' 1900 leap-year bug folded in: serial 1 is 1900-01-01 from March
   1900 on);
-- :func:`money_format`: the number format of amounts in the workbook's currency.
 
 Standard library only: :mod:`maillon.engine.errors` imports it before pandas.
 
 Example
 -------
->>> from maillon.engine.cells import EXCEL_EPOCH, is_blank, money_format
+>>> from maillon.engine.cells import EXCEL_EPOCH, is_blank
 >>> [is_blank(v) for v in (None, float("nan"), "", "  ", 0, "x")]
 [True, True, True, True, False, False]
 >>> EXCEL_EPOCH + __import__("datetime").timedelta(days=46083)
 datetime.datetime(2026, 3, 2, 0, 0)
->>> money_format("EUR")
-'#,##0 "€"'
 """
 from __future__ import annotations
 
 import datetime as dt
 import sys
 
-__all__ = ["EXCEL_EPOCH", "is_blank", "money_format"]
+__all__ = ["EXCEL_EPOCH", "is_blank"]
 
 #: day 0 of Excel's serial dates: ``EXCEL_EPOCH + timedelta(days=serial)``
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -53,27 +50,3 @@ def is_blank(value) -> bool:
         return bool(value != value)  # NaN and NaT only differ from themselves
     except (TypeError, ValueError):
         return False
-
-
-_CURRENCY_FORMATS = {
-    "EUR": '#,##0 "€"', "USD": '"$"#,##0', "GBP": '"£"#,##0', "CHF": '#,##0 "CHF"',
-    "JPY": '"¥"#,##0',
-}
-
-
-def money_format(currency: str) -> str:
-    """Excel number format for whole amounts in ``currency`` (ISO code or symbol).
-
-    Plain quoted text after (or before) the number: portable to every
-    spreadsheet program, no locale codes.
-
-    >>> money_format("EUR")
-    '#,##0 "€"'
-    >>> money_format("SEK")
-    '#,##0 "SEK"'
-    """
-    code = str(currency or "").strip()
-    if code.upper() in _CURRENCY_FORMATS:
-        return _CURRENCY_FORMATS[code.upper()]
-    code = code.replace('"', "").replace("\\", "")
-    return f'#,##0 "{code}"' if code else "#,##0"

@@ -23,10 +23,10 @@ import inspect
 from types import FunctionType
 from unittest import mock
 
+from xlsxwriter.utility import xl_col_to_name
 from xlwings import main as xwm
 
 from maillon.addin.live.write import parse_address
-from maillon.addin.render.specs import col_letter
 
 _CONFIG_ATTRS = {"return_value", "side_effect", "name"}
 
@@ -87,10 +87,10 @@ def _properties(cls) -> list[str]:
 
 
 def _address(r1, c1, r2=None, c2=None) -> str:
-    a = f"${col_letter(c1 - 1)}${r1}"
+    a = f"${xl_col_to_name(c1 - 1)}${r1}"
     if r2 is None or (r2, c2) == (r1, c1):
         return a
-    return f"{a}:${col_letter(c2 - 1)}${r2}"
+    return f"{a}:${xl_col_to_name(c2 - 1)}${r2}"
 
 
 class FakeExcel:

@@ -11,6 +11,7 @@ from maillon.addin.render.layout import FORMATS, TABLE_ROW, layout, money_format
 from maillon.engine import contract as C
 
 from engine_result_factory import make_result
+from realclients import SSCONVERT, needs_gnumeric
 
 TABLES = {C.TBL_SEGMENTS: C.SEGMENT_COLUMNS, C.TBL_ABC: C.ABC_COLUMNS,
           C.TBL_CONFLICTS: C.CONFLICT_COLUMNS, C.TBL_TARGETS: C.TARGET_COLUMNS,
@@ -67,7 +68,7 @@ def test_editable_columns_are_marked_and_check_column_hidden(specs, name, editab
         marked = table.header_formats[h] == FORMATS["header_editable"]
         assert marked == (h in editable), h
         if h in editable:
-            assert table.column_formats[h]["bg_color"] == FORMATS["header_editable"]["bg_color"]
+            assert table.column_formats[h].fill == FORMATS["header_editable"].fill
     check = table.column_index(C.CHECK_COLUMN)
     assert any(c.first <= check <= c.last and c.hidden for c in sheet.columns)
     assert "✎" not in "".join(map(str, table.data.columns))
@@ -92,16 +93,17 @@ def test_target_list_rules(specs):
     for header in ("Computed priority", "Final priority"):
         c = table.column_index(header)
         rules = [cf for cf in spec.cond_formats if cf.first_col == c]
-        assert sorted(cf.options["value"] for cf in rules) == ['"Exclude"', '"P1"', '"P2"', '"P3"']
+        assert all(isinstance(cf, S.CellEquals) for cf in rules)
+        assert sorted(cf.value for cf in rules) == ["Exclude", "P1", "P2", "P3"]
         assert all((cf.first_row, cf.last_row) == (TABLE_ROW + 1, table.last_row) for cf in rules)
     score = table.column_index("Score")
     bar = next(cf for cf in spec.cond_formats if cf.first_col == score)
-    assert bar.options["type"] == "data_bar"
-    assert (bar.options["min_value"], bar.options["max_value"]) == (0, 100)
+    assert isinstance(bar, S.DataBar)
+    assert (bar.minimum, bar.maximum) == (0, 100)
     (val,) = spec.validations
     assert val.first_col == table.column_index("Priority override")
-    assert val.options["source"] == ["P1", "P2", "P3", "Exclude"]
-    assert val.options["ignore_blank"] is True
+    assert isinstance(val, S.ListValidation)
+    assert val.values == ("P1", "P2", "P3", "Exclude")
 
 
 def test_plan_prints_as_the_wall_plan(specs, result):
@@ -114,11 +116,11 @@ def test_plan_prints_as_the_wall_plan(specs, result):
     first, last = table.column_index(weeks[0]), table.column_index(weeks[-1])
     rules = [cf for cf in spec.cond_formats
              if (cf.first_col, cf.last_col) == (first, last)]
-    assert sorted(cf.options["value"] for cf in rules) == ['"J"', '"M"', '"S"']
+    assert sorted(cf.value for cf in rules) == ["J", "M", "S"]
     assert all((cf.first_row, cf.last_row) == (TABLE_ROW + 1, table.last_row) for cf in rules)
     assert any(c.first == first and c.last == last and c.width < 5 for c in spec.columns)
     status = next(v for v in spec.validations if v.first_col == table.column_index("Status"))
-    assert status.options["source"] == list(C.PLAN_STATUSES)
+    assert status.values == tuple(C.PLAN_STATUSES)
 
 
 def test_plan_extra_rows_come_back_after_one_blank_row(specs, result):
@@ -148,7 +150,7 @@ def test_plan_week_headers_given_as_dates_become_text():
 
 def test_abc_grids_heat_maps_and_table(specs):
     spec = specs[C.SHEET_ABC]
-    heat = [cf for cf in spec.cond_formats if cf.options["type"] == "3_color_scale"]
+    heat = [cf for cf in spec.cond_formats if isinstance(cf, S.ColorScale)]
     assert len(heat) == 3
     assert all((cf.last_row - cf.first_row, cf.last_col - cf.first_col) == (3, 2) for cf in heat)
     table = _table(specs, C.TBL_ABC)
@@ -161,7 +163,7 @@ def test_reconciliation_agreement_and_cross_tables(specs, result):
     big = next(c for c in spec.cells if c.fmt == FORMATS["big_percent"])
     assert big.values[0][0] == pytest.approx(result.agreement["value"])
     assert spec.merges[0].value == result.agreement["explanation"]
-    heat = [cf for cf in spec.cond_formats if cf.options["type"] == "3_color_scale"]
+    heat = [cf for cf in spec.cond_formats if isinstance(cf, S.ColorScale)]
     assert len(heat) == 3
     assert all(cf.last_col - cf.first_col + 1 == 12 for cf in heat)
     assert all(cf.last_row - cf.first_row + 1 == len(result.segments) for cf in heat)
@@ -184,7 +186,7 @@ def test_dashboard_charts_reference_dashboard_cells(specs):
                 cells = {(r, c) for r in range(ref.first_row, ref.last_row + 1)
                          for c in range(ref.first_col, ref.last_col + 1)}
                 assert cells <= written
-    assert any(cf.options["type"] == "3_color_scale" for cf in spec.cond_formats)
+    assert any(isinstance(cf, S.ColorScale) for cf in spec.cond_formats)
 
 
 def test_history_tables_side_by_side(specs):
@@ -224,19 +226,19 @@ def test_money_format_follows_currency():
     assert money_format("") == "#,##0"
     r = make_result(n_accounts=20, currency="CHF")
     seg = layout(r)[0].tables[0]
-    assert seg.column_formats["Revenue 12m"]["num_format"] == '#,##0 "CHF"'
+    assert seg.column_formats["Revenue 12m"].num_format == '#,##0 "CHF"'
 
 
 def test_formats_by_column(specs):
     targets = _table(specs, C.TBL_TARGETS)
-    assert targets.column_formats["Score"]["num_format"] == "0.0"
-    assert targets.column_formats["Why"]["text_wrap"] is True
+    assert targets.column_formats["Score"].num_format == "0.0"
+    assert targets.column_formats["Why"].align.wrap is True
     plan = _table(specs, C.TBL_PLAN)
-    assert plan.column_formats["Start"]["num_format"] == "yyyy-mm-dd"
+    assert plan.column_formats["Start"].num_format == "yyyy-mm-dd"
     seg = _table(specs, C.TBL_SEGMENTS)
-    assert seg.column_formats["Portrait"]["text_wrap"] is True
+    assert seg.column_formats["Portrait"].align.wrap is True
     hist = _table(specs, C.TBL_HISTORY)
-    assert hist.column_formats["Run at"]["num_format"].startswith("yyyy-mm-dd")
+    assert hist.column_formats["Run at"].num_format.startswith("yyyy-mm-dd")
 
 
 def test_extra_user_columns_in_result_are_kept_after_contract_columns():
@@ -252,3 +254,103 @@ def test_missing_history_gives_title_without_time():
     r.history = pd.DataFrame(columns=C.HISTORY_COLUMNS)
     title = layout(r)[3].cells[0].values[0][0]
     assert title == "Target list — 20 accounts"
+
+
+# --- the typed specs: a wrong field fails when the spec is built, in both modes --------------
+@pytest.mark.parametrize("make", [
+    lambda: S.CellStyle(bg_color="#FFF2CC"),  # XlsxWriter's name, not a spec field
+    lambda: S.Font(font_size=9),
+    lambda: S.Alignment(valign="top"),
+    lambda: S.Border(border_color="#BFBFBF"),
+    lambda: S.CellEquals(0, 0, 9, 0, "P1", bg_color="#FFC7CE"),
+    lambda: S.ColorScale(0, 0, 9, 0, "#FFFFFF", "#9DC3E6", "#2F5597", mid_type="percent"),
+    lambda: S.DataBar(0, 0, 9, 0, "#5B9BD5", 0, 100, bar_solid=True),
+    lambda: S.ListValidation(0, 0, 9, 0, ("P1",), source=["P1"]),
+    lambda: S.Chart("column", "t", (), 0, 0, x_title="x"),
+    lambda: S.Page(landscap=True),
+    lambda: S.SheetSpec("X", conditional_formats=()),
+])
+def test_a_misspelled_field_fails_at_construction(make):
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        make()
+
+
+@pytest.mark.parametrize("make, field", [
+    (lambda: S.Font(color="blue"), "Font.color"),
+    (lambda: S.CellStyle(fill="#fff"), "CellStyle.fill"),
+    (lambda: S.CellStyle(font={"bold": True}), "CellStyle.font"),
+    (lambda: S.Alignment(horizontal="centre"), "Alignment.horizontal"),
+    (lambda: S.Alignment(vertical="vcenter"), "Alignment.vertical"),
+    (lambda: S.Alignment(rotation=180), "Alignment.rotation"),
+    (lambda: S.Border("dashed"), "Border.style"),
+    (lambda: S.CellEquals(5, 0, 4, 0, "P1"), "CellEquals"),
+    (lambda: S.DataBar(0, 0, 9, 0, "#5B9BD5", 100, 0), "DataBar.minimum"),
+    (lambda: S.ListValidation(0, 0, 9, 0, ("P1",), input_title="x" * 33), "input_title"),
+    (lambda: S.Chart("pie", "t", (), 0, 0), "Chart.kind"),
+    (lambda: S.Cells(0, 0, [["x"]], {"bold": True}), "Cells.fmt"),
+    (lambda: S.Table("t", 0, 0, pd.DataFrame({"a": [1]}), column_formats={"a": {"bold": True}}),
+     "Table.column_formats"),
+    (lambda: S.SheetSpec("X", cond_formats=[{"type": "data_bar"}]), "SheetSpec.cond_formats"),
+])
+def test_a_wrong_value_fails_at_construction_naming_the_field(make, field):
+    with pytest.raises((TypeError, ValueError), match=field.replace(".", r"\.")):
+        make()
+
+
+def test_specs_are_frozen(specs):
+    spec = specs[C.SHEET_TARGETS]
+    with pytest.raises(AttributeError):
+        spec.freeze = None
+    with pytest.raises(AttributeError):
+        spec.cond_formats[0].value = "P9"
+    with pytest.raises(TypeError):
+        spec.tables[0].column_formats["Score"] = S.CellStyle()
+    with pytest.raises(TypeError):
+        spec.row_heights[0] = 10
+    assert all(isinstance(getattr(s, name), tuple) for s in specs.values()
+               for name in ("cells", "tables", "columns", "merges", "cond_formats",
+                            "validations", "charts"))
+
+
+@pytest.mark.parametrize("sheet, expected", [
+    ("Dashboard", "=Dashboard!$B$1:$B$3"),
+    ("2024", "='2024'!$B$1:$B$3"),  # unquoted, a formula reads a number
+    ("My sheet", "='My sheet'!$B$1:$B$3"),
+    ("Claire's", "='Claire''s'!$B$1:$B$3"),
+    ("A1", "='A1'!$B$1:$B$3"),  # unquoted, a formula reads a cell
+])
+def test_chart_references_are_quoted_as_formulas_need(sheet, expected):
+    assert S.Ref(sheet, 0, 1, 2, 1).formula() == expected
+
+
+@needs_gnumeric
+def test_chart_references_compute_in_a_real_spreadsheet(tmp_path):
+    """Gnumeric recalculates =SUM(<reference>) over sheets named like numbers, cells, words."""
+    import subprocess
+
+    import xlsxwriter
+
+    names = ["Dashboard", "2024", "My sheet", "A1"]
+    wb = xlsxwriter.Workbook(str(tmp_path / "refs.xlsx"))
+    for name in names:
+        wb.add_worksheet(name).write_column(0, 1, [1, 2, 3])
+    total = wb.add_worksheet("Sum")
+    for i, name in enumerate(names):
+        total.write_formula(i, 0, "=SUM(" + S.Ref(name, 0, 1, 2, 1).formula()[1:] + ")")
+    wb.close()
+    subprocess.run([SSCONVERT, "--recalc", "-S", str(tmp_path / "refs.xlsx"),
+                    str(tmp_path / "out.%n.csv")], check=True, capture_output=True, timeout=120)
+    assert (tmp_path / f"out.{len(names)}.csv").read_text().split() == ["6"] * len(names)
+
+
+def test_the_renderer_imports_no_scientific_or_excel_library():
+    """render/ is pure: no scikit-learn, scipy, xlwings or workbook reader behind it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, maillon.addin.render.layout, maillon.addin.render.specs; "
+            "print(sorted(m for m in ('sklearn', 'scipy', 'xlwings', 'openpyxl', "
+            "'python_calamine') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "[]"

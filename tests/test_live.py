@@ -21,7 +21,7 @@ from maillon.addin.live.write import (LiveSpecError, complement, excel_rows, exc
                                         header_sections, needs_text_prefix,
                                         translate_cond_format, translate_format,
                                         translate_validation)
-from maillon.addin.render.specs import CondFormat
+from maillon.addin.render import specs as S
 from maillon.engine import contract as C
 from maillon.engine.pipeline import recompute
 from maillon.engine.samples import small_input
@@ -264,7 +264,8 @@ def test_untranslatable_spec_fails_before_any_write(monkeypatch):
 
     def with_bad_rule(result):
         specs = layout(result)
-        specs[-1].cond_formats.append(CondFormat(0, 0, 1, 1, {"type": "no_such_rule"}))
+        # a SheetSpec refuses a rule it does not know (test_layout checks it): force one in
+        object.__setattr__(specs[-1], "cond_formats", specs[-1].cond_formats + (object(),))
         return specs
 
     monkeypatch.setattr(live, "_layout", with_bad_rule)
@@ -331,67 +332,76 @@ def test_complement_covers_everything_but_the_holes():
     assert len(cells) == sum((r2 - r1 + 1) * (c2 - c1 + 1) for r1, c1, r2, c2 in rects)
 
 
-@pytest.mark.parametrize("options, method", [
-    ({"type": "cell", "criteria": "==", "value": '"P1"', "format": {"bg_color": "#FFC7CE"}},
-     "add_cell_value"),
-    ({"type": "cell", "criteria": "between", "minimum": 1, "maximum": 3}, "add_cell_value"),
-    ({"type": "formula", "criteria": "=$A2>0"}, "add_custom"),
-    ({"type": "text", "criteria": "containing", "value": "late"}, "add_custom"),
-    ({"type": "2_color_scale"}, "add_color_scale"),
-    ({"type": "3_color_scale", "min_color": "#F8F9FB"}, "add_color_scale"),
-    ({"type": "data_bar", "bar_color": "#5B9BD5", "min_type": "num", "min_value": 0,
-      "max_type": "num", "max_value": 100}, "add_data_bar"),
-    ({"type": "icon_set", "icon_style": "3_traffic_lights"}, "add_icon_set"),
-    ({"type": "top", "value": 10}, "add_custom"),
-    ({"type": "duplicate"}, "add_custom"),
+@pytest.mark.parametrize("rule, method, expected", [
+    (S.CellEquals(4, 2, 100, 2, "P1", fill="#FFC7CE", font_color="#9C0006"), "add_cell_value",
+     (("equal_to", '"P1"'), {"fill_color": "#FFC7CE", "font_color": "#9C0006"})),
+    (S.ColorScale(4, 2, 100, 2, "#F8F9FB", "#9DC3E6", "#2F5597"), "add_color_scale",
+     ((["#F8F9FB", "#9DC3E6", "#2F5597"],), {})),
+    (S.DataBar(4, 2, 100, 2, "#5B9BD5", 0, 100), "add_data_bar",
+     (("#5B9BD5",), {"gradient": False, "show_value": True, "minimum": 0,
+                     "threshold_type": "number", "maximum": 100})),
 ])
-def test_conditional_formats_translate_to_xlwings_calls(options, method):
+def test_conditional_formats_translate_to_xlwings_calls(rule, method, expected):
     from unittest import mock
     from xlwings.main import ConditionalFormats
 
-    got, args, kwargs = translate_cond_format(options, 4, 2, 100, 2)
-    assert got == method
+    got, args, kwargs = translate_cond_format(rule)
+    assert (got, (args, kwargs)) == (method, expected)
     # the arguments are accepted by xlwings' own signature
     formats = mock.create_autospec(ConditionalFormats, instance=True)
     getattr(formats, method)(*args, **kwargs)
 
 
+def test_every_rule_the_layout_emits_translates(monkeypatch):
+    """Each kind of conditional format and validation of a real layout has a live call."""
+    specs = layout(recompute(small_input(40, Segments=4)))
+    rules = [cf for s in specs for cf in s.cond_formats]
+    assert {type(cf) for cf in rules} == {S.CellEquals, S.ColorScale, S.DataBar}
+    assert {translate_cond_format(cf)[0] for cf in rules} == \
+        {"add_cell_value", "add_color_scale", "add_data_bar"}
+    validations = [v for s in specs for v in s.validations]
+    assert validations and all(translate_validation(v)[0] == "set_list" for v in validations)
+
+
 def test_unknown_conditional_format_is_refused():
-    with pytest.raises(LiveSpecError, match="no_such"):
-        translate_cond_format({"type": "no_such"}, 0, 0, 1, 1)
+    with pytest.raises(LiveSpecError, match="not a conditional format"):
+        translate_cond_format(object())
+    with pytest.raises(LiveSpecError, match="not a data validation"):
+        translate_validation(object())
 
 
-@pytest.mark.parametrize("options, method", [
-    ({"validate": "list", "source": ["P1", "P2"], "input_title": "Override"}, "set_list"),
-    ({"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5},
-     "set_whole_number"),
-    ({"validate": "decimal", "criteria": ">=", "value": 0}, "set_decimal"),
-    ({"validate": "length", "criteria": "<=", "value": 50}, "set_text_length"),
-    ({"validate": "custom", "value": "=A1<>\"\""}, "set_custom"),
-])
-def test_validations_translate_to_xlwings_calls(options, method):
+def test_list_validation_translates_to_xlwings_calls():
     from unittest import mock
     from xlwings.main import DataValidation
 
-    got, args, messages = translate_validation(options)
-    assert got == method
+    v = S.ListValidation(4, 9, 100, 9, ("P1", "P2"), input_title="Override",
+                         input_message="Pick one", error_title="Override",
+                         error_message="Choose one of: P1, P2, or leave blank.")
+    got, args, messages = translate_validation(v)
+    assert (got, args) == ("set_list", (["P1", "P2"],))
     validation = mock.create_autospec(DataValidation, instance=True)
-    getattr(validation, method)(*args)
-    if "input_title" in options:
-        assert messages == {"InputTitle": "Override"}
+    getattr(validation, got)(*args)
+    assert messages == {"IgnoreBlank": True, "InputTitle": "Override", "InputMessage": "Pick one",
+                        "ErrorTitle": "Override",
+                        "ErrorMessage": "Choose one of: P1, P2, or leave blank."}
 
 
 def test_formats_translate():
-    f = translate_format({"bold": True, "font_color": "white", "bg_color": "#1F4E79",
-                          "num_format": "#,##0", "align": "center", "valign": "vcenter",
-                          "text_wrap": True, "border": 1, "border_color": "#BFBFBF",
-                          "rotation": 90})
-    assert f.font == {"bold": True, "color": "#FFFFFF"}
+    f = translate_format(S.CellStyle(
+        font=S.Font(bold=True, color="#FFFFFF"), fill="#1F4E79", num_format="#,##0",
+        align=S.Alignment(horizontal="center", vertical="center", wrap=True, rotation=90),
+        border=S.Border("thin", "#BFBFBF")))
+    assert dict(f.font) == {"bold": True, "color": "#FFFFFF"}
     assert (f.fill, f.number_format, f.h_align, f.v_align, f.wrap, f.rotation) == \
         ("#1F4E79", "#,##0", "center", "center", True, 90)
-    assert f.border == {"line_style": "continuous", "weight": "thin", "color": "#BFBFBF"}
-    with pytest.raises(LiveSpecError):
-        translate_format({"bg_color": "not a colour"})
+    assert dict(f.border) == {"line_style": "continuous", "weight": "thin", "color": "#BFBFBF"}
+    medium = translate_format(S.CellStyle(border=S.Border("medium", "#BF9000")))
+    assert dict(medium.border)["weight"] == "medium"
+    assert dict(translate_format(S.CellStyle(font=S.Font(italic=True, size=9))).font) == \
+        {"italic": True, "size": 9.0}
+    assert not translate_format(None)
+    with pytest.raises(ValueError, match="fill"):
+        S.CellStyle(fill="not a colour")
 
 
 def test_header_sections():

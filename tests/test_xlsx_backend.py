@@ -395,11 +395,13 @@ def test_table_beside_other_cells_is_spliced_like_naive(tmp_path):
                        "When": pd.to_datetime(["2024-01-02", None, "2024-03-04", "2024-05-06"])})
     spec = S.SheetSpec(
         "Side",
-        cells=[S.Cells(0, 0, [["title"]]), S.Cells(2, 0, [["left"], ["left 2"]], {"bold": True}),
-               S.Cells(1, 5, [["right", 7.0], ["r2", 8.0], ["r3", 9.0]], {"bg_color": "#FFF2CC"}),
+        cells=[S.Cells(0, 0, [["title"]]), S.Cells(2, 0, [["left"], ["left 2"]], S.CellStyle(font=S.Font(bold=True))),
+               S.Cells(1, 5, [["right", 7.0], ["r2", 8.0], ["r3", 9.0]],
+                       S.CellStyle(fill="#FFF2CC")),
                S.Cells(8, 1, [["below"]])],
         row_heights={3: 30},
-        tables=[S.Table("tblSide", 1, 1, df, column_formats={"Value": {"num_format": "0.0"}})])
+        tables=[S.Table("tblSide", 1, 1, df,
+                        column_formats={"Value": S.CellStyle(num_format="0.0")})])
     fast, naive = tmp_path / "fast.xlsx", tmp_path / "naive.xlsx"
     render_to_file([spec], fast)
     render_to_file([spec], naive, fast=False)
@@ -469,3 +471,73 @@ def test_bulk_formatting_matches_per_value_formatting():
     many = texts * 20
     assert _texts_xml(many) == [_text_xml(t) for t in many]
     assert _texts_xml(["ok", "a & b"] * 50) == [_text_xml(t) for t in ["ok", "a & b"] * 50]
+
+
+# --- the typed specs as XlsxWriter options --------------------------------------------------
+def _styles_of(spec: S.SheetSpec) -> list:
+    styles = [c.fmt for c in spec.cells] + [c.fmt for c in spec.columns] + \
+        [m.fmt for m in spec.merges]
+    for t in spec.tables:
+        styles += list(t.column_formats.values()) + list(t.header_formats.values())
+    return [s for s in styles if s is not None]
+
+
+def test_file_mode_translates_every_kind_the_layout_emits(result, tmp_path):
+    """Each style, rule, validation, chart and page of a real layout is accepted by
+    XlsxWriter as it is, with no warning (XlsxWriter warns on an unknown option)."""
+    from maillon.addin.filemode import xlsxwriter_options as X
+
+    specs = layout(result)
+    kinds = {type(cf) for s in specs for cf in s.cond_formats}
+    assert kinds == {S.CellEquals, S.ColorScale, S.DataBar}
+    assert {ch.kind for s in specs for ch in s.charts} == {"column", "doughnut"}
+    wb = xlsxwriter.Workbook(str(tmp_path / "opts.xlsx"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for spec in specs:
+            ws = wb.add_worksheet(spec.name)
+            for style in _styles_of(spec):
+                props = X.format_options(style)
+                assert props and wb.add_format(props) is not None
+            for cf in spec.cond_formats:
+                opts = X.conditional_format_options(cf)
+                if "format" in opts:
+                    opts["format"] = wb.add_format(opts["format"])
+                assert ws.conditional_format(cf.first_row, cf.first_col, cf.last_row,
+                                             cf.last_col, opts) == 0
+            for v in spec.validations:
+                assert ws.data_validation(v.first_row, v.first_col, v.last_row, v.last_col,
+                                          X.validation_options(v)) == 0
+            for ch in spec.charts:
+                opts = X.chart_options(ch)
+                chart = wb.add_chart(opts["chart"])
+                for series in opts["series"]:
+                    chart.add_series(series)
+                ws.insert_chart(ch.row, ch.col, chart, X.chart_insert_options(ch))
+            if spec.page is not None:
+                for method, args in X.page_calls(spec.page):
+                    getattr(ws, method)(*args)
+        wb.close()
+
+
+def test_typed_styles_become_the_xlsxwriter_properties():
+    from maillon.addin.filemode.xlsxwriter_options import conditional_format_options as cfo
+    from maillon.addin.filemode.xlsxwriter_options import format_options
+
+    style = S.CellStyle(font=S.Font(bold=True, italic=True, color="#1F3864", size=9),
+                        fill="#FFF2CC", border=S.Border("medium", "#BF9000"),
+                        align=S.Alignment(horizontal="center", vertical="center", wrap=True,
+                                          rotation=90), num_format="0%")
+    assert format_options(style) == {
+        "bold": True, "italic": True, "font_size": 9, "font_color": "#1F3864",
+        "bg_color": "#FFF2CC", "text_wrap": True, "align": "center", "valign": "vcenter",
+        "rotation": 90, "border": 2, "border_color": "#BF9000", "num_format": "0%"}
+    assert cfo(S.ColorScale(0, 0, 3, 2, "#F8F9FB", "#9DC3E6", "#2F5597")) == {
+        "type": "3_color_scale", "min_color": "#F8F9FB", "mid_color": "#9DC3E6",
+        "max_color": "#2F5597"}
+    assert cfo(S.DataBar(0, 0, 9, 0, "#5B9BD5", 0, 100, solid=False))["bar_solid"] is False
+    assert cfo(S.CellEquals(0, 0, 9, 0, 'a"b', font_color="#9C0006")) == {
+        "type": "cell", "criteria": "==", "value": '"a""b"',
+        "format": {"font_color": "#9C0006"}}
+    with pytest.raises(TypeError, match="not a conditional format"):
+        cfo({"type": "data_bar"})

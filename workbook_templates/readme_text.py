@@ -27,20 +27,7 @@ from __future__ import annotations
 from maillon.engine import contract as c
 from maillon.engine.settings import BY_NAME
 from maillon.engine.weights import FIT_WEIGHT, MKT_WEIGHTS, POTENTIAL_WEIGHT, SALES_WEIGHTS
-
-# Fill and font colours used by Maillon sheets (fill, font). The Read Me shows
-# them as swatches; engine sheets should paint with the same values.
-COLOURS = {
-    "input": ("#FFF2CC", "#000000"),  # light yellow: cells that are yours to edit
-    "P1": ("#FFC7CE", "#9C0006"),  # red
-    "P2": ("#FFEB9C", "#9C5700"),  # amber
-    "P3": ("#C6EFCE", "#006100"),  # green
-    "Exclude": ("#D9D9D9", "#404040"),  # grey
-    "Marketing": ("#5B9BD5", "#FFFFFF"),  # plan weeks run by Marketing: blue
-    "Sales": ("#ED7D31", "#FFFFFF"),  # plan weeks run by Sales: orange
-    "Joint": ("#8E6BBF", "#FFFFFF"),  # plan weeks run together: purple
-    "header": ("#1F3864", "#FFFFFF"),  # table headers: dark blue, white text
-}
+from maillon.workbook_templates.look import COLOURS  # re-exported: (fill, font) by key
 
 _S = BY_NAME  # the settings' declarations, by name
 

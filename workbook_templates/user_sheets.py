@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from maillon.engine import contract as c
-from maillon.engine.cells import EXCEL_EPOCH, money_format  # one of each for every sheet
+from maillon.engine.cells import EXCEL_EPOCH  # one epoch for every sheet
+from maillon.workbook_templates.look import money_format  # one money format for every sheet
 
 from maillon.workbook_templates import readme_text
 from maillon.workbook_templates.defaults import default_playbook, default_settings

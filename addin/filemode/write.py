@@ -59,11 +59,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name as col_letter  # 0 -> "A", 27 -> "AB"
 
 from maillon.engine.cells import EXCEL_EPOCH
 
 from maillon.addin.ooxml.pipelined import pipelined
-from maillon.addin.render.specs import Cells, Chart, SheetSpec, Table, col_letter
+from maillon.addin.filemode.xlsxwriter_options import (chart_insert_options, chart_options,
+                                                      conditional_format_options,
+                                                      format_options, page_calls,
+                                                      validation_options)
+from maillon.addin.render.specs import Cells, CellStyle, Chart, SheetSpec, Table
 
 __all__ = ["write_specs", "render_to_file", "DeferredTable", "DeferredBodies", "splice_deferred"]
 
@@ -115,7 +120,8 @@ class _ColumnFormats:
     datetime: object
 
 
-def _column_formats(formats: _Formats, props: dict | None) -> _ColumnFormats:
+def _column_formats(formats: _Formats, style: CellStyle | None) -> _ColumnFormats:
+    props = format_options(style)
     plain = formats.get(props)
     if props and "num_format" in props:
         return _ColumnFormats(plain, plain, plain)
@@ -262,10 +268,10 @@ def _table_options(formats: _Formats, table: Table) -> dict:
     columns = []
     for h in table.data.columns:
         col = {"header": str(h)}
-        hfmt = table.header_formats.get(h)
+        hfmt = format_options(table.header_formats.get(h))
         if hfmt:
             col["header_format"] = formats.get(hfmt)
-        cfmt = table.column_formats.get(h)
+        cfmt = format_options(table.column_formats.get(h))
         if cfmt:
             col["format"] = formats.get(cfmt)
         columns.append(col)
@@ -293,42 +299,17 @@ def _write_table_data(ws, formats: _Formats, table: Table) -> None:
 
 
 def _chart(workbook, formats: _Formats, chart: Chart):
-    options = {"type": chart.kind}
-    if chart.stacked:
-        options["subtype"] = "stacked"
-    xl = workbook.add_chart(options)
+    options = chart_options(chart)
+    xl = workbook.add_chart(options["chart"])
     if xl is None:
         raise ValueError(f"unknown chart kind {chart.kind!r}")
-    for s in chart.series:
-        series = {"name": s.name, "categories": s.categories.formula(),
-                  "values": s.values.formula()}
-        if s.color:
-            series["fill"] = {"color": s.color}
-            if chart.kind in ("line",):
-                series["line"] = {"color": s.color}
-        if s.point_colors:
-            series["points"] = [{"fill": {"color": c}} for c in s.point_colors]
-        if chart.data_labels:
-            labels = {"value": True}
-            if chart.kind in ("pie", "doughnut"):
-                labels = {"percentage": True, "category": True}
-            series["data_labels"] = labels
+    for series in options["series"]:
         xl.add_series(series)
-    xl.set_title({"name": chart.title})
-    if not chart.legend:
-        xl.set_legend({"none": True})
-    elif chart.kind in ("pie", "doughnut"):
-        xl.set_legend({"position": "bottom"})
-    if chart.kind not in ("pie", "doughnut"):
-        if chart.x_title:
-            xl.set_x_axis({"name": chart.x_title})
-        y = {}
-        if chart.y_title:
-            y["name"] = chart.y_title
-        if chart.y_num_format:
-            y["num_format"] = chart.y_num_format
-        y["major_gridlines"] = {"visible": True, "line": {"color": "#D9D9D9"}}
-        xl.set_y_axis(y)
+    xl.set_title(options["title"])
+    if options["legend"] is not None:
+        xl.set_legend(options["legend"])
+    if options["y_axis"] is not None:
+        xl.set_y_axis(options["y_axis"])
     return xl
 
 
@@ -340,22 +321,8 @@ def _convert_options(formats: _Formats, options: dict) -> dict:
 
 
 def _page(ws, page) -> None:
-    if page.landscape:
-        ws.set_landscape()
-    else:
-        ws.set_portrait()
-    if page.paper:
-        ws.set_paper(page.paper)
-    if page.fit_width is not None:
-        ws.fit_to_pages(page.fit_width, page.fit_height)
-    if page.repeat_rows:
-        ws.repeat_rows(*page.repeat_rows)
-    if page.header:
-        ws.set_header(page.header)
-    if page.footer:
-        ws.set_footer(page.footer)
-    if page.print_area:
-        ws.print_area(*page.print_area)
+    for method, args in page_calls(page):
+        getattr(ws, method)(*args)
 
 
 def _boxes_used(spec: SheetSpec, skip: Table) -> list[tuple[int, int, int, int]]:
@@ -421,7 +388,7 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
     if not spec.gridlines:
         ws.hide_gridlines(2)
     for c in spec.columns:
-        ws.set_column(c.first, c.last, c.width, formats.get(c.fmt),
+        ws.set_column(c.first, c.last, c.width, formats.get(format_options(c.fmt)),
                       {"hidden": True} if c.hidden else None)
     for r, height in sorted(spec.row_heights.items()):
         ws.set_row(r, height)
@@ -447,13 +414,13 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
             _write_table_data(ws, formats, t)
     for cf in spec.cond_formats:
         ws.conditional_format(cf.first_row, cf.first_col, cf.last_row, cf.last_col,
-                              _convert_options(formats, cf.options))
+                              _convert_options(formats, conditional_format_options(cf)))
     for v in spec.validations:
-        ws.data_validation(v.first_row, v.first_col, v.last_row, v.last_col, dict(v.options))
+        ws.data_validation(v.first_row, v.first_col, v.last_row, v.last_col,
+                           validation_options(v))
     for ch in spec.charts:
         xl = _chart(workbook, formats, ch)
-        ws.insert_chart(ch.row, ch.col, xl, {"x_scale": ch.width / 480,
-                                             "y_scale": ch.height / 288, "object_position": 1})
+        ws.insert_chart(ch.row, ch.col, xl, chart_insert_options(ch))
     if spec.freeze:
         ws.freeze_panes(*spec.freeze)
     if spec.page:

@@ -1,5 +1,5 @@
 """Live mode: read and write the workbook open in Excel through xlwings, and the ribbon entry.
 
-May import the engine, ``render`` and xlwings; never ``ooxml``, ``filemode``,
-python-calamine or XlsxWriter.
+May import the engine, ``render`` and xlwings; never ``ooxml``, ``filemode`` or
+python-calamine.
 """

@@ -1,6 +1,6 @@
 """Write :class:`~maillon.addin.render.specs.SheetSpec` sheets into an open Excel workbook.
 
-This is the live-mode twin of ``xlsx_backend.py``: the same specs give the same
+This is the live-mode twin of ``filemode/write.py``: the same specs give the same
 values, formats, tables and charts, written through xlwings into the workbook
 the user has open. Two rules shape it:
 
@@ -58,12 +58,15 @@ import datetime as dt
 import math
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from maillon.addin.render.specs import SheetSpec, absolute, col_letter
+from xlsxwriter.utility import xl_col_to_name
+
+from maillon.addin.render.specs import (CellEquals, CellStyle, ColorScale, DataBar,
+                                        ListValidation, SheetSpec, range_abs)
 
 __all__ = ["write_specs_live", "excel_value", "excel_rows", "needs_text_prefix",
            "translate_format", "translate_cond_format", "translate_validation",
@@ -167,60 +170,32 @@ def excel_rows(values) -> list[list]:
 
 
 # --- formats ----------------------------------------------------------------------
-_NAMED_COLORS = {
-    "black": "#000000", "blue": "#0000FF", "brown": "#800000", "cyan": "#00FFFF",
-    "gray": "#808080", "green": "#008000", "lime": "#00FF00", "magenta": "#FF00FF",
-    "navy": "#000080", "orange": "#FF6600", "pink": "#FF00FF", "purple": "#800080",
-    "red": "#FF0000", "silver": "#C0C0C0", "white": "#FFFFFF", "yellow": "#FFFF00",
-}
-_BUILTIN_NUM_FORMATS = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00",
-                        9: "0%", 10: "0.00%", 11: "0.00E+00", 14: "m/d/yyyy",
-                        22: "m/d/yyyy h:mm", 49: "@"}
-_H_ALIGN = {"left": "left", "center": "center", "centre": "center", "right": "right",
-            "fill": "fill", "justify": "justify", "center_across": "center_across_selection",
-            "centre_across": "center_across_selection", "distributed": "distributed",
-            "general": "general"}
-_V_ALIGN = {"top": "top", "vcenter": "center", "vcentre": "center", "bottom": "bottom",
-            "vjustify": "justify", "vdistributed": "distributed"}
-_BORDER_STYLES = {1: "continuous", 2: "continuous", 3: "dash", 4: "dot", 5: "continuous",
-                  6: "double", 7: "dot", 8: "dash", 9: "dash_dot", 10: "dash_dot",
-                  11: "dash_dot_dot", 12: "dash_dot_dot", 13: "slant_dash_dot"}
-_BORDER_WEIGHTS = {1: "thin", 2: "medium", 5: "thick", 6: "thick", 7: "hairline"}
-# keys that change nothing visible, or that XlsxWriter uses for its own bookkeeping
-_IGNORED_FORMAT_KEYS = {"font_scheme", "font_family", "font_charset", "theme", "hidden",
-                        "locked", "pattern"}
-
-
-def color(value) -> str:
-    """An XlsxWriter colour (``#RRGGBB`` or a name) as ``#RRGGBB``."""
-    if isinstance(value, str):
-        v = value.strip()
-        if re.fullmatch(r"#[0-9A-Fa-f]{6}", v):
-            return v.upper()
-        if v.lower() in _NAMED_COLORS:
-            return _NAMED_COLORS[v.lower()]
-    raise LiveSpecError(f"colour {value!r}: expected '#RRGGBB' or an XlsxWriter colour name")
+_V_ALIGN = {"top": "top", "center": "center"}  # spec -> xlwings VAlign names
+_BORDER_WEIGHTS = {"thin": "thin", "medium": "medium"}  # spec -> xlwings BordersWeight
 
 
 def _bgr(hex_color: str) -> int:
-    """``#RRGGBB`` as the BGR integer the Windows object model uses."""
+    """``#RRGGBB`` as the BGR integer the Windows object model uses.
+
+    >>> _bgr("#1F3864")
+    6567967
+    """
     r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
     return r + 256 * g + 65536 * b
 
 
-@dataclass
+@dataclass(frozen=True)
 class RangeFormat:
-    """What one XlsxWriter format means for an xlwings Range (None: leave as is)."""
+    """What one cell style means for an xlwings Range (None: leave as is)."""
 
     number_format: str | None = None
-    font: dict = field(default_factory=dict)  # keyword arguments of Font.set
+    font: tuple = ()  # (name, value) keyword arguments of Font.set
     fill: str | None = None
     h_align: str | None = None
     v_align: str | None = None
     wrap: bool | None = None
-    border: dict | None = None  # keyword arguments of Borders.set("all", ...)
+    border: tuple = ()  # (name, value) keyword arguments of Borders.set("all", ...)
     rotation: int | None = None  # degrees; Windows COM only (Range.Orientation)
-    notes: list = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any([self.number_format is not None, self.font, self.fill is not None,
@@ -228,60 +203,37 @@ class RangeFormat:
                     self.rotation is not None])
 
 
-def translate_format(fmt: dict | None) -> RangeFormat:
-    """An XlsxWriter format dictionary as a :class:`RangeFormat`.
+def translate_format(style: CellStyle | None) -> RangeFormat:
+    """A :class:`~maillon.addin.render.specs.CellStyle` as a :class:`RangeFormat`.
 
-    >>> translate_format({"bold": True, "num_format": "0%", "bg_color": "#FFF2CC"})
-    RangeFormat(number_format='0%', font={'bold': True}, fill='#FFF2CC', h_align=None, v_align=None, wrap=None, border=None, rotation=None, notes=[])
+    >>> from maillon.addin.render.specs import CellStyle, Font
+    >>> translate_format(CellStyle(font=Font(bold=True), num_format="0%", fill="#FFF2CC"))
+    RangeFormat(number_format='0%', font=(('bold', True),), fill='#FFF2CC', h_align=None, v_align=None, wrap=None, border=(), rotation=None)
     """
-    out = RangeFormat()
-    for key, value in (fmt or {}).items():
-        if key == "num_format":
-            if isinstance(value, int):
-                if value not in _BUILTIN_NUM_FORMATS:
-                    raise LiveSpecError(f"num_format index {value} is not supported")
-                value = _BUILTIN_NUM_FORMATS[value]
-            out.number_format = str(value)
-        elif key == "bold":
-            out.font["bold"] = bool(value)
-        elif key == "italic":
-            out.font["italic"] = bool(value)
-        elif key in ("font_color", "color"):
-            out.font["color"] = color(value)
-        elif key == "font_size":
-            out.font["size"] = float(value)
-        elif key == "font_name":
-            out.font["name"] = str(value)
-        elif key in ("bg_color", "fg_color"):
-            out.fill = color(value)
-        elif key == "align":
-            if value in _H_ALIGN:
-                out.h_align = _H_ALIGN[value]
-            elif value in _V_ALIGN:
-                out.v_align = _V_ALIGN[value]
-            else:
-                raise LiveSpecError(f"align {value!r} is not an XlsxWriter alignment")
-        elif key == "valign":
-            if value not in _V_ALIGN:
-                raise LiveSpecError(f"valign {value!r} is not an XlsxWriter alignment")
-            out.v_align = _V_ALIGN[value]
-        elif key == "text_wrap":
-            out.wrap = bool(value)
-        elif key == "border":
-            if value:
-                out.border = dict(out.border or {}, line_style=_BORDER_STYLES.get(value, "continuous"),
-                                  weight=_BORDER_WEIGHTS.get(value, "thin"))
-        elif key == "rotation":
-            out.rotation = int(value)
-        elif key == "border_color":
-            out.border = dict(out.border or {}, color=color(value))
-        elif key in _IGNORED_FORMAT_KEYS:
-            continue
-        else:
-            out.notes.append(f"format property {key!r} is not written in live mode")
-    if out.border is not None and "line_style" not in out.border:
-        out.border = None  # a colour without a border draws nothing
-    return out
+    if style is None:
+        return RangeFormat()
+    font, align, border = [], style.align, style.border
+    if style.font is not None:
+        f = style.font
+        if f.bold:
+            font.append(("bold", True))
+        if f.italic:
+            font.append(("italic", True))
+        if f.color is not None:
+            font.append(("color", f.color))
+        if f.size is not None:
+            font.append(("size", float(f.size)))
+    lines = ()
+    if border is not None:
+        lines = (("line_style", "continuous"), ("weight", _BORDER_WEIGHTS[border.style]))
+        if border.color is not None:
+            lines += (("color", border.color),)
+    return RangeFormat(
+        number_format=style.num_format, font=tuple(font), fill=style.fill,
+        h_align=align.horizontal if align is not None else None,
+        v_align=_V_ALIGN[align.vertical] if align is not None and align.vertical else None,
+        wrap=True if align is not None and align.wrap else None, border=lines,
+        rotation=align.rotation if align is not None else None)
 
 
 def _apply_format(rng, f: RangeFormat, windows: bool, notes: list, where: str) -> None:
@@ -289,7 +241,7 @@ def _apply_format(rng, f: RangeFormat, windows: bool, notes: list, where: str) -
     if f.number_format is not None:
         rng.number_format = f.number_format
     if f.font:
-        rng.font.set(**f.font)
+        rng.font.set(**dict(f.font))
     if f.fill is not None:
         rng.color = f.fill
     if f.h_align:
@@ -299,7 +251,7 @@ def _apply_format(rng, f: RangeFormat, windows: bool, notes: list, where: str) -
     if f.wrap is not None:
         rng.wrap_text = f.wrap
     if f.border:
-        rng.borders.set("all", **f.border)
+        rng.borders.set("all", **dict(f.border))
     if f.rotation is not None:
         if windows:
             rng.api.Orientation = f.rotation  # COM: no xlwings wrapper for text rotation
@@ -308,224 +260,71 @@ def _apply_format(rng, f: RangeFormat, windows: bool, notes: list, where: str) -
 
 
 # --- conditional formats --------------------------------------------------------------
-_OPERATORS = {
-    "between": "between", "not between": "not_between", "equal to": "equal_to",
-    "==": "equal_to", "=": "equal_to", "not equal to": "not_equal_to", "!=": "not_equal_to",
-    "<>": "not_equal_to", "greater than": "greater_than", ">": "greater_than",
-    "less than": "less_than", "<": "less_than",
-    "greater than or equal to": "greater_than_or_equal", ">=": "greater_than_or_equal",
-    "less than or equal to": "less_than_or_equal", "<=": "less_than_or_equal",
-}
-_ICON_SETS = {
-    "3_arrows": "3_arrows", "3_arrows_gray": "3_arrows_gray", "3_flags": "3_flags",
-    "3_traffic_lights": "3_traffic_lights_1", "3_traffic_lights_rimmed": "3_traffic_lights_2",
-    "3_signs": "3_signs", "3_symbols_circled": "3_symbols", "3_symbols": "3_symbols_2",
-    "3_stars": "3_stars", "3_triangles": "3_triangles", "4_arrows": "4_arrows",
-    "4_arrows_gray": "4_arrows_gray", "4_red_to_black": "4_red_to_black",
-    "4_ratings": "4_rating", "4_traffic_lights": "4_traffic_lights", "5_arrows": "5_arrows",
-    "5_arrows_gray": "5_arrows_gray", "5_ratings": "5_rating", "5_quarters": "5_quarters",
-    "5_boxes": "5_boxes",
-}
-_THRESHOLD_TYPES = {"num": "number", "number": "number", "percent": "percent",
-                    "percentile": "percentile"}
+def translate_cond_format(rule) -> tuple[str, tuple, dict]:
+    """A conditional format of the specs as ``(method, args, kwargs)`` of
+    :class:`xlwings.main.ConditionalFormats`.
 
-
-def _operator(criteria) -> str:
-    key = str(criteria).strip().lower()
-    if key not in _OPERATORS:
-        raise LiveSpecError(f"criteria {criteria!r}: expected one of {sorted(_OPERATORS)}")
-    return _OPERATORS[key]
-
-
-def _style_kwargs(fmt: dict | None) -> dict:
-    f = translate_format(fmt)
-    out = {}
-    if f.fill is not None:
-        out["fill_color"] = f.fill
-    if "color" in f.font:
-        out["font_color"] = f.font["color"]
-    if "bold" in f.font:
-        out["font_bold"] = f.font["bold"]
-    if "italic" in f.font:
-        out["font_italic"] = f.font["italic"]
-    return out
-
-
-def _thresholds(opts: dict, names: tuple, defaults: tuple):
-    """Scale thresholds: (None, "number") when Excel picks them, else values and type."""
-    types = [opts.get(f"{n}_type", d) for n, d in zip(names, defaults)]
-    if all(t in (None, "min", "max") for t in types):
-        return None, "number"
-    kinds = {_THRESHOLD_TYPES.get(t) for t in types}
-    if len(kinds) != 1 or None in kinds:
-        raise LiveSpecError(f"scale thresholds {types}: live mode needs one threshold type "
-                            "(num, percent or percentile) for every point")
-    return [opts.get(f"{n}_value") for n in names], kinds.pop()
-
-
-def translate_cond_format(options: dict, first_row: int, first_col: int,
-                          last_row: int, last_col: int) -> tuple[str, tuple, dict]:
-    """XlsxWriter ``conditional_format`` options as ``(method, args, kwargs)`` of
-    :class:`xlwings.main.ConditionalFormats` (rows and columns 0-based).
-
-    >>> translate_cond_format({"type": "data_bar", "bar_color": "#63BE7B"}, 1, 2, 9, 2)
-    ('add_data_bar', ('#63BE7B',), {'gradient': True, 'show_value': True})
+    >>> from maillon.addin.render.specs import CellEquals, DataBar
+    >>> translate_cond_format(CellEquals(4, 8, 99, 8, "P1", fill="#FFC7CE"))
+    ('add_cell_value', ('equal_to', '"P1"'), {'fill_color': '#FFC7CE'})
+    >>> translate_cond_format(DataBar(4, 7, 99, 7, "#5B9BD5", 0, 100))
+    ('add_data_bar', ('#5B9BD5',), {'gradient': False, 'show_value': True, 'minimum': 0, 'threshold_type': 'number', 'maximum': 100})
     """
-    kind = options.get("type")
-    top_left = f"{col_letter(first_col)}{first_row + 1}"  # relative reference
-    whole = f"{absolute(first_row, first_col)}:{absolute(last_row, last_col)}"
-    style = _style_kwargs(options.get("format"))
-    if kind == "cell":
-        op = _operator(options.get("criteria"))
-        if op in ("between", "not_between"):
-            args = (options["minimum"], options["maximum"])
-        else:
-            args = (options["value"],)
-        return "add_cell_value", (op, *args), style
-    if kind == "formula":
-        formula = str(options["criteria"])
-        return "add_custom", (formula if formula.startswith("=") else "=" + formula,), style
-    if kind == "text":
-        text = str(options["value"]).replace('"', '""')
-        crit = options.get("criteria")
-        formulas = {
-            "containing": f'=NOT(ISERROR(SEARCH("{text}",{top_left})))',
-            "not containing": f'=ISERROR(SEARCH("{text}",{top_left}))',
-            "begins with": f'=LEFT({top_left},{len(options["value"])})="{text}"',
-            "ends with": f'=RIGHT({top_left},{len(options["value"])})="{text}"',
-        }
-        if crit not in formulas:
-            raise LiveSpecError(f"text criteria {crit!r}: expected one of {sorted(formulas)}")
-        return "add_custom", (formulas[crit],), style
-    simple = {
-        "blanks": f"=LEN(TRIM({top_left}))=0",
-        "no_blanks": f"=LEN(TRIM({top_left}))>0",
-        "errors": f"=ISERROR({top_left})",
-        "no_errors": f"=NOT(ISERROR({top_left}))",
-        "duplicate": f"=COUNTIF({whole},{top_left})>1",
-        "unique": f"=COUNTIF({whole},{top_left})=1",
-    }
-    if kind in simple:
-        return "add_custom", (simple[kind],), style
-    if kind in ("top", "bottom"):
-        n = options.get("value", 10)
-        if options.get("criteria") == "%":
-            n = f"MAX(1,ROUND(COUNT({whole})*{n}/100,0))"
-        fn, cmp = ("LARGE", ">=") if kind == "top" else ("SMALL", "<=")
-        return "add_custom", (f"={top_left}{cmp}{fn}({whole},{n})",), style
-    if kind == "average":
-        crit = options.get("criteria", "above")
-        cmp = {"above": ">", "below": "<", "equal or above": ">=",
-               "equal or below": "<="}.get(crit)
-        if cmp is None:
-            raise LiveSpecError(f"average criteria {crit!r} is not supported in live mode")
-        return "add_custom", (f"={top_left}{cmp}AVERAGE({whole})",), style
-    if kind == "2_color_scale":
-        colors = [color(options.get("min_color", "#FF7128")),
-                  color(options.get("max_color", "#FFEF9C"))]
-        values, ttype = _thresholds(options, ("min", "max"), ("min", "max"))
-        kw = {} if values is None else {"thresholds": values, "threshold_type": ttype}
-        return "add_color_scale", (colors,), kw
-    if kind == "3_color_scale":
-        colors = [color(options.get("min_color", "#F8696B")),
-                  color(options.get("mid_color", "#FFEB84")),
-                  color(options.get("max_color", "#63BE7B"))]
-        opts = dict(options)
-        if opts.get("mid_type", "percentile") == "percentile" and \
-                opts.get("min_type", "min") == "min" and opts.get("max_type", "max") == "max" and \
-                opts.get("mid_value", 50) == 50:
-            return "add_color_scale", (colors,), {}
-        values, ttype = _thresholds(opts, ("min", "mid", "max"), ("min", "percentile", "max"))
-        kw = {} if values is None else {"thresholds": values, "threshold_type": ttype}
-        return "add_color_scale", (colors,), kw
-    if kind == "data_bar":
-        kw = {"gradient": not options.get("bar_solid", False),
-              "show_value": not options.get("bar_only", False)}
-        lo_t, hi_t = options.get("min_type"), options.get("max_type")
-        for end, t in (("min", lo_t), ("max", hi_t)):
-            if t in (None, "min", "max", "automatic"):
-                continue
-            if t not in _THRESHOLD_TYPES:
-                raise LiveSpecError(f"data bar {end}_type {t!r} is not supported in live mode")
-            kw["minimum" if end == "min" else "maximum"] = options.get(f"{end}_value")
-            kw["threshold_type"] = _THRESHOLD_TYPES[t]
-        return "add_data_bar", (color(options.get("bar_color", "#638EC6")),), kw
-    if kind == "icon_set":
-        style_name = options.get("icon_style")
-        if style_name not in _ICON_SETS:
-            raise LiveSpecError(f"icon_style {style_name!r}: expected one of {sorted(_ICON_SETS)}")
-        kw = {"reverse_order": bool(options.get("reverse_icons", False)),
-              "show_value": not options.get("icons_only", False)}
-        icons = options.get("icons")
-        if icons:
-            kw["thresholds"] = [i["value"] for i in icons]
-            kw["threshold_type"] = _THRESHOLD_TYPES.get(icons[0].get("type", "percent"), "percent")
-        return "add_icon_set", (_ICON_SETS[style_name],), kw
-    raise LiveSpecError(f"conditional format type {kind!r} is not supported in live mode")
+    if isinstance(rule, CellEquals):
+        style = {}
+        if rule.fill is not None:
+            style["fill_color"] = rule.fill
+        if rule.font_color is not None:
+            style["font_color"] = rule.font_color
+        return "add_cell_value", ("equal_to", rule.formula_value()), style
+    if isinstance(rule, ColorScale):
+        # Excel's default points (lowest, 50th percentile, highest): no thresholds
+        return "add_color_scale", ([rule.min_color, rule.mid_color, rule.max_color],), {}
+    if isinstance(rule, DataBar):
+        return "add_data_bar", (rule.color,), {
+            "gradient": not rule.solid, "show_value": True, "minimum": rule.minimum,
+            "threshold_type": "number", "maximum": rule.maximum}
+    raise LiveSpecError(f"conditional format {type(rule).__name__} is not a conditional "
+                        "format of the sheet specs (CellEquals, ColorScale or DataBar)")
 
 
 # --- data validation -----------------------------------------------------------------
-_VALIDATION_METHODS = {"integer": "set_whole_number", "decimal": "set_decimal",
-                       "date": "set_date", "time": "set_time", "length": "set_text_length"}
-_MESSAGE_KEYS = {"input_title": "InputTitle", "input_message": "InputMessage",
-                 "error_title": "ErrorTitle", "error_message": "ErrorMessage",
-                 "show_input": "ShowInput", "show_error": "ShowError",
-                 "ignore_blank": "IgnoreBlank"}
+def translate_validation(v) -> tuple[str, tuple, dict]:
+    """A list validation as ``(method, args, com_messages)``.
 
+    ``method`` is the :class:`xlwings.main.DataValidation` setter;
+    ``com_messages`` are Windows ``Validation`` properties (blanks allowed,
+    input and error messages), set through COM.
 
-def translate_validation(options: dict) -> tuple[str | None, tuple, dict]:
-    """XlsxWriter ``data_validation`` options as ``(method, args, com_messages)``.
-
-    ``method`` is a :class:`xlwings.main.DataValidation` setter (None for
-    ``validate: any``); a list source given as ``"=Sheet!$A$1:$A$5"`` comes back
-    as the string, to be turned into a Range by the caller; ``com_messages`` are
-    Windows ``Validation`` properties (input and error messages).
-
-    >>> translate_validation({"validate": "list", "source": ["P1", "P2", "P3", "Exclude"]})
-    ('set_list', (['P1', 'P2', 'P3', 'Exclude'],), {})
+    >>> from maillon.addin.render.specs import ListValidation
+    >>> translate_validation(ListValidation(4, 9, 99, 9, ("P1", "P2"), input_title="Override"))
+    ('set_list', (['P1', 'P2'],), {'IgnoreBlank': True, 'InputTitle': 'Override'})
     """
-    kind = options.get("validate")
-    messages = {_MESSAGE_KEYS[k]: v for k, v in options.items() if k in _MESSAGE_KEYS}
-    if kind == "any":
-        return None, (), messages
-    if kind == "list":
-        source = options.get("source", options.get("value"))
-        kw_dropdown = bool(options.get("dropdown", True))
-        if isinstance(source, str):
-            return "set_list_range", (source, kw_dropdown), messages
-        return "set_list", (list(source),) + (() if kw_dropdown else (False,)), messages
-    if kind == "custom":
-        formula = str(options.get("value", options.get("criteria", "")))
-        return "set_custom", (formula if formula.startswith("=") else "=" + formula,), messages
-    if kind in _VALIDATION_METHODS:
-        op = _operator(options.get("criteria"))
-        if op in ("between", "not_between"):
-            args = (op, options["minimum"], options["maximum"])
-        else:
-            args = (op, options["value"])
-        return _VALIDATION_METHODS[kind], args, messages
-    raise LiveSpecError(f"data validation {kind!r} is not supported in live mode")
+    if not isinstance(v, ListValidation):
+        raise LiveSpecError(f"data validation {type(v).__name__} is not a data validation "
+                            "of the sheet specs (ListValidation)")
+    messages = {"IgnoreBlank": True}
+    for prop, value in (("InputTitle", v.input_title), ("InputMessage", v.input_message),
+                        ("ErrorTitle", v.error_title), ("ErrorMessage", v.error_message)):
+        if value:
+            messages[prop] = value
+    return "set_list", (list(v.values),), messages
 
 
 # --- charts -------------------------------------------------------------------------------
-_CHART_TYPES = {("column", False): "column_clustered", ("column", True): "column_stacked",
-                ("bar", False): "bar_clustered", ("bar", True): "bar_stacked",
-                ("line", False): "line", ("line", True): "line_stacked",
-                ("pie", False): "pie", ("doughnut", False): "doughnut",
-                ("area", False): "area", ("area", True): "area_stacked"}
+_CHART_TYPES = {"column": "column_clustered", "doughnut": "doughnut"}
+_PIE_LIKE = ("doughnut",)
 _PX_TO_PT = 0.75
 
 
 def _chart_type(chart) -> str:
-    key = (chart.kind, bool(chart.stacked) and chart.kind not in ("pie", "doughnut"))
-    if key not in _CHART_TYPES:
+    if chart.kind not in _CHART_TYPES:
         raise LiveSpecError(f"chart kind {chart.kind!r} is not supported in live mode")
-    return _CHART_TYPES[key]
+    return _CHART_TYPES[chart.kind]
 
 
 def _ref_address(ref) -> str:
-    return f"{absolute(ref.first_row, ref.first_col)}:{absolute(ref.last_row, ref.last_col)}"
-
+    return range_abs(ref.first_row, ref.first_col, ref.last_row, ref.last_col)
 
 # --- geometry -------------------------------------------------------------------------
 _ADDRESS = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
@@ -615,10 +414,7 @@ def _table_style(name: str) -> str:
 def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
     notes: list = []
 
-    def fmt(f):
-        rf = translate_format(f)
-        notes.extend(f"{spec.name}: {n}" for n in rf.notes)
-        return rf
+    fmt = translate_format
 
     tables = []
     for t in spec.tables:
@@ -638,29 +434,22 @@ def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
             continue
         bounds = (c.row + 1, c.col + 1, c.row + len(rows), c.col + len(rows[0]))
         cells.append((bounds, rows, fmt(c.fmt)))
-    columns = [(col_letter(c.first), col_letter(c.last), c.width, fmt(c.fmt), c.hidden)
+    columns = [(xl_col_to_name(c.first), xl_col_to_name(c.last), c.width, fmt(c.fmt), c.hidden)
                for c in spec.columns]
     merges = [((m.first_row + 1, m.first_col + 1, m.last_row + 1, m.last_col + 1),
                excel_value(m.value), fmt(m.fmt)) for m in spec.merges]
     conds = []
     for cf in spec.cond_formats:
-        method, args, kwargs = translate_cond_format(cf.options, cf.first_row, cf.first_col,
-                                                     cf.last_row, cf.last_col)
+        method, args, kwargs = translate_cond_format(cf)
         conds.append(((cf.first_row + 1, cf.first_col + 1, cf.last_row + 1, cf.last_col + 1),
                       method, args, kwargs))
     vals = []
     for v in spec.validations:
-        method, args, messages = translate_validation(v.options)
+        method, args, messages = translate_validation(v)
         vals.append(((v.first_row + 1, v.first_col + 1, v.last_row + 1, v.last_col + 1),
                      method, args, messages))
     for chart in spec.charts:
         _chart_type(chart)
-        for s in chart.series:
-            for c in [s.color, *(getattr(s, "point_colors", None) or [])]:
-                if c is not None:
-                    color(c)
-    if spec.tab_color is not None:
-        color(spec.tab_color)
     return _SheetPlan(spec, tables, cells, columns, merges, conds, vals, notes)
 
 
@@ -775,14 +564,7 @@ def _write_formats(book, sheet, plan: _SheetPlan, existed: bool, windows: bool,
         getattr(_rng(sheet, bounds).conditional_formats, method)(*args, **kwargs)
     for bounds, method, args, messages in plan.validations:
         rng = _rng(sheet, bounds)
-        if method == "set_list_range":
-            source, dropdown = args
-            rng.data_validation.set_list(_source_range(book, sheet, source),
-                                         in_cell_dropdown=dropdown)
-        elif method == "set_list" and len(args) == 2:
-            rng.data_validation.set_list(args[0], in_cell_dropdown=args[1])
-        elif method is not None:
-            getattr(rng.data_validation, method)(*args)
+        getattr(rng.data_validation, method)(*args)
         if messages:
             if windows:
                 validation = rng.api.Validation
@@ -794,17 +576,7 @@ def _write_formats(book, sheet, plan: _SheetPlan, existed: bool, windows: bool,
         sheet.show_gridlines = bool(spec.gridlines)
     if spec.page is not None and spec.page.print_area is not None:
         r1, c1, r2, c2 = spec.page.print_area
-        sheet.page_setup.print_area = f"{absolute(r1, c1)}:{absolute(r2, c2)}"
-
-
-def _source_range(book, sheet, source: str):
-    text = source.lstrip("=")
-    if "!" in text:
-        sheet_name, address = text.rsplit("!", 1)
-        sheet = book.sheets[sheet_name.strip("'").replace("''", "'")]
-    else:
-        address = text
-    return sheet.range(address)
+        sheet.page_setup.print_area = range_abs(r1, c1, r2, c2)
 
 
 _HEADER_SECTION = re.compile(r"&([LCR])")
@@ -844,7 +616,7 @@ def _write_windows_only(book, sheet, spec: SheetSpec) -> None:
         if spec.zoom != 100:
             window.Zoom = spec.zoom
     if spec.tab_color is not None:
-        sheet.api.Tab.Color = _bgr(color(spec.tab_color))
+        sheet.api.Tab.Color = _bgr(spec.tab_color)
     page = spec.page
     if page is not None:
         app_api.PrintCommunication = False  # batch the page setup (Excel 2010+)
@@ -883,31 +655,30 @@ def _write_charts(book, sheet, spec: SheetSpec, windows: bool, notes: list) -> N
         cats = chart.series[0].categories
         xl_chart.set_x_axis_values(book.sheets[cats.sheet].range(_ref_address(cats)))
         series = xl_chart.series
+        pie_like = chart.kind in _PIE_LIKE
         for i, s in enumerate(chart.series):
             style = {"name": s.name}
-            if s.color is not None and chart.kind not in ("pie", "doughnut"):
-                style["line_color" if chart.kind == "line" else "fill_color"] = color(s.color)
+            if s.color is not None and not pie_like:
+                style["fill_color"] = s.color
             one = series[i]
             one.set(**style)
-            point_colors = getattr(s, "point_colors", None) or []
-            if windows and (point_colors or getattr(chart, "data_labels", False)):
+            point_colors = s.point_colors or ()
+            if windows and (point_colors or chart.data_labels):
                 com = one.api  # COM Series: no xlwings wrapper for labels and point fills
-                if getattr(chart, "data_labels", False):
+                if chart.data_labels:
                     com.HasDataLabels = True
                 for j, c in enumerate(point_colors):
-                    com.Points(j + 1).Format.Fill.ForeColor.RGB = _bgr(color(c))
-            elif point_colors or getattr(chart, "data_labels", False):
+                    com.Points(j + 1).Format.Fill.ForeColor.RGB = _bgr(c)
+            elif point_colors or chart.data_labels:
                 notes.append(f"{spec.name}: data labels and per-point colours of charts "
                              "are applied on Windows only")
         xl_chart.title = chart.title or None
         xl_chart.legend.visible = bool(chart.legend)
-        if chart.kind not in ("pie", "doughnut"):
-            if chart.x_title:
-                xl_chart.category_axis.set(title=chart.x_title)
+        if not pie_like:
             axis = {}
             if chart.y_title:
                 axis["title"] = chart.y_title
-            if getattr(chart, "y_num_format", None):
+            if chart.y_num_format:
                 axis["number_format"] = chart.y_num_format
             if axis:
                 xl_chart.value_axis.set(**axis)

@@ -1,8 +1,8 @@
 """The one renderer of the engine-owned sheets: an EngineResult becomes SheetSpecs.
 
 :func:`layout` decides, once for both ways in, where every table, grid, chart
-and key figure goes and how it looks; ``xlsx_backend`` (file mode) and the
-live backend (xlwings) only write what it says. Nothing here touches a file
+and key figure goes and how it looks; ``filemode/write.py`` (file mode) and
+``live/write.py`` (xlwings) only write what it says. Nothing here touches a file
 or Excel.
 
 Rules kept everywhere:
@@ -55,17 +55,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from maillon.engine import contract as C
-from maillon.engine.cells import is_blank as _blank, money_format
+from maillon.engine.cells import is_blank as _blank
 from maillon.engine.model import EngineResult
-from maillon.workbook_templates.readme_text import COLOURS
-
-from maillon.addin.render.specs import (Cells, Chart, Column, CondFormat, Merge, Page, Ref, Series,
-                        SheetSpec, Table, Validation)
+from maillon.workbook_templates.look import COLOURS, money_format
+from maillon.addin.render.specs import (Alignment, Border, CellEquals, Cells, CellStyle, Chart,
+                                        ColorScale, Column, DataBar, Font, ListValidation, Merge,
+                                        Page, Ref, Series, SheetSpec, Table)
 
 __all__ = ["layout", "money_format", "FORMATS", "TABLE_ROW", "ENGINE_TAB_COLOR"]
 
@@ -82,25 +83,26 @@ INTEGER = "#,##0"
 PERCENT = "0%"
 SCORE = "0.0"
 
-_BORDER = {"border": 1, "border_color": "#BFBFBF"}
+_BORDER = Border("thin", "#BFBFBF")
+_WRAP_TOP = Alignment(vertical="top", wrap=True)
 FORMATS = {
-    "title": {"bold": True, "font_size": 16, "font_color": HEADER_FILL},
-    "hint": {"italic": True, "font_color": "#595959"},
-    "caption": {"bold": True, "font_size": 12, "font_color": HEADER_FILL},
-    "header": {"bold": True, "font_color": HEADER_FONT, "bg_color": HEADER_FILL,
-               "text_wrap": True, "valign": "top", **_BORDER},
+    "title": CellStyle(font=Font(bold=True, size=16, color=HEADER_FILL)),
+    "hint": CellStyle(font=Font(italic=True, color="#595959")),
+    "caption": CellStyle(font=Font(bold=True, size=12, color=HEADER_FILL)),
+    "header": CellStyle(font=Font(bold=True, color=HEADER_FONT), fill=HEADER_FILL,
+                        align=_WRAP_TOP, border=_BORDER),
     # editable columns: same shape, light-yellow fill, dark text, thicker frame
-    "header_editable": {"bold": True, "font_color": HEADER_FILL, "bg_color": INPUT_FILL,
-                        "text_wrap": True, "valign": "top", "border": 2,
-                        "border_color": "#BF9000"},
-    "grid_header": {"bold": True, "font_color": HEADER_FONT, "bg_color": HEADER_FILL,
-                    **_BORDER},
-    "grid_label": {"bold": True, "bg_color": "#D9E1F2", **_BORDER},
-    "legend": {"font_color": "#404040"},
-    "big_percent": {"bold": True, "font_size": 28, "num_format": PERCENT,
-                    "font_color": HEADER_FILL, "align": "left", "valign": "vcenter"},
-    "explanation": {"text_wrap": True, "valign": "top", "font_color": "#404040"},
-    "figure_label": {"bold": True, **_BORDER, "bg_color": "#D9E1F2"},
+    "header_editable": CellStyle(font=Font(bold=True, color=HEADER_FILL), fill=INPUT_FILL,
+                                 align=_WRAP_TOP, border=Border("medium", "#BF9000")),
+    "grid_header": CellStyle(font=Font(bold=True, color=HEADER_FONT), fill=HEADER_FILL,
+                             border=_BORDER),
+    "grid_label": CellStyle(font=Font(bold=True), fill="#D9E1F2", border=_BORDER),
+    "legend": CellStyle(font=Font(color="#404040")),
+    "big_percent": CellStyle(font=Font(bold=True, size=28, color=HEADER_FILL),
+                             num_format=PERCENT,
+                             align=Alignment(horizontal="left", vertical="center")),
+    "explanation": CellStyle(align=_WRAP_TOP, font=Font(color="#404040")),
+    "figure_label": CellStyle(font=Font(bold=True), border=_BORDER, fill="#D9E1F2"),
 }
 
 # Column widths (characters) by header; others get a width from the header length.
@@ -131,9 +133,12 @@ def _width(header: str) -> float:
     return _WIDTHS.get(header, min(max(len(str(header)) + 2, 8), 40))
 
 
-def _colour_format(key: str, **extra) -> dict:
+def _colour_style(key: str, bold: bool = False, horizontal: str | None = None,
+                  border: Border | None = None) -> CellStyle:
+    """The fill and font colour of ``COLOURS[key]``, bold and aligned as asked."""
     fill, font = COLOURS[key]
-    return {"bg_color": fill, "font_color": font, **extra}
+    return CellStyle(font=Font(bold=bold, color=font), fill=fill, border=border,
+                     align=Alignment(horizontal=horizontal) if horizontal else None)
 
 
 class _Look:
@@ -141,24 +146,41 @@ class _Look:
 
     def __init__(self, result: EngineResult):
         self.money = money_format(result.settings.currency)
-        money = {"num_format": self.money}
-        integer = {"num_format": INTEGER}
         self.by_header = {
-            "Accounts": integer, "Customers": integer, "Prospects": integer,
-            "Revenue 12m": money, "Potential": money, "Attractiveness": {"num_format": "0"},
-            "Rank": integer, "Score": {"num_format": SCORE},
-            "Start": {"num_format": DATE}, "End": {"num_format": DATE},
-            "Run at": {"num_format": DATETIME}, "Moved segment": integer,
-            "Changed priority": integer, "Overrides": integer, "Segments": integer,
+            "Accounts": INTEGER, "Customers": INTEGER, "Prospects": INTEGER,
+            "Revenue 12m": self.money, "Potential": self.money, "Attractiveness": "0",
+            "Rank": INTEGER, "Score": SCORE, "Start": DATE, "End": DATE,
+            "Run at": DATETIME, "Moved segment": INTEGER,
+            "Changed priority": INTEGER, "Overrides": INTEGER, "Segments": INTEGER,
         }
 
-    def column_format(self, header: str, editable: bool) -> dict | None:
-        fmt = dict(self.by_header.get(header, {}))
-        if header in _WRAP:
-            fmt.update(text_wrap=True, valign="top")
-        if editable:
-            fmt["bg_color"] = INPUT_FILL
-        return fmt or None
+    def column_format(self, header: str, editable: bool, top: bool = False) -> CellStyle | None:
+        """The style of a table column; ``top`` aligns its cells to the top."""
+        align = _WRAP_TOP if header in _WRAP else None
+        if top:
+            align = replace(align or Alignment(), vertical="top")
+        style = CellStyle(num_format=self.by_header.get(header), align=align,
+                          fill=INPUT_FILL if editable else None)
+        return None if style == CellStyle() else style
+
+
+class _Sheet:
+    """A sheet being laid out; :meth:`build` freezes it into a :class:`SheetSpec`."""
+
+    def __init__(self, name: str, tab_color: str | None = None, gridlines: bool = True):
+        self.name, self.tab_color, self.gridlines = name, tab_color, gridlines
+        self.cells, self.tables, self.columns, self.merges = [], [], [], []
+        self.cond_formats, self.validations, self.charts = [], [], []
+        self.row_heights: dict = {}
+        self.freeze = None
+        self.page = None
+
+    def build(self) -> SheetSpec:
+        return SheetSpec(self.name, cells=self.cells, tables=self.tables, columns=self.columns,
+                         merges=self.merges, row_heights=self.row_heights,
+                         cond_formats=self.cond_formats, validations=self.validations,
+                         charts=self.charts, freeze=self.freeze, page=self.page,
+                         tab_color=self.tab_color, gridlines=self.gridlines)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -180,7 +202,7 @@ def _recomputed(result: EngineResult) -> str:
     return f", recomputed {when:%Y-%m-%d %H:%M}" if when else ""
 
 
-def _title(spec: SheetSpec, title: str, hint: str) -> None:
+def _title(spec: _Sheet, title: str, hint: str) -> None:
     spec.cells.append(Cells(0, 0, [[title]], FORMATS["title"]))
     spec.cells.append(Cells(1, 0, [[hint]], FORMATS["hint"]))
     spec.row_heights[0] = 24
@@ -197,21 +219,25 @@ def _frame(df: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
     return df[list(columns) + extra]
 
 
-def _table(spec: SheetSpec, look: _Look, name: str, row: int, col: int, df: pd.DataFrame,
-           editable=(), widths: bool = True, top: bool = False) -> Table:
+def _table(spec: _Sheet, look: _Look, name: str, row: int, col: int, df: pd.DataFrame,
+           editable=(), widths: bool = True, top: bool = False,
+           styles: dict | None = None) -> Table:
     """A contract table with formats, header marks, widths and the hidden check column.
 
-    ``top`` aligns every cell to the top (for tables whose rows get taller).
+    ``top`` aligns every cell to the top (for tables whose rows get taller);
+    ``styles`` maps a header to its (column style, header style), replacing
+    the ones the header would get.
     """
     editable = set(editable)
+    styles = styles or {}
     column_formats, header_formats = {}, {}
     for h in df.columns:
-        fmt = look.column_format(h, h in editable)
-        if top:
-            fmt = {**(fmt or {}), "valign": "top"}
-        if fmt:
+        fmt = look.column_format(h, h in editable, top)
+        head = FORMATS["header_editable"] if h in editable else FORMATS["header"]
+        fmt, head = styles.get(h, (fmt, head))
+        if fmt is not None:
             column_formats[h] = fmt
-        header_formats[h] = FORMATS["header_editable"] if h in editable else FORMATS["header"]
+        header_formats[h] = head
     table = Table(name, row, col, df, style=TABLE_STYLE, column_formats=column_formats,
                   header_formats=header_formats)
     spec.tables.append(table)
@@ -231,31 +257,30 @@ def _data_range(table: Table, header: str) -> tuple[int, int, int, int]:
     return table.row + 1, c, table.last_row, c
 
 
-def _cell_rule(rng, value: str, fmt: dict) -> CondFormat:
-    return CondFormat(*rng, {"type": "cell", "criteria": "==", "value": _quoted(value),
-                             "format": fmt})
+def _cell_rule(rng, value: str, key: str) -> CellEquals:
+    """Cells equal to ``value`` painted in the colours of ``COLOURS[key]``."""
+    fill, font = COLOURS[key]
+    return CellEquals(*rng, value, fill=fill, font_color=font)
 
 
-def _quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+def _heat(first_row, first_col, last_row, last_col) -> ColorScale:
+    return ColorScale(first_row, first_col, last_row, last_col, min_color="#F8F9FB",
+                      mid_color="#9DC3E6", max_color="#2F5597")
 
 
-def _heat(first_row, first_col, last_row, last_col) -> CondFormat:
-    return CondFormat(first_row, first_col, last_row, last_col, {
-        "type": "3_color_scale", "min_color": "#F8F9FB", "mid_color": "#9DC3E6",
-        "max_color": "#2F5597"})
+def _bar(rng, color: str) -> DataBar:
+    return DataBar(*rng, color=color, minimum=0, maximum=100, solid=True)
 
 
-def _list_validation(rng, values, title: str, message: str) -> Validation:
-    return Validation(*rng, {
-        "validate": "list", "source": list(values), "ignore_blank": True,
-        "input_title": title[:32], "input_message": message[:255],
-        "error_title": title[:32], "error_type": "stop",
-        "error_message": ("Choose one of: " + ", ".join(values) + ", or leave blank.")[:255]})
+def _list_validation(rng, values, title: str, message: str) -> ListValidation:
+    return ListValidation(
+        *rng, values=tuple(values), input_title=title[:32], input_message=message[:255],
+        error_title=title[:32],
+        error_message=("Choose one of: " + ", ".join(values) + ", or leave blank.")[:255])
 
 
-def _grid(spec: SheetSpec, row: int, col: int, caption: str, grid: pd.DataFrame,
-          value_fmt: dict, corner: str) -> tuple[int, int, int, int]:
+def _grid(spec: _Sheet, row: int, col: int, caption: str, grid: pd.DataFrame,
+          num_format: str, corner: str) -> tuple[int, int, int, int]:
     """A labelled 4x3 ABC grid with a heat map; returns the value range."""
     grid = grid.reindex(index=list(C.REVENUE_CLASSES), columns=list(C.POTENTIAL_CLASSES))
     spec.cells.append(Cells(row, col, [[caption]], FORMATS["caption"]))
@@ -265,7 +290,8 @@ def _grid(spec: SheetSpec, row: int, col: int, caption: str, grid: pd.DataFrame,
     labels = [[f"Revenue {r}" if r != "P" else "Prospects (P)"] for r in C.REVENUE_CLASSES]
     spec.cells.append(Cells(row + 2, col, labels, FORMATS["grid_label"]))
     values = grid.astype(float).fillna(0.0).to_numpy().tolist()
-    spec.cells.append(Cells(row + 2, col + 1, values, {**value_fmt, **_BORDER}))
+    spec.cells.append(Cells(row + 2, col + 1, values, CellStyle(num_format=num_format,
+                                                                border=_BORDER)))
     rng = (row + 2, col + 1, row + 2 + len(C.REVENUE_CLASSES) - 1,
            col + len(C.POTENTIAL_CLASSES))
     spec.cond_formats.append(_heat(*rng))
@@ -274,7 +300,7 @@ def _grid(spec: SheetSpec, row: int, col: int, caption: str, grid: pd.DataFrame,
 
 # --------------------------------------------------------------------------- sheets
 def _segments(result: EngineResult, look: _Look) -> SheetSpec:
-    spec = SheetSpec(C.SHEET_SEGMENTS, tab_color=ENGINE_TAB_COLOR)
+    spec = _Sheet(C.SHEET_SEGMENTS, tab_color=ENGINE_TAB_COLOR)
     df = _frame(result.segments, C.SEGMENT_COLUMNS)
     _title(spec, f"Segments — {len(df):,} marketing segments{_recomputed(result)}",
            f"Yellow columns ({', '.join(C.SEGMENT_EDITABLE)}) are yours: they follow their "
@@ -287,17 +313,15 @@ def _segments(result: EngineResult, look: _Look) -> SheetSpec:
                      if not _blank(v)] or [1])
         if lines > 1:
             spec.row_heights[table.row + 1 + i] = 15 * min(lines, 8)
-    spec.cond_formats.append(CondFormat(*_data_range(table, "Attractiveness"), {
-        "type": "data_bar", "bar_color": "#9DC3E6", "min_type": "num", "min_value": 0,
-        "max_type": "num", "max_value": 100, "bar_solid": True}))
+    spec.cond_formats.append(_bar(_data_range(table, "Attractiveness"), "#9DC3E6"))
     spec.freeze = (TABLE_ROW + 1, 2)
     spec.page = Page(landscape=True, repeat_rows=(TABLE_ROW, TABLE_ROW),
                      header=f"&L{_escape_header(C.SHEET_SEGMENTS)}&R&D")
-    return spec
+    return spec.build()
 
 
 def _abc(result: EngineResult, look: _Look) -> SheetSpec:
-    spec = SheetSpec(C.SHEET_ABC, tab_color=ENGINE_TAB_COLOR)
+    spec = _Sheet(C.SHEET_ABC, tab_color=ENGINE_TAB_COLOR)
     total = int(np.nansum(result.abc_counts.to_numpy(dtype=float)))
     s = result.settings
     _title(spec, f"ABC matrix — {total:,} accounts in 12 cells{_recomputed(result)}",
@@ -305,10 +329,9 @@ def _abc(result: EngineResult, look: _Look) -> SheetSpec:
            f"revenue, B up to {s.revenue_b_share:.0%}, C the rest, P = prospects). Columns: "
            "potential class, same rule on Potential over all accounts.")
     corner = "Revenue \\ Potential"
-    money = {"num_format": look.money}
-    _grid(spec, 3, 0, "Accounts", result.abc_counts, {"num_format": INTEGER}, corner)
-    _grid(spec, 10, 0, "Revenue 12m", result.abc_revenue, money, corner)
-    _grid(spec, 17, 0, "Potential", result.abc_potential, money, corner)
+    _grid(spec, 3, 0, "Accounts", result.abc_counts, INTEGER, corner)
+    _grid(spec, 10, 0, "Revenue 12m", result.abc_revenue, look.money, corner)
+    _grid(spec, 17, 0, "Potential", result.abc_potential, look.money, corner)
     legend = [
         ["How to read the grids"],
         ["Each grid crosses the revenue class (rows) with the potential class (columns)."],
@@ -330,11 +353,11 @@ def _abc(result: EngineResult, look: _Look) -> SheetSpec:
         spec.columns.append(Column(i, i, _width(h)))
     # column F also holds the legend text, which overflows to the right
     spec.page = Page(landscape=True, header=f"&L{_escape_header(C.SHEET_ABC)}&R&D")
-    return spec
+    return spec.build()
 
 
 def _reconciliation(result: EngineResult, look: _Look) -> SheetSpec:
-    spec = SheetSpec(C.SHEET_RECONCILIATION, tab_color=ENGINE_TAB_COLOR)
+    spec = _Sheet(C.SHEET_RECONCILIATION, tab_color=ENGINE_TAB_COLOR)
     conflicts = _frame(result.conflicts, C.CONFLICT_COLUMNS)
     _title(spec, f"Reconciliation — marketing segments × sales ABC cells, "
                  f"{len(conflicts):,} conflicts{_recomputed(result)}",
@@ -357,13 +380,12 @@ def _reconciliation(result: EngineResult, look: _Look) -> SheetSpec:
     col = len(conflicts.columns) + 1
     row = 7  # under the agreement block, level with the conflict list
     cells = list(C.ABC_CELLS)
-    money = {"num_format": look.money}
-    for caption, cross, fmt in (("Accounts by segment and ABC cell", result.cross_accounts,
-                                 {"num_format": INTEGER}),
+    for caption, cross, num in (("Accounts by segment and ABC cell", result.cross_accounts,
+                                 INTEGER),
                                 ("Revenue 12m by segment and ABC cell", result.cross_revenue,
-                                 money),
+                                 look.money),
                                 ("Potential by segment and ABC cell", result.cross_potential,
-                                 money)):
+                                 look.money)):
         cross = cross.reindex(columns=cells).fillna(0)
         spec.cells.append(Cells(row, col, [[caption]], FORMATS["caption"]))
         spec.cells.append(Cells(row + 1, col, [["Segment ID"] + cells], FORMATS["grid_header"]))
@@ -371,7 +393,7 @@ def _reconciliation(result: EngineResult, look: _Look) -> SheetSpec:
         if ids:
             spec.cells.append(Cells(row + 2, col, ids, FORMATS["grid_label"]))
             spec.cells.append(Cells(row + 2, col + 1, cross.astype(float).to_numpy().tolist(),
-                                    {**fmt, **_BORDER}))
+                                    CellStyle(num_format=num, border=_BORDER)))
             spec.cond_formats.append(_heat(row + 2, col + 1, row + 1 + len(ids),
                                            col + len(cells)))
         row += len(ids) + 4
@@ -379,26 +401,24 @@ def _reconciliation(result: EngineResult, look: _Look) -> SheetSpec:
     spec.columns.append(Column(col, col, 11))
     spec.columns.append(Column(col + 1, col + len(cells), 12))
     spec.page = Page(landscape=True, header=f"&L{_escape_header(C.SHEET_RECONCILIATION)}&R&D")
-    return spec
+    return spec.build()
 
 
 def _targets(result: EngineResult, look: _Look) -> SheetSpec:
-    spec = SheetSpec(C.SHEET_TARGETS, tab_color=ENGINE_TAB_COLOR)
+    spec = _Sheet(C.SHEET_TARGETS, tab_color=ENGINE_TAB_COLOR)
     df = _frame(result.targets, C.TARGET_COLUMNS)
     _title(spec, f"Target list — {len(df):,} accounts{_recomputed(result)}",
            "Yellow columns are yours: Priority override (P1, P2, P3, Exclude or blank) and "
            "Override reason are kept by Account ID. Rank follows Final priority, then Score.")
     spec.cells.append(Cells(2, 0, [["Priorities:"]], FORMATS["legend"]))
     for i, p in enumerate(PRIORITY_ORDER):
-        spec.cells.append(Cells(2, 1 + i, [[p]], _colour_format(p, bold=True, align="center")))
+        spec.cells.append(Cells(2, 1 + i, [[p]], _colour_style(p, bold=True, horizontal="center")))
     table = _table(spec, look, C.TBL_TARGETS, TABLE_ROW, 0, df, C.TARGET_EDITABLE)
     for header in ("Computed priority", "Final priority"):
         rng = _data_range(table, header)
         for p in PRIORITY_ORDER:
-            spec.cond_formats.append(_cell_rule(rng, p, _colour_format(p)))
-    spec.cond_formats.append(CondFormat(*_data_range(table, "Score"), {
-        "type": "data_bar", "bar_color": "#5B9BD5", "min_type": "num", "min_value": 0,
-        "max_type": "num", "max_value": 100, "bar_solid": True}))
+            spec.cond_formats.append(_cell_rule(rng, p, p))
+    spec.cond_formats.append(_bar(_data_range(table, "Score"), "#5B9BD5"))
     spec.validations.append(_list_validation(
         _data_range(table, "Priority override"), list(C.OVERRIDES), "Priority override",
         "P1, P2, P3 or Exclude replaces the computed priority; leave blank to keep it. "
@@ -406,7 +426,7 @@ def _targets(result: EngineResult, look: _Look) -> SheetSpec:
     spec.freeze = (TABLE_ROW + 1, 3)
     spec.page = Page(landscape=True, repeat_rows=(TABLE_ROW, TABLE_ROW),
                      header=f"&L{_escape_header(C.SHEET_TARGETS)}&R&D", footer="&RPage &P of &N")
-    return spec
+    return spec.build()
 
 
 def _week_header(h) -> str:
@@ -416,7 +436,7 @@ def _week_header(h) -> str:
 
 
 def _plan(result: EngineResult, look: _Look) -> SheetSpec:
-    spec = SheetSpec(C.SHEET_PLAN, tab_color=ENGINE_TAB_COLOR)
+    spec = _Sheet(C.SHEET_PLAN, tab_color=ENGINE_TAB_COLOR)
     df = _frame(result.plan, C.PLAN_FIXED_COLUMNS)
     df = df.rename(columns={h: _week_header(h) for h in df.columns if not isinstance(h, str)})
     weeks = [h for h in df.columns if h not in C.PLAN_FIXED_COLUMNS and h != C.CHECK_COLUMN]
@@ -433,16 +453,17 @@ def _plan(result: EngineResult, look: _Look) -> SheetSpec:
            "One row per action, one column per week (Monday date). Status (yellow) is yours; "
            "rows you add below the table are kept. Prints one page wide as the wall plan.")
     # legend over Marketing owner, Sales owner and Accounts: columns wide enough
-    spec.cells.append(Cells(2, 4, [["Week cells:"]], {**FORMATS["legend"], "align": "right"}))
+    spec.cells.append(Cells(2, 4, [["Week cells:"]],
+                            replace(FORMATS["legend"], align=Alignment(horizontal="right"))))
     for i, (function, letter) in enumerate(PLAN_LETTERS.items()):
         spec.cells.append(Cells(2, 5 + i, [[f"{letter} = {function}"]],
-                                _colour_format(function, bold=True, align="center")))
-    table = _table(spec, look, C.TBL_PLAN, TABLE_ROW, 0, df, C.PLAN_EDITABLE, widths=False)
-    week_fmt = {"align": "center", "bold": True, "font_size": 9}
-    for h in weeks:
-        table.column_formats[h] = week_fmt
-        table.header_formats[h] = {**FORMATS["header"], "rotation": 90, "align": "center",
-                                   "font_size": 9}
+                                _colour_style(function, bold=True, horizontal="center")))
+    week_fmt = CellStyle(font=Font(bold=True, size=9), align=Alignment(horizontal="center"))
+    header = FORMATS["header"]
+    week_header = replace(header, font=replace(header.font, size=9),
+                          align=replace(header.align, rotation=90, horizontal="center"))
+    table = _table(spec, look, C.TBL_PLAN, TABLE_ROW, 0, df, C.PLAN_EDITABLE, widths=False,
+                   styles={h: (week_fmt, week_header) for h in weeks})
     for i, h in enumerate(df.columns):
         if h == C.CHECK_COLUMN:
             spec.columns.append(Column(i, i, CHECK_WIDTH, hidden=True))
@@ -456,7 +477,7 @@ def _plan(result: EngineResult, look: _Look) -> SheetSpec:
         spec.row_heights[TABLE_ROW] = 66
         rng = (table.row + 1, first, table.last_row, last)
         for function, letter in PLAN_LETTERS.items():
-            spec.cond_formats.append(_cell_rule(rng, letter, _colour_format(function)))
+            spec.cond_formats.append(_cell_rule(rng, letter, function))
     spec.validations.append(_list_validation(
         _data_range(table, "Status"), list(C.PLAN_STATUSES), "Status",
         "Where the action stands: " + ", ".join(C.PLAN_STATUSES) + "."))
@@ -473,7 +494,7 @@ def _plan(result: EngineResult, look: _Look) -> SheetSpec:
                      footer="&L" + _escape_header(C.SHEET_PLAN) + "&RPage &P of &N",
                      print_area=(0, 0, last_row, table.last_col - (
                          1 if C.CHECK_COLUMN in df.columns else 0)))
-    return spec
+    return spec.build()
 
 
 def _escape_header(text: str) -> str:
@@ -487,23 +508,23 @@ def _pixels(width: float) -> int:
 
 def _dashboard(result: EngineResult, look: _Look) -> SheetSpec:
     name = C.SHEET_DASHBOARD
-    spec = SheetSpec(name, tab_color=ENGINE_TAB_COLOR, gridlines=False)
+    spec = _Sheet(name, tab_color=ENGINE_TAB_COLOR, gridlines=False)
     _title(spec, f"Dashboard{_recomputed(result)}",
            "Key figures and charts of this recompute. The small tables feed the charts; "
            "they are rewritten at every recompute.")
-    money = {"num_format": look.money}
     row = 3
     spec.cells.append(Cells(row, 0, [["Key figures"]], FORMATS["caption"]))
     for key, value in (result.key_figures or {}).items():
         row += 1
         if key in ("Revenue 12m", "Potential"):
-            fmt = money
+            num = look.money
         elif key == "Agreement" or "share" in key.lower():
-            fmt = {"num_format": PERCENT}
+            num = PERCENT
         else:
-            fmt = {"num_format": INTEGER}
+            num = INTEGER
         spec.cells.append(Cells(row, 0, [[str(key)]], FORMATS["figure_label"]))
-        spec.cells.append(Cells(row, 1, [[value]], {**fmt, **_BORDER, "bold": True}))
+        spec.cells.append(Cells(row, 1, [[value]], CellStyle(num_format=num, border=_BORDER,
+                                                             font=Font(bold=True))))
     figures_end = row
 
     # chart sources
@@ -516,11 +537,11 @@ def _dashboard(result: EngineResult, look: _Look) -> SheetSpec:
     labels = [[str(i) if not _blank(i) else "", _label(i, n)] for i, n in
               zip(seg["Segment ID"], seg["Segment name"])]
     if k:
-        spec.cells.append(Cells(5, seg_col, labels, _BORDER))
+        spec.cells.append(Cells(5, seg_col, labels, CellStyle(border=_BORDER)))
         spec.cells.append(Cells(5, seg_col + 2, [[v] for v in seg["Accounts"].tolist()],
-                                {"num_format": INTEGER, **_BORDER}))
+                                CellStyle(num_format=INTEGER, border=_BORDER)))
         spec.cells.append(Cells(5, seg_col + 3, [[v] for v in seg["Potential"].tolist()],
-                                {**money, **_BORDER}))
+                                CellStyle(num_format=look.money, border=_BORDER)))
     seg_last = 5 + max(k, 1) - 1
 
     pri_col = 8
@@ -530,9 +551,10 @@ def _dashboard(result: EngineResult, look: _Look) -> SheetSpec:
     spec.cells.append(Cells(3, pri_col, [["Priorities"]], FORMATS["caption"]))
     spec.cells.append(Cells(4, pri_col, [["Final priority", "Accounts"]], FORMATS["header"]))
     for i, p in enumerate(PRIORITY_ORDER):  # four fixed labels, each in its colour
-        spec.cells.append(Cells(5 + i, pri_col, [[p]], _colour_format(p, bold=True, **_BORDER)))
+        spec.cells.append(Cells(5 + i, pri_col, [[p]], _colour_style(p, bold=True,
+                                                                     border=_BORDER)))
     spec.cells.append(Cells(5, pri_col + 1, [[int(counts.get(p, 0))] for p in PRIORITY_ORDER],
-                            {"num_format": INTEGER, **_BORDER}))
+                            CellStyle(num_format=INTEGER, border=_BORDER)))
 
     n_accounts = len(result.targets)
     agree_value = float((result.agreement or {}).get("value") or 0.0)
@@ -542,11 +564,11 @@ def _dashboard(result: EngineResult, look: _Look) -> SheetSpec:
     spec.cells.append(Cells(12, pri_col, [["Same tier"], ["Different tiers"]],
                             FORMATS["grid_label"]))
     spec.cells.append(Cells(12, pri_col + 1, [[agree], [n_accounts - agree]],
-                            {"num_format": INTEGER, **_BORDER}))
+                            CellStyle(num_format=INTEGER, border=_BORDER)))
 
     grid_col = 11
-    _grid(spec, 3, grid_col, "ABC grid (accounts)", result.abc_counts,
-          {"num_format": INTEGER}, "Revenue \\ Potential")
+    _grid(spec, 3, grid_col, "ABC grid (accounts)", result.abc_counts, INTEGER,
+          "Revenue \\ Potential")
 
     widths = {0: 22, 1: 16, 2: 3, 3: 11, 4: 24, 5: 10, 6: 15, 7: 3, 8: 15, 9: 10, 10: 3,
               11: 20, 12: 12, 13: 12, 14: 12}
@@ -580,16 +602,16 @@ def _dashboard(result: EngineResult, look: _Look) -> SheetSpec:
         Chart("column", "Accounts by final priority",
               [Series("Accounts", Ref(name, 5, pri_col, 8, pri_col),
                       Ref(name, 5, pri_col + 1, 8, pri_col + 1),
-                      point_colors=[COLOURS[p][0] for p in PRIORITY_ORDER])],
+                      point_colors=tuple(COLOURS[p][0] for p in PRIORITY_ORDER))],
               top + 16, 0, legend=False, data_labels=True),
         Chart("doughnut", f"Agreement between the two views: {agree_value:.0%}",
               [Series("Accounts", Ref(name, 12, pri_col, 13, pri_col),
                       Ref(name, 12, pri_col + 1, 13, pri_col + 1),
-                      point_colors=[COLOURS["P3"][0], COLOURS["P1"][0]])],
+                      point_colors=(COLOURS["P3"][0], COLOURS["P1"][0]))],
               top + 16, right, data_labels=True),
     ]
     spec.page = Page(landscape=True, header=f"&L{_escape_header(name)}&R&D")
-    return spec
+    return spec.build()
 
 
 def _label(seg_id, name) -> str:
@@ -599,7 +621,7 @@ def _label(seg_id, name) -> str:
 
 
 def _history(result: EngineResult, look: _Look) -> SheetSpec:
-    spec = SheetSpec(C.SHEET_HISTORY, tab_color=ENGINE_TAB_COLOR)
+    spec = _Sheet(C.SHEET_HISTORY, tab_color=ENGINE_TAB_COLOR)
     hist = _frame(result.history, C.HISTORY_COLUMNS)
     edits = _frame(result.edits, C.EDIT_COLUMNS)
     _title(spec, f"History — {len(hist):,} recomputes, {len(edits):,} edits kept aside"
@@ -616,7 +638,7 @@ def _history(result: EngineResult, look: _Look) -> SheetSpec:
     spec.freeze = (TABLE_ROW + 1, 0)
     spec.page = Page(landscape=True, repeat_rows=(TABLE_ROW, TABLE_ROW),
                      header=f"&L{_escape_header(C.SHEET_HISTORY)}&R&D")
-    return spec
+    return spec.build()
 
 
 _BUILDERS = {

@@ -2,14 +2,21 @@
 
 The renderer (``layout.py``) turns an :class:`~maillon.engine.model.EngineResult`
 into a list of :class:`SheetSpec`. Two backends write the same specs: XlsxWriter
-for the file mode (``xlsx_backend.py``) and xlwings for the live mode
-(``live_backend.py``). Layout, formats, tables, conditional formats and charts
+for the file mode (``filemode/write.py``, through the pure translation in
+``filemode/xlsxwriter_options.py``) and xlwings for the live mode
+(``live/write.py``). Layout, formats, tables, conditional formats and charts
 are decided once, here, so both modes produce the same sheets.
 
-Vocabulary: formats, conditional formats and data validations use XlsxWriter's
-option dictionaries (``{"bold": True, "num_format": "0%"}``,
-``{"type": "data_bar", ...}``), which the live backend translates. Rows and
-columns are 0-based. Everything that depends on the data row by row is
+Vocabulary: every spec is a frozen dataclass, and holds exactly what the
+layout uses, no more: a cell style (:class:`CellStyle` with :class:`Font`,
+:class:`Border` and :class:`Alignment`), three kinds of conditional format
+(:class:`CellEquals`, :class:`ColorScale`, :class:`DataBar`), one kind of data
+validation (:class:`ListValidation`), column charts and doughnuts
+(:class:`Chart`), print setup (:class:`Page`). A misspelled option is a
+``TypeError`` when the spec is built, and a value outside what both backends
+write is a ``ValueError`` that names the field, in both modes.
+
+Rows and columns are 0-based. Everything that depends on the data row by row is
 expressed as a range-wide rule (a column format, a conditional format), never
 as a per-cell format, so that the number of Excel calls in live mode does not
 grow with the number of rows.
@@ -17,27 +24,270 @@ grow with the number of rows.
 Cell values are written as they are typed in Python: ``str`` always as text
 (never a formula, even when it begins with ``=``), numbers as numbers,
 ``datetime.date``/``datetime.datetime`` as dates, ``None``/NaN as blank.
+
+Example
+-------
+>>> header = CellStyle(font=Font(bold=True, color="#FFFFFF"), fill="#1F3864",
+...                    border=Border("thin", "#BFBFBF"), align=Alignment(wrap=True))
+>>> header.font.bold, header.align.vertical
+(True, None)
+>>> CellStyle(font=Font(bold=True), fil="#1F3864")
+Traceback (most recent call last):
+    ...
+TypeError: CellStyle.__init__() got an unexpected keyword argument 'fil'
+>>> Font(color="blue")
+Traceback (most recent call last):
+    ...
+ValueError: Font.color must be a colour '#RRGGBB'; got 'blue'
+>>> Ref("My sheet", 4, 1, 9, 1).formula()
+"='My sheet'!$B$5:$B$10"
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping, Union
 
 import pandas as pd
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-Format = dict  # XlsxWriter format properties
+__all__ = ["Font", "Border", "Alignment", "CellStyle", "CellEquals", "ColorScale", "DataBar",
+           "CondFormat", "ListValidation", "Cells", "Table", "Column", "Ref", "Series",
+           "Chart", "Page", "Merge", "SheetSpec", "sheet_ref", "range_abs"]
+
+_COLOUR = re.compile(r"#[0-9A-F]{6}")
 
 
-@dataclass
+def _set(obj, name: str, value) -> None:
+    object.__setattr__(obj, name, value)  # normalising a field of a frozen dataclass
+
+
+def _colour(owner, name: str, value, optional: bool = True) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not _COLOUR.fullmatch(value):
+        raise ValueError(f"{type(owner).__name__}.{name} must be a colour '#RRGGBB'; "
+                         f"got {value!r}")
+
+
+def _choice(owner, name: str, value, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"{type(owner).__name__}.{name} must be one of {allowed}; "
+                         f"got {value!r}")
+
+
+def _area(owner) -> None:
+    r1, c1, r2, c2 = owner.first_row, owner.first_col, owner.last_row, owner.last_col
+    if not all(isinstance(v, int) and v >= 0 for v in (r1, c1, r2, c2)) or r2 < r1 or c2 < c1:
+        raise ValueError(f"{type(owner).__name__}: ({r1}, {c1}, {r2}, {c2}) is not a range "
+                         "(first_row, first_col, last_row, last_col) of 0-based integers")
+
+
+def _frozen_rows(values):
+    """A block's rows as a tuple of tuples (a DataFrame is kept as it is)."""
+    if isinstance(values, pd.DataFrame):
+        return values
+    return tuple(tuple(r) if isinstance(r, (list, tuple)) else (r,) for r in values)
+
+
+# --------------------------------------------------------------------------- cell style
+@dataclass(frozen=True)
+class Font:
+    """Font of a cell: bold, italic, colour and size (None: the workbook default)."""
+
+    bold: bool = False
+    italic: bool = False
+    color: str | None = None  # '#RRGGBB'
+    size: float | None = None  # points
+
+    def __post_init__(self):
+        _colour(self, "color", self.color)
+        if self.size is not None and not (isinstance(self.size, (int, float)) and self.size > 0):
+            raise ValueError(f"Font.size must be a positive number of points; got {self.size!r}")
+
+
+@dataclass(frozen=True)
+class Border:
+    """The same line on the four sides of every cell of a range."""
+
+    style: str = "thin"  # "thin" or "medium"
+    color: str | None = None  # '#RRGGBB'; None: automatic (black)
+
+    def __post_init__(self):
+        _choice(self, "style", self.style, ("thin", "medium"))
+        _colour(self, "color", self.color)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Alignment of a cell (None: Excel's default)."""
+
+    horizontal: str | None = None  # "left", "center" or "right"
+    vertical: str | None = None  # "top" or "center"
+    wrap: bool = False
+    rotation: int | None = None  # degrees, -90..90
+
+    def __post_init__(self):
+        _choice(self, "horizontal", self.horizontal, (None, "left", "center", "right"))
+        _choice(self, "vertical", self.vertical, (None, "top", "center"))
+        if self.rotation is not None and not (isinstance(self.rotation, int)
+                                              and -90 <= self.rotation <= 90):
+            raise ValueError(f"Alignment.rotation must be whole degrees in -90..90; "
+                             f"got {self.rotation!r}")
+
+
+@dataclass(frozen=True)
+class CellStyle:
+    """How a cell looks: font, fill, border, alignment and number format."""
+
+    font: Font | None = None
+    fill: str | None = None  # solid fill colour '#RRGGBB'
+    border: Border | None = None
+    align: Alignment | None = None
+    num_format: str | None = None  # an Excel number format code, e.g. '0%'
+
+    def __post_init__(self):
+        for name, kind in (("font", Font), ("border", Border), ("align", Alignment)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(f"CellStyle.{name} must be a {kind.__name__} or None; "
+                                f"got {type(value).__name__}")
+        _colour(self, "fill", self.fill)
+        if self.num_format is not None and not (isinstance(self.num_format, str)
+                                                and self.num_format):
+            raise ValueError(f"CellStyle.num_format must be a non-empty format code; "
+                             f"got {self.num_format!r}")
+
+
+def _style(owner, name: str, value) -> None:
+    if value is not None and not isinstance(value, CellStyle):
+        raise TypeError(f"{type(owner).__name__}.{name} must be a CellStyle or None; "
+                        f"got {type(value).__name__}")
+
+
+# --------------------------------------------------------------------------- conditional formats
+@dataclass(frozen=True)
+class CellEquals:
+    """Paint the cells of a range whose value equals the text ``value``."""
+
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    value: str
+    fill: str | None = None  # '#RRGGBB'
+    font_color: str | None = None  # '#RRGGBB'
+
+    def __post_init__(self):
+        _area(self)
+        if not isinstance(self.value, str):
+            raise TypeError(f"CellEquals.value must be text; got {type(self.value).__name__}")
+        _colour(self, "fill", self.fill)
+        _colour(self, "font_color", self.font_color)
+
+    def formula_value(self) -> str:
+        """The value as a quoted formula string, the way Excel compares text.
+
+        >>> CellEquals(0, 0, 9, 0, 'P1').formula_value(), CellEquals(0, 0, 9, 0, 'a"b').formula_value()
+        ('"P1"', '"a""b"')
+        """
+        return '"' + self.value.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class ColorScale:
+    """A three-colour scale: lowest value, 50th percentile, highest value."""
+
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    min_color: str
+    mid_color: str
+    max_color: str
+
+    def __post_init__(self):
+        _area(self)
+        for name in ("min_color", "mid_color", "max_color"):
+            _colour(self, name, getattr(self, name), optional=False)
+
+
+@dataclass(frozen=True)
+class DataBar:
+    """A data bar whose length runs from ``minimum`` to ``maximum`` (numbers)."""
+
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    color: str
+    minimum: float
+    maximum: float
+    solid: bool = True  # a solid fill; False: a gradient
+
+    def __post_init__(self):
+        _area(self)
+        _colour(self, "color", self.color, optional=False)
+        if not self.minimum < self.maximum:
+            raise ValueError(f"DataBar.minimum must be below DataBar.maximum; "
+                             f"got {self.minimum!r} and {self.maximum!r}")
+
+
+CondFormat = Union[CellEquals, ColorScale, DataBar]
+
+
+# --------------------------------------------------------------------------- validation
+@dataclass(frozen=True)
+class ListValidation:
+    """A drop-down of ``values``; anything else is refused (blanks allowed)."""
+
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    values: tuple
+    input_title: str = ""
+    input_message: str = ""
+    error_title: str = ""
+    error_message: str = ""
+
+    def __post_init__(self):
+        _area(self)
+        _set(self, "values", tuple(self.values))
+        if not self.values or not all(isinstance(v, str) for v in self.values):
+            raise ValueError(f"ListValidation.values must be a non-empty list of text; "
+                             f"got {self.values!r}")
+        for name, limit in (("input_title", 32), ("error_title", 32),
+                            ("input_message", 255), ("error_message", 255)):
+            if len(getattr(self, name)) > limit:
+                raise ValueError(f"ListValidation.{name} holds at most {limit} characters "
+                                 "(Excel's limit)")
+
+
+# --------------------------------------------------------------------------- blocks
+@dataclass(frozen=True)
 class Cells:
     """A rectangular block of values at (row, col); ``values`` has no header."""
 
     row: int
     col: int
-    values: list  # list of rows (lists); or a DataFrame (its values are used)
-    fmt: Format | None = None  # one format for the whole block (None: column format)
+    values: tuple  # rows (tuples); or a DataFrame (its values are used)
+    fmt: CellStyle | None = None  # one style for the whole block (None: column style)
+
+    def __post_init__(self):
+        _set(self, "values", _frozen_rows(self.values))
+        _style(self, "fmt", self.fmt)
 
 
-@dataclass
+def _styles(owner, name: str) -> None:
+    value = MappingProxyType(dict(getattr(owner, name)))
+    for header, style in value.items():
+        _style(owner, f"{name}[{header!r}]", style)
+    _set(owner, name, value)
+
+
+@dataclass(frozen=True, eq=False)
 class Table:
     """An Excel table (ListObject): header row at ``row``, data below."""
 
@@ -46,8 +296,12 @@ class Table:
     col: int
     data: pd.DataFrame  # columns are the exact headers
     style: str = "Table Style Medium 2"
-    column_formats: dict = field(default_factory=dict)  # header -> Format
-    header_formats: dict = field(default_factory=dict)  # header -> Format (e.g. editable mark)
+    column_formats: Mapping = field(default_factory=dict)  # header -> CellStyle
+    header_formats: Mapping = field(default_factory=dict)  # header -> CellStyle
+
+    def __post_init__(self):
+        _styles(self, "column_formats")
+        _styles(self, "header_formats")
 
     @property
     def last_row(self) -> int:
@@ -62,40 +316,57 @@ class Table:
         return self.col + list(self.data.columns).index(header)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Column:
-    """Width, default format and visibility of columns first..last."""
+    """Width, default style and visibility of columns first..last."""
 
     first: int
     last: int
     width: float
-    fmt: Format | None = None
+    fmt: CellStyle | None = None
     hidden: bool = False
 
+    def __post_init__(self):
+        _style(self, "fmt", self.fmt)
 
-@dataclass
-class CondFormat:
-    """A conditional format over a range (XlsxWriter ``conditional_format`` options)."""
 
+@dataclass(frozen=True)
+class Merge:
     first_row: int
     first_col: int
     last_row: int
     last_col: int
-    options: dict
+    value: object
+    fmt: CellStyle | None = None
+
+    def __post_init__(self):
+        _area(self)
+        _style(self, "fmt", self.fmt)
 
 
-@dataclass
-class Validation:
-    """A data validation over a range (XlsxWriter ``data_validation`` options)."""
+# --------------------------------------------------------------------------- charts
+def range_abs(first_row: int, first_col: int, last_row: int, last_col: int) -> str:
+    """An absolute range, always as two corners (a chart series keeps ``$E$6:$E$6``).
 
-    first_row: int
-    first_col: int
-    last_row: int
-    last_col: int
-    options: dict
+    ``xlsxwriter.utility.xl_range_abs`` writes a one-cell range as one cell.
+
+    >>> range_abs(5, 4, 5, 4), range_abs(0, 0, 2, 27)
+    ('$E$6:$E$6', '$A$1:$AB$3')
+    """
+    return (xl_rowcol_to_cell(first_row, first_col, True, True) + ":"
+            + xl_rowcol_to_cell(last_row, last_col, True, True))
 
 
-@dataclass
+def sheet_ref(sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> str:
+    """An absolute reference to a range of ``sheet``, quoted as a formula needs it.
+
+    >>> sheet_ref("Dashboard", 5, 3, 9, 3), sheet_ref("2024", 0, 0, 1, 1)
+    ('Dashboard!$D$6:$D$10', "'2024'!$A$1:$B$2")
+    """
+    return f"{quote_sheetname(sheet)}!{range_abs(first_row, first_col, last_row, last_col)}"
+
+
+@dataclass(frozen=True)
 class Ref:
     """A range on a sheet, used by chart series."""
 
@@ -105,43 +376,55 @@ class Ref:
     last_row: int
     last_col: int
 
+    def __post_init__(self):
+        _area(self)
+
     def formula(self) -> str:
-        return f"={quote_sheet(self.sheet)}!{absolute(self.first_row, self.first_col)}:" \
-               f"{absolute(self.last_row, self.last_col)}"
+        return "=" + sheet_ref(self.sheet, self.first_row, self.first_col, self.last_row,
+                               self.last_col)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Series:
     name: str
     categories: Ref
     values: Ref
-    color: str | None = None
-    # Extension (layout v1): one fill colour per point, in order (pie/doughnut
-    # slices, coloured bars); None uses ``color`` or the chart's defaults.
-    point_colors: list | None = None
+    color: str | None = None  # '#RRGGBB'
+    point_colors: tuple | None = None  # one fill per point, in order (bars, slices)
+
+    def __post_init__(self):
+        _colour(self, "color", self.color)
+        if self.point_colors is not None:
+            _set(self, "point_colors", tuple(self.point_colors))
+            for c in self.point_colors:
+                _colour(self, "point_colors", c, optional=False)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Chart:
-    """A native Excel chart anchored at (row, col)."""
+    """A native Excel chart anchored at (row, col): clustered columns or a doughnut."""
 
-    kind: str  # "column", "bar", "pie", "doughnut", "line"
+    kind: str  # "column" or "doughnut"
     title: str
-    series: list
+    series: tuple
     row: int
     col: int
     width: int = 480  # pixels
     height: int = 288
-    x_title: str | None = None
-    y_title: str | None = None
-    stacked: bool = False
+    y_title: str | None = None  # columns only
     legend: bool = True
-    # Extensions (layout v1), all optional with neutral defaults:
-    data_labels: bool = False  # show each point's value on the chart
-    y_num_format: str | None = None  # number format of the value axis (e.g. money)
+    data_labels: bool = False  # show each point's value (a doughnut: percentage and category)
+    y_num_format: str | None = None  # number format of the value axis (columns only)
+
+    def __post_init__(self):
+        _choice(self, "kind", self.kind, ("column", "doughnut"))
+        _set(self, "series", tuple(self.series))
+        if not all(isinstance(s, Series) for s in self.series):
+            raise TypeError("Chart.series must hold Series")
 
 
-@dataclass
+# --------------------------------------------------------------------------- page
+@dataclass(frozen=True)
 class Page:
     """Print setup."""
 
@@ -149,57 +432,55 @@ class Page:
     fit_width: int | None = 1  # pages wide (None: no fitting)
     fit_height: int = 0  # 0: as many pages tall as needed
     repeat_rows: tuple | None = None  # (first_row, last_row) repeated on each page
-    header: str = ""  # XlsxWriter header codes (&L, &C, &R, &D, &P, &N)
+    header: str = ""  # Excel header codes (&L, &C, &R, &D, &P, &N)
     footer: str = ""
-    paper: int = 9  # A4
+    paper: int = 9  # Excel's paper size number: 9 = A4
     print_area: tuple | None = None  # (first_row, first_col, last_row, last_col)
 
+    def __post_init__(self):
+        for name, n in (("repeat_rows", 2), ("print_area", 4)):
+            value = getattr(self, name)
+            if value is not None:
+                value = tuple(value)
+                if len(value) != n:
+                    raise ValueError(f"Page.{name} must hold {n} numbers; got {value!r}")
+                _set(self, name, value)
 
-@dataclass
-class Merge:
-    first_row: int
-    first_col: int
-    last_row: int
-    last_col: int
-    value: object
-    fmt: Format | None = None
 
-
-@dataclass
+# --------------------------------------------------------------------------- sheet
+@dataclass(frozen=True, eq=False)
 class SheetSpec:
     """Everything a backend needs to write one engine-owned sheet."""
 
     name: str
-    cells: list = field(default_factory=list)  # Cells
-    tables: list = field(default_factory=list)  # Table
-    columns: list = field(default_factory=list)  # Column
-    merges: list = field(default_factory=list)  # Merge
-    row_heights: dict = field(default_factory=dict)  # row -> height in points
-    cond_formats: list = field(default_factory=list)  # CondFormat
-    validations: list = field(default_factory=list)  # Validation
-    charts: list = field(default_factory=list)  # Chart
+    cells: tuple = ()  # Cells
+    tables: tuple = ()  # Table
+    columns: tuple = ()  # Column
+    merges: tuple = ()  # Merge
+    row_heights: Mapping = field(default_factory=dict)  # row -> height in points
+    cond_formats: tuple = ()  # CellEquals, ColorScale, DataBar
+    validations: tuple = ()  # ListValidation
+    charts: tuple = ()  # Chart
     freeze: tuple | None = None  # (row, col) of the first unfrozen cell
     page: Page | None = None
     tab_color: str | None = None
     zoom: int = 100
     gridlines: bool = True
 
-
-def col_letter(col: int) -> str:
-    """0-based column index to letters: 0 -> A, 27 -> AB."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def absolute(row: int, col: int) -> str:
-    return f"${col_letter(col)}${row + 1}"
-
-
-def quote_sheet(name: str) -> str:
-    if name.replace("_", "").isalnum():
-        return name
-    return "'" + name.replace("'", "''") + "'"
+    def __post_init__(self):
+        kinds = {"cells": (Cells,), "tables": (Table,), "columns": (Column,),
+                 "merges": (Merge,), "cond_formats": (CellEquals, ColorScale, DataBar),
+                 "validations": (ListValidation,), "charts": (Chart,)}
+        for name, allowed in kinds.items():
+            items = tuple(getattr(self, name))
+            bad = [type(i).__name__ for i in items if not isinstance(i, allowed)]
+            if bad:
+                raise TypeError(f"SheetSpec.{name} holds {bad[0]}; expected "
+                                + " or ".join(k.__name__ for k in allowed))
+            _set(self, name, items)
+        _set(self, "row_heights", MappingProxyType(dict(self.row_heights)))
+        if self.freeze is not None:
+            _set(self, "freeze", tuple(self.freeze))
+        if self.page is not None and not isinstance(self.page, Page):
+            raise TypeError(f"SheetSpec.page must be a Page; got {type(self.page).__name__}")
+        _colour(self, "tab_color", self.tab_color)
