@@ -150,7 +150,7 @@ def test_silhouette_of_singletons_and_ties_like_the_reference():
 
 # --- naive Bayes ------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(PORTFOLIOS))
-@pytest.mark.parametrize("k", [2, 5, 12])
+@pytest.mark.parametrize("k", [sg.K_MIN, 5, sg.K_MAX])
 def test_inferred_segments_are_the_hand_written_naive_bayes(name, k):
     accounts, expectations, latest = PORTFOLIOS[name]()
     d = sg._prepare(accounts, expectations, latest)
@@ -163,6 +163,27 @@ def test_inferred_segments_are_the_hand_written_naive_bayes(name, k):
     want = reference_nb_scores(d, train, labels, target, k)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     assert (sg.infer_segments(d, train, labels, target, k) == np.argmax(want, axis=1)).all()
+
+
+def test_weighted_categorical_nb_is_the_one_row_per_account_fit():
+    """``_nb_log_scores`` fits one weighted row per (category, segment): the same
+    likelihoods, bit for bit, as CategoricalNB fitted on one row per account."""
+    from sklearn.naive_bayes import CategoricalNB
+
+    accounts, expectations, latest = _demo()
+    d = sg._prepare(accounts, expectations, latest)
+    train, x, _ = _sample(d, 42)
+    k = 6
+    labels = sg._compact(sg._fit(sg._kmeans(k, 42), x).labels_)
+    for codes, n_cat in [(d.industry[train], len(d.industries)), (d.size[train], len(sg.SIZE_BANDS))]:
+        ok = codes >= 0
+        rows = CategoricalNB(min_categories=n_cat, fit_prior=False).partial_fit(
+            codes[ok, None], labels[ok], classes=np.arange(k))
+        pairs = np.bincount(codes[ok] * k + labels[ok], minlength=n_cat * k)
+        seen = np.flatnonzero(pairs)
+        weighted = CategoricalNB(min_categories=n_cat, fit_prior=False).partial_fit(
+            (seen // k)[:, None], seen % k, classes=np.arange(k), sample_weight=pairs[seen].astype(float))
+        assert np.array_equal(rows.feature_log_prob_[0], weighted.feature_log_prob_[0])
 
 
 def test_naive_bayes_with_a_feature_unknown_in_training_and_blanks():

@@ -2,8 +2,8 @@
 
 Three plain pandas DataFrames, one per user-owned table that ships filled:
 
-* :func:`default_settings` — ``tblSettings``, the twelve settings of the
-  contract with their default values;
+* :func:`default_settings` — ``tblSettings``, one row per setting of the
+  contract (engine/settings.py) with its default value;
 * :func:`default_expectations` — ``tblExpectations``, seven expectations of a
   typical French industrial supplier's customers, as a market study gives them;
 * :func:`default_playbook` — ``tblPlaybook``, a sensible set of joint action
