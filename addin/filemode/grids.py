@@ -30,12 +30,12 @@ import gc
 import os
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import python_calamine
 
-from maillon.addin.filemode.sheet_extent import ExtentWatch, Region, needs_trim, trimmed_workbook
+from maillon.addin.filemode.sheet_scan import ExtentWatch, Region, needs_trim, trimmed_workbook
 from maillon.addin.ooxml.package import Package, TableInfo, find_table, tables_in
 from maillon.addin.ooxml.safe_io import WorkbookError, check_package, check_part
 
@@ -55,6 +55,10 @@ class ParsedSheet:
     name: str
     tables: list[tuple[str, TableInfo]]  # (the name asked for, the table found)
     grid: list[list]
+    #: cells python-calamine reads as blank that are not: reference -> error value shown
+    errors: dict[str, str] = field(default_factory=dict)
+    #: formulas stored without their value (reference)
+    uncached: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -182,7 +186,8 @@ class GridReader:
                             grid = _read_grid(small, job.sheet, job.nrows, self.path)
                     else:
                         grid = _read_grid(wb, job.sheet, job.nrows, self.path)
-                    self._queue.put(("sheet", ParsedSheet(job.sheet, job.tables, grid)))
+                    self._queue.put(("sheet", ParsedSheet(job.sheet, job.tables, grid,
+                                                          watch.errors, watch.uncached)))
         except Exception as exc:
             self._queue.put(("error", exc))
 

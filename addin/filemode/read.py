@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from maillon.addin.filemode.grids import GridReader, ParsedSheet
+from maillon.addin.ooxml.package import parse_ref
+from maillon.engine.errors import InputError, Problem
 from maillon.addin.tables import table_frame
 
 __all__ = ["TableData", "read_tables", "tables_from"]
@@ -56,6 +58,8 @@ class TableData:
     # rows typed below the table (same columns, Excel rows as index), when asked
     # for with ``below=``; None when there are none
     below: pd.DataFrame | None = field(default=None, repr=False)
+    # cells read as blank that are not: error values, formulas without a saved result
+    unreadable: list = field(default_factory=list, repr=False)
 
 
 def _cells(block: list[list], c0: int, c1: int) -> np.ndarray:
@@ -91,6 +95,26 @@ def _frame(grid: list[list], first_row: int, last_row: int, first_col: int, last
     return table_frame(_cells(block, first_col - 1, last_col), headers, first_row)
 
 
+def unreadable_cells(sheet: ParsedSheet, info, headers: list[str]) -> list[Problem]:
+    """The cells of a table's data that python-calamine read as blank but are not:
+    an error value, or a formula stored without its result."""
+    if not sheet.errors and not sheet.uncached:
+        return []
+    r1, c1, r2, c2 = info.first_data_row, info.bounds[1], info.last_data_row, info.bounds[3]
+    found = [(ref, value, "a value, not an error: correct the cell or its formula, or "
+                          "clear it") for ref, value in sheet.errors.items()]
+    found += [(ref, "a formula with no saved result",
+               "a value: open and save the workbook in Excel or LibreOffice so that the "
+               "formula is computed, or type the value") for ref in sheet.uncached]
+    problems = []
+    for ref, value, expected in sorted(found, key=lambda f: parse_ref(f[0])):
+        row, col = parse_ref(ref)[:2]
+        if r1 <= row <= r2 and c1 <= col <= c2:
+            problems.append(Problem(sheet.name, info.name, row, headers[col - c1], value,
+                                    expected))
+    return problems
+
+
 def _tables_of(sheet: ParsedSheet, below: set[str]) -> list[TableData]:
     grid = sheet.grid
     out = []
@@ -107,7 +131,7 @@ def _tables_of(sheet: ParsedSheet, below: set[str]) -> list[TableData]:
             extra = extra if len(extra) else None
         out.append(TableData(name=info.name, sheet=info.sheet, ref=info.ref,
                              headers=headers, data=df, first_row=r1, first_col=c1,
-                             below=extra))
+                             below=extra, unreadable=unreadable_cells(sheet, info, headers)))
     return out
 
 
@@ -126,6 +150,9 @@ def tables_from(reader: GridReader) -> dict[str, TableData]:
         for (asked, _), data in zip(sheet.tables, _tables_of(sheet, below)):
             found[asked] = data
         sheet.grid = []  # free the cells once the sheet's frames are built
+    problems = [p for data in found.values() for p in data.unreadable]
+    if problems:  # never read an error or an uncomputed formula as a blank
+        raise InputError(problems)
     order = {}
     for asked in reader.names:
         if asked in found:

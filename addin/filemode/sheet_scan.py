@@ -1,4 +1,7 @@
-"""Read what the tables cover, not the sheet's bounding box.
+"""What the package check sees of a sheet's XML on its way: how far its cells reach,
+and the cells whose value python-calamine would read as blank.
+
+Read what the tables cover, not the sheet's bounding box.
 
 python-calamine builds a dense grid of a sheet's bounding box before it hands
 any row over: one note typed at ``XFD1048576`` of the Accounts sheet asks for
@@ -17,8 +20,16 @@ parses a sheet:
    the cells outside the region; its grid is then as small as the tables.
 
 The cells left out are not engine input: user-owned sheets are never written,
-and what a user typed on an engine-owned sheet is read elsewhere. Standard
-library only.
+and what a user typed on an engine-owned sheet is read elsewhere.
+
+Never read a wrong value silently: python-calamine reads an error value
+(``#N/A``, ``#DIV/0!``) and a formula stored without its result (some programs
+write formulas and leave the computing to Excel) as an empty cell, which
+would move an account's ABC class. :class:`ExtentWatch` also notes where
+those cells are (``errors``, ``uncached``), with two ``find`` loops per chunk,
+so that the reader can name them.
+
+Standard library only.
 """
 from __future__ import annotations
 
@@ -29,13 +40,15 @@ from dataclasses import dataclass
 
 from maillon.addin.ooxml.package import col_number
 
-__all__ = ["ExtentWatch", "Region", "needs_trim", "trimmed_workbook"]
+__all__ = ["ExtentWatch", "Region", "needs_trim", "trimmed_workbook", "cell_ref"]
 
 #: a bounding box at most this many cells larger than the region is read as it is
 SLACK_CELLS = 1_000_000
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
 _ROW_NUMBER = re.compile(rb'\s*r="(\d+)"')
+_R_ATTR = re.compile(rb'\sr="([A-Z]+\d+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _TAIL = 64  # bytes kept from one chunk to the next, so that a tag cut in two is seen
 
 
@@ -47,11 +60,17 @@ class ExtentWatch:
     >>> w(b'<row r="3"><c r="XFD3"/></row></sheetData></worksheet>')
     >>> w.last_row, w.last_col
     (3, 16384)
+    >>> w = ExtentWatch()
+    >>> w(b'<row r="2"><c r="B2" t="e"><f>NA()</f><v>#N/A</v></c><c r="C2"><f>B2*2</f></c></row>')
+    >>> w.errors, w.uncached
+    ({'B2': '#N/A'}, {'C2'})
     """
 
     def __init__(self):
         self.last_row = 0
         self.last_col = 0
+        self.errors: dict[str, str] = {}  # cell reference -> the error value shown
+        self.uncached: set[str] = set()  # formulas stored without their value
         self._tail = b""
         self._first = True
 
@@ -72,7 +91,44 @@ class ExtentWatch:
             m = _ROW_NUMBER.search(data, pos + 4, pos + 40)
             if m:
                 self.last_row = max(self.last_row, int(m.group(1)))
+        self._find_errors(data)
+        self._find_uncached(data)
         self._tail = data[-_TAIL:]
+
+    def _find_errors(self, data: bytes) -> None:
+        pos = data.find(b't="e"')
+        while pos >= 0:
+            start = data.rfind(b"<c ", 0, pos)
+            end = data.find(b"</c>", pos)
+            if start >= 0 and end >= 0:
+                ref = cell_ref(data[start:pos])
+                v = _VALUE.search(data, pos, end)
+                if ref:
+                    self.errors[ref] = v.group(1).decode("utf-8", "replace") if v else "#VALUE!"
+            pos = data.find(b't="e"', pos + 5)
+
+    def _find_uncached(self, data: bytes) -> None:
+        for needle in (b"</f></c>", b"/></c>"):
+            pos = data.find(needle)
+            while pos >= 0:
+                start = data.rfind(b"<c ", 0, pos)
+                if start >= 0:
+                    cell = data[start:pos + len(needle)]
+                    if (needle == b"</f></c>" or cell.rfind(b"<f", 0) > 0) and b"<v" not in cell:
+                        ref = cell_ref(cell)
+                        if ref:
+                            self.uncached.add(ref)
+                pos = data.find(needle, pos + len(needle))
+
+
+def cell_ref(tag: bytes) -> str | None:
+    """The ``r`` attribute of a cell's start tag.
+
+    >>> cell_ref(b'<c s="3" r="AB12" t="e"')
+    'AB12'
+    """
+    m = _R_ATTR.search(tag, 0, 200)
+    return m.group(1).decode() if m else None
 
 
 @dataclass(frozen=True)
