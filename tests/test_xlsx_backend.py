@@ -504,3 +504,24 @@ def test_skeleton_leaves_the_rows_to_the_graft(result, tmp_path):
     styles = _styles_by_cell(grafted, values=False)
     del styles[NOTES]
     assert styles == _styles_by_cell(naive, values=False)  # the same formats, cell by cell
+
+
+def test_bulk_formatting_matches_per_value_formatting():
+    import numpy as np
+
+    from maillon.addin.filemode.write import (_CONTROL_OR_SPACE, _numbers, _plain_texts,
+                                              _text_xml, _texts_xml)
+
+    floats = np.array([0.0, -0.0, 1.0, -1.0, 1e15, 1e15 - 1, 1e16, 0.1, 1 / 3, 2.5e-300,
+                       4503599627370497.0, -5.0] * 10)
+    assert _numbers(floats) == [f"{v:.16G}" for v in floats.tolist()]
+    few = np.array([86.3, 86.0, 12.0] * 100)
+    assert _numbers(few) == [f"{v:.16G}" for v in few.tolist()]
+    texts = ["plain", " edge", "tab\there", "nbsp\xa0", "_x0041_", "a & <b>", 'q"', "é—",
+             "\u2028", "line\nbreak", "zero\u200bwidth"]
+    for t in texts:
+        assert _plain_texts(t, [t]) == (_CONTROL_OR_SPACE.search(t) is None), repr(t)
+    many = texts * 20
+    assert _texts_xml(many) == [_text_xml(t) for t in many]
+    assert _texts_xml(["ok", "a & b"] * 50) == [_text_xml(t) for t in ["ok", "a & b"] * 50]
+    assert _text_xml('a & <b> "c"') == "<t>a &amp; &lt;b&gt; &quot;c&quot;</t>"
