@@ -368,10 +368,10 @@ def _boxes_used(spec: SheetSpec, skip: Table) -> list[tuple[int, int, int, int]]
 
 
 def _owns_rows(spec: SheetSpec, table: Table) -> bool:
-    """Whether ``table``'s data rows can be spliced in after XlsxWriter has saved.
+    """Whether ``table``'s data rows can be left out of XlsxWriter, for the graft to write.
 
     Anything else on those rows must lie wholly left or right of the table's
-    columns (its cells are then merged into the spliced rows); row heights are
+    columns (its cells are then merged into the rows the graft writes); row heights are
     row attributes, kept as XlsxWriter wrote them.
     """
     first, last = table.row + 1, table.last_row
@@ -380,7 +380,7 @@ def _owns_rows(spec: SheetSpec, table: Table) -> bool:
 
 
 def _used_formats(series: pd.Series, fmts: _ColumnFormats) -> list:
-    """The formats that the spliced cells of a column can refer to."""
+    """The formats that the cells the graft writes in a column can refer to."""
     kind = _kind(series)
     if kind == "datetime":
         used = (fmts.date, fmts.datetime)
@@ -423,7 +423,7 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
     for t in spec.tables:
         if deferred is not None and len(t.data) > 1 and _owns_rows(spec, t):
             # XlsxWriter records every cell of a table's range (seconds for 100k
-            # rows): declare it over its first data row, the splice sets the range.
+            # rows): declare it over its first data row; the graft sets the full range.
             _add_table(ws, formats, t, last_row=t.row + 1)
             col_fmts = [_column_formats(formats, t.column_formats.get(h)) for h in t.data.columns]
             for j, f in enumerate(col_fmts):  # each style the rows use needs an index
@@ -804,13 +804,13 @@ class DeferredBodies:
         items = self._by_sheet.get(sheet.lower(), [])
         if items:
             xml = _union_dimension(xml, [d.table for d in items])
-        return _spliced_chunks(xml, items, xf_map)
+        return _sheet_with_rows(xml, items, xf_map)
 
 
 _ROW_START_B = re.compile(rb'<row r="(\d+)"')
 
 
-def _spliced_chunks(xml: bytes, items: list, xf_map: dict):
+def _sheet_with_rows(xml: bytes, items: list, xf_map: dict):
     """``xml`` (a worksheet part, UTF-8) with the rows of ``items`` inserted, in chunks."""
     if not items:
         yield xml
@@ -834,7 +834,7 @@ def _spliced_chunks(xml: bytes, items: list, xf_map: dict):
             bad = _check_side(side, t)
             if bad is not None:
                 raise RuntimeError(f"row {bad} of sheet {item.sheet!r} holds cells inside "
-                                   f"the columns of table {t.name}; it cannot be spliced")
+                                   f"the columns of table {t.name}; its rows cannot be written apart")
         plan.append((item, begin, cut, side))
     pos = 0
     for item, begin, cut, side in plan:
