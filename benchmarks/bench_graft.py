@@ -10,9 +10,10 @@ memory (``ru_maxrss`` of that process).
 
 Targets (DESIGN.md): the whole recompute of 100k accounts <= 10 s, so the graft
 of the 100k-row sheet should take about 2 s or less. This times the graft of a
-complete rendered file (every row re-parsed); ``bench_render.py`` times what
-``maillon recompute`` does: render with deferred bodies + graft streaming them
-(100k accounts: render + graft <= 3 s).
+complete rendered file (every row re-parsed by the graft's SheetTransform,
+which in the file mode only sees the small skeleton XlsxWriter writes);
+``bench_render.py`` times what ``maillon recompute`` does: ``render_skeleton``
++ graft writing the deferred rows (100k accounts: render + graft <= 3 s).
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Time the file-mode writer: ``layout`` + ``render_to_file`` + ``graft`` of an engine result.
+"""Time the file-mode writer: ``layout`` + ``render_skeleton`` + ``graft`` of an engine result.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_render.py                 # 10k and 100k accounts
-    .venv/bin/python benchmarks/bench_render.py 1000 50000 --repeat 5 --legacy --naive
+    .venv/bin/python benchmarks/bench_render.py 1000 50000 --repeat 5 --naive
 
 For each size it computes a real engine result (``maillon.engine.pipeline.recompute``
 on ``generate_portfolio(n)`` with the default settings, as ``bench_engine.py``)
@@ -11,14 +11,13 @@ and builds once (cached in ``--workdir``) a demo workbook of that size to graft
 into, then times, each run in a forked child (its wall time and peak RSS):
 
 * ``layout``        — EngineResult -> SheetSpecs;
-* ``render``        — ``render_to_file(..., defer_bodies=True)``: the structure,
-                      table data rows kept aside (what ``maillon recompute`` does);
+* ``render``        — ``render_skeleton``: the structure, table data rows kept
+                      aside (what ``maillon recompute`` does);
 * ``graft``         — ``graft(..., bodies=...)``: the rendered sheets into the
                       demo workbook, the data rows streamed into the output;
 * ``render+graft``  — the two together (budget: 100k <= 3 s, 10k <= 0.4 s);
-* ``legacy`` (opt-in) — ``render_to_file`` of a complete file, then ``graft``
-                      without bodies (every row re-parsed by the graft);
-* ``naive`` (opt-in)  — ``render_to_file(fast=False)``: every cell through XlsxWriter.
+* ``naive`` (opt-in)  — ``write_specs`` into a new XlsxWriter workbook: every
+                      cell through XlsxWriter (as the template is written).
 
 Timings are the best of ``--repeat`` runs; peak memory is the largest child
 peak RSS (it includes the engine result the parent holds).
@@ -31,11 +30,12 @@ import sys
 import time
 from pathlib import Path
 
-
+import xlsxwriter
 from bench_engine import make_input
-from maillon.addin.render.layout import layout
-from maillon.addin.filemode.write import render_to_file
+
+from maillon.addin.filemode.write import render_skeleton, write_specs
 from maillon.addin.ooxml.graft import graft
+from maillon.addin.render.layout import layout
 from maillon.engine import contract as C
 from maillon.engine.pipeline import recompute
 
@@ -76,7 +76,7 @@ def demo_workbook(n: int, workdir: Path) -> Path:
     return path
 
 
-def bench(n: int, workdir: Path, repeat: int, legacy: bool, naive: bool) -> dict:
+def bench(n: int, workdir: Path, repeat: int, naive: bool) -> dict:
     user = demo_workbook(n, workdir)
     result = recompute(make_input(n))
     names = list(C.ENGINE_SHEETS)
@@ -86,7 +86,7 @@ def bench(n: int, workdir: Path, repeat: int, legacy: bool, naive: bool) -> dict
         t0 = time.perf_counter()
         specs = layout(result)
         t1 = time.perf_counter()
-        bodies = render_to_file(specs, rendered, defer_bodies=True)
+        bodies = render_skeleton(specs, rendered)
         t2 = time.perf_counter()
         out.unlink(missing_ok=True)
         graft(user, rendered, out, names, bodies=bodies)
@@ -94,23 +94,17 @@ def bench(n: int, workdir: Path, repeat: int, legacy: bool, naive: bool) -> dict
         return {"layout": t1 - t0, "render": t2 - t1, "graft": t3 - t2, "render+graft": t3 - t1,
                 "out MB": out.stat().st_size / 1e6}
 
-    def complete() -> dict:
-        specs = layout(result)
-        t1 = time.perf_counter()
-        render_to_file(specs, rendered)
-        out.unlink(missing_ok=True)
-        graft(user, rendered, out, names)
-        return {"legacy": time.perf_counter() - t1}
-
     def cell_by_cell() -> dict:
         specs = layout(result)
         t1 = time.perf_counter()
-        render_to_file(specs, rendered, fast=False)
+        workbook = xlsxwriter.Workbook(str(rendered))
+        write_specs(workbook, specs)
+        workbook.close()
         return {"naive": time.perf_counter() - t1}
 
     row: dict = {"accounts": n}
     peak = 0.0
-    jobs = [streamed] + ([complete] if legacy else []) + ([cell_by_cell] if naive else [])
+    jobs = [streamed] + ([cell_by_cell] if naive else [])
     for job in jobs:
         for _ in range(repeat if job is not cell_by_cell else 1):
             times, rss = forked(job)
@@ -127,14 +121,12 @@ def main(argv=None) -> int:
                         help="numbers of accounts (default: 10000 100000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size (best is kept)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/maillon-bench"))
-    parser.add_argument("--legacy", action="store_true",
-                        help="also time a complete rendered file grafted without bodies")
     parser.add_argument("--naive", action="store_true",
                         help="also time every cell through XlsxWriter (slow)")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s)")
-    rows = [bench(n, args.workdir, args.repeat, args.legacy, args.naive) for n in args.sizes]
+    rows = [bench(n, args.workdir, args.repeat, args.naive) for n in args.sizes]
     keys = list(dict.fromkeys(k for r in rows for k in r))
     print("  ".join(f"{k:>12}" for k in keys))
     for r in rows:

@@ -1,14 +1,18 @@
-"""The XlsxWriter backend: render a result to a real file and read it back.
+"""The XlsxWriter backend: render a result through the file mode's write path, read it back.
 
-openpyxl reads back what XlsxWriter and the splice wrote (tables, formats,
-conditional formats, validations, charts, print setup); python-calamine reads
-the values as the file mode does; LibreOffice and Gnumeric must open the file.
+Every file here is written as ``maillon recompute`` writes one
+(:func:`render`: ``render_skeleton``, then ``graft`` with the deferred
+bodies, into a one-sheet user workbook). openpyxl reads back what XlsxWriter
+and the row writer wrote (tables, formats, conditional formats, validations,
+charts, print setup); python-calamine reads the values as the file mode does;
+LibreOffice and Gnumeric must open the file.
 """
 from __future__ import annotations
 
 import re
 import warnings
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -17,7 +21,9 @@ from python_calamine import CalamineWorkbook
 
 from maillon.addin.render import specs as S
 from maillon.addin.render.layout import TABLE_ROW, layout
-from maillon.addin.filemode.write import render_to_file, write_specs
+from maillon.addin.filemode.write import DeferredBodies, render_skeleton, write_specs
+from maillon.addin.ooxml.graft import graft
+from maillon.addin.ooxml.package import Package
 from maillon.engine import contract as C
 
 from engine_result_factory import AWKWARD_NAMES, make_result
@@ -25,6 +31,33 @@ from realclients import gnumeric_opens, libreoffice_opens, needs_gnumeric, needs
 
 N = 400
 INPUT_FILL = "FFFFF2CC"
+NOTES = "Notes"  # the one user sheet of the workbook that :func:`render` grafts into
+
+
+def render(specs, path):
+    """``specs`` written to ``path`` as the file mode writes them: skeleton, then graft."""
+    path = Path(path)
+    user = path.with_name(path.stem + "-user.xlsx")
+    wb = xlsxwriter.Workbook(str(user))
+    wb.add_worksheet(NOTES).write_string(0, 0, "notes of the user")
+    wb.close()
+    skeleton = path.with_name(path.stem + "-skeleton.xlsx")
+    bodies = render_skeleton(specs, skeleton)
+    graft(user, skeleton, path, [s.name for s in specs], bodies=bodies)
+    return path
+
+
+def render_naive(specs, path):
+    """``specs`` written to ``path`` with one XlsxWriter call per cell (as the template is)."""
+    wb = xlsxwriter.Workbook(str(path))
+    write_specs(wb, specs)
+    wb.close()
+    return path
+
+
+def sheet_xml(path, sheet: str) -> str:
+    with Package(path) as pkg:
+        return pkg.read(next(s for s in pkg.sheets if s.name == sheet).part).decode("utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +68,7 @@ def result():
 @pytest.fixture(scope="module")
 def rendered(result, tmp_path_factory):
     path = tmp_path_factory.mktemp("render") / "engine.xlsx"
-    render_to_file(layout(result), path)
-    return path
+    return render(layout(result), path)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +102,7 @@ def _column_of(ws, table, header: str) -> str:
 
 
 def test_sheets_in_contract_order(book):
-    assert book.sheetnames == list(C.ENGINE_SHEETS)
+    assert book.sheetnames == [NOTES, *C.ENGINE_SHEETS]
 
 
 @pytest.mark.parametrize("name,columns,rows", [
@@ -248,8 +280,10 @@ def test_data_text_is_never_a_formula(book, rendered):
 
 
 def _calamine(path) -> dict:
+    """Sheet -> rows of values, the user's sheet left out."""
     wb = CalamineWorkbook.from_path(str(path))
-    return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+    return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names
+            if name != NOTES}
 
 
 def test_awkward_strings_read_back_exactly(rendered):
@@ -258,33 +292,43 @@ def test_awkward_strings_read_back_exactly(rendered):
         assert awkward in names, repr(awkward)
 
 
-def test_fast_naive_and_inline_give_the_same_values(result, rendered, tmp_path):
-    specs = layout(result)
-    naive, inline = tmp_path / "naive.xlsx", tmp_path / "inline.xlsx"
-    render_to_file(specs, naive, fast=False)
-    render_to_file(specs, inline, constant_memory=True)
-    fast = _calamine(rendered)
-    assert _calamine(naive) == fast
-    assert _calamine(inline) == fast
+def test_file_mode_and_cell_by_cell_give_the_same_values(result, rendered, tmp_path):
+    naive = render_naive(layout(result), tmp_path / "naive.xlsx")
+    assert _calamine(naive) == _calamine(rendered)
 
 
-def test_constant_memory_means_inline_strings_only(result, tmp_path):
-    path = tmp_path / "inline.xlsx"
-    render_to_file(layout(result), path, constant_memory=True)
-    with zipfile.ZipFile(path) as z:
-        sheets = [p for p in z.namelist() if p.startswith("xl/worksheets/sheet")]
-        assert len(sheets) == 7
-        for part in sheets:
-            xml = z.read(part).decode("utf-8")
-            assert ' t="s"' not in xml, part
-            assert 't="inlineStr"' in xml, part
+def test_engine_sheets_hold_inline_strings_only(rendered):
+    """The user's sharedStrings.xml is never needed by, nor grown for, an engine sheet."""
+    for sheet in C.ENGINE_SHEETS:
+        xml = sheet_xml(rendered, sheet)
+        assert ' t="s"' not in xml, sheet
+        assert 't="inlineStr"' in xml, sheet
 
 
-def test_write_specs_refuses_constant_memory_workbook(result, tmp_path):
-    wb = xlsxwriter.Workbook(str(tmp_path / "cm.xlsx"), {"constant_memory": True})
-    with pytest.raises(ValueError, match="constant_memory"):
-        write_specs(wb, layout(result))
+def test_xlsxwriter_private_api_is_as_expected(tmp_path):
+    """What xlsxwriter_private relies on; an XlsxWriter upgrade that changes it fails here."""
+    from maillon.addin.filemode.xlsxwriter_private import cell_format_index
+
+    major_minor = tuple(int(p) for p in xlsxwriter.__version__.split(".")[:2])
+    assert (3, 1) <= major_minor < (3, 4), \
+        f"XlsxWriter {xlsxwriter.__version__}: check xlsxwriter_private, then pyproject's bound"
+    path = tmp_path / "formats.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    bold, italic = wb.add_format({"bold": True}), wb.add_format({"italic": True})
+    assert cell_format_index(italic) == 1  # reserved: no cell uses it
+    ws.write_string(0, 0, "x", bold)
+    assert cell_format_index(bold) == 2
+    assert cell_format_index(italic) == 1 and cell_format_index(None) == 0
     wb.close()
+    with zipfile.ZipFile(path) as z:
+        styles = z.read("xl/styles.xml").decode("utf-8")
+    xfs = re.search(r"<cellXfs [^>]*>(.*?)</cellXfs>", styles).group(1)
+    fonts = re.search(r"<fonts [^>]*>(.*?)</fonts>", styles).group(1)
+    xf_fonts = [int(f) for f in re.findall(r'<xf [^>]*fontId="(\d+)"', xfs)]
+    font_xml = re.findall(r"<font>.*?</font>", fonts)
+    assert len(xf_fonts) == 3  # the default, then the two formats in index order
+    assert "<i/>" in font_xml[xf_fonts[1]] and "<b/>" in font_xml[xf_fonts[2]]
 
 
 def test_write_specs_into_a_workbook_with_other_sheets(result, tmp_path):
@@ -306,14 +350,13 @@ def test_overlapping_tables_are_refused(tmp_path):
     df = pd.DataFrame({"a": [1, 2]})
     spec = S.SheetSpec("X", tables=[S.Table("t1", 0, 0, df), S.Table("t2", 2, 0, df)])
     with pytest.raises(ValueError, match="overlaps"):
-        render_to_file([spec], tmp_path / "x.xlsx")
+        render_skeleton([spec], tmp_path / "x.xlsx")
 
 
 def test_empty_tables_render(tmp_path):
     r = make_result(n_accounts=5, n_edits=0, n_segments=2)
     r.conflicts = r.conflicts.iloc[0:0]
-    path = tmp_path / "empty.xlsx"
-    render_to_file(layout(r), path)
+    path = render(layout(r), tmp_path / "empty.xlsx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         back = openpyxl.load_workbook(path)
@@ -337,7 +380,7 @@ def test_libreoffice_opens_rendered_file(rendered):
 def test_gnumeric_opens_rendered_file(rendered, tmp_path):
     ok, message = gnumeric_opens(rendered, "csv", outdir=tmp_path)
     assert ok, message
-    assert len(list(tmp_path.glob("*.csv"))) == len(C.ENGINE_SHEETS)
+    assert len(list(tmp_path.glob("*.csv"))) == len(C.ENGINE_SHEETS) + 1  # and the user's
 
 
 def test_real_engine_result_renders_and_reads_back(tmp_path):
@@ -345,8 +388,7 @@ def test_real_engine_result_renders_and_reads_back(tmp_path):
     from maillon.engine.pipeline import recompute
 
     result = recompute(samples.small_input(120))
-    path = tmp_path / "real.xlsx"
-    render_to_file(layout(result), path)
+    path = render(layout(result), tmp_path / "real.xlsx")
     rows = _calamine(path)[C.SHEET_TARGETS]
     header = rows[TABLE_ROW]
     assert header == C.TARGET_COLUMNS + [C.CHECK_COLUMN]
@@ -363,8 +405,7 @@ def test_empty_result_renders_for_the_template(tmp_path):
     """The template holds the engine sheets rendered empty: every table, no data."""
     from engine_result_factory import empty_result
 
-    path = tmp_path / "empty.xlsx"
-    render_to_file(layout(empty_result()), path)
+    path = render(layout(empty_result()), tmp_path / "empty.xlsx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         back = openpyxl.load_workbook(path)
@@ -376,13 +417,17 @@ def test_empty_result_renders_for_the_template(tmp_path):
     assert ok or "not installed" in message, message
 
 
-def _styles_by_cell(path) -> dict:
-    """Sheet -> {cell: (value, number format, fill, font, border, alignment)}, resolved."""
+def _styles_by_cell(path, values: bool = True) -> dict:
+    """Sheet -> {cell: (value, number format, fill, font, border, alignment)}, resolved.
+
+    ``values=False`` leaves the value out (openpyxl does not undo the
+    ``_x005F_`` escape of an inline string; calamine, Excel and LibreOffice do).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         book = openpyxl.load_workbook(path)
-    return {ws.title: {c.coordinate: repr((c.value, c.number_format, c.fill, c.font, c.border,
-                                           c.alignment))
+    return {ws.title: {c.coordinate: repr((c.value if values else None, c.number_format,
+                                           c.fill, c.font, c.border, c.alignment))
                        for row in ws.iter_rows() for c in row}
             for ws in book.worksheets}
 
@@ -402,18 +447,18 @@ def test_table_beside_other_cells_is_spliced_like_naive(tmp_path):
         row_heights={3: 30},
         tables=[S.Table("tblSide", 1, 1, df,
                         column_formats={"Value": S.CellStyle(num_format="0.0")})])
-    fast, naive = tmp_path / "fast.xlsx", tmp_path / "naive.xlsx"
-    render_to_file([spec], fast)
-    render_to_file([spec], naive, fast=False)
+    fast = render([spec], tmp_path / "fast.xlsx")
+    naive = render_naive([spec], tmp_path / "naive.xlsx")
     assert _calamine(fast) == _calamine(naive)
-    assert _styles_by_cell(fast) == _styles_by_cell(naive)
+    styles = _styles_by_cell(fast)
+    del styles[NOTES]
+    assert styles == _styles_by_cell(naive)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         back = openpyxl.load_workbook(fast)
     assert back["Side"].row_dimensions[4].height == 30
     assert back["Side"].tables["tblSide"].ref == "B2:D6"
-    with zipfile.ZipFile(fast) as z:  # the data rows were spliced, cells in column order
-        xml = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    xml = sheet_xml(fast, "Side")  # the data rows were spliced, cells in column order
     row3 = re.search(r'<row r="3"([^>]*)>(.*?)</row>', xml)
     assert "spans=" not in row3.group(1)  # XlsxWriter writes spans, the splice drops them
     assert re.findall(r'<c r="([A-Z]+)3"', row3.group(2)) == ["A", "B", "C", "D", "F", "G"]
@@ -434,30 +479,32 @@ def test_table_with_cells_in_its_columns_is_not_spliced(tmp_path):
     assert not _owns_rows(across, table)  # a merge over column B
 
 
-def test_deferred_bodies_give_the_complete_file(result, tmp_path):
-    """render_to_file(defer_bodies=True) leaves exactly the spliced rows out."""
-    from maillon.addin.filemode.write import DeferredBodies
-
+def test_skeleton_leaves_the_rows_to_the_graft(result, tmp_path):
+    """render_skeleton leaves exactly the deferred rows out; the graft writes them all."""
     specs = layout(result)
     skeleton = tmp_path / "skeleton.xlsx"
-    bodies = render_to_file(specs, skeleton, defer_bodies=True)
+    bodies = render_skeleton(specs, skeleton)
     assert isinstance(bodies, DeferredBodies)
     assert C.SHEET_TARGETS in bodies and "Dashboard" not in bodies
-    assert render_to_file(specs, tmp_path / "plain.xlsx") is None
-    with zipfile.ZipFile(skeleton) as z:
-        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}
-        xml = z.read("xl/worksheets/sheet4.xml")
-        assert f'<row r="{TABLE_ROW + 2}"'.encode() not in xml  # no data rows
-        full = b"".join(bodies.chunks(C.SHEET_TARGETS, xml))
-    with zipfile.ZipFile(tmp_path / "plain.xlsx") as z:
-        assert full == z.read("xl/worksheets/sheet4.xml")
+    assert f'<row r="{TABLE_ROW + 2}"' not in sheet_xml(skeleton, C.SHEET_TARGETS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        short = openpyxl.load_workbook(skeleton)[C.SHEET_TARGETS].tables[C.TBL_TARGETS]
+    assert short.ref == f"A{TABLE_ROW + 1}:R{TABLE_ROW + 2}"  # header and first row only
+    grafted = render(specs, tmp_path / "grafted.xlsx")
+    rows = _calamine(grafted)[C.SHEET_TARGETS]
+    assert len(rows) == TABLE_ROW + 1 + N
+    naive = render_naive(specs, tmp_path / "naive.xlsx")
+    styles = _styles_by_cell(grafted, values=False)
+    del styles[NOTES]
+    assert styles == _styles_by_cell(naive, values=False)  # the same formats, cell by cell
 
 
 def test_bulk_formatting_matches_per_value_formatting():
     import numpy as np
 
     from maillon.addin.filemode.write import (_CONTROL_OR_SPACE, _numbers, _plain_texts,
-                                            _text_xml, _texts_xml)
+                                              _text_xml, _texts_xml)
 
     floats = np.array([0.0, -0.0, 1.0, -1.0, 1e15, 1e15 - 1, 1e16, 0.1, 1 / 3, 2.5e-300,
                        4503599627370497.0, -5.0] * 10)
@@ -471,6 +518,7 @@ def test_bulk_formatting_matches_per_value_formatting():
     many = texts * 20
     assert _texts_xml(many) == [_text_xml(t) for t in many]
     assert _texts_xml(["ok", "a & b"] * 50) == [_text_xml(t) for t in ["ok", "a & b"] * 50]
+    assert _text_xml('a & <b> "c"') == "<t>a &amp; &lt;b&gt; &quot;c&quot;</t>"
 
 
 # --- the typed specs as XlsxWriter options --------------------------------------------------

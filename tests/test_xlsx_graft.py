@@ -100,9 +100,8 @@ def make_user(path: Path, *, vba: bool = False, own_table_name: str = "tblMine")
     return path
 
 
-def make_rendered(path: Path, *, p1: int = 3, extra_fmt: bool = False,
-                  constant_memory: bool = False) -> Path:
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": constant_memory})
+def make_rendered(path: Path, *, p1: int = 3, extra_fmt: bool = False) -> Path:
+    wb = xlsxwriter.Workbook(str(path))
     head = wb.add_format({"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF",
                           "border": 1})
     money = wb.add_format({"num_format": "#,##0 [$EUR]"})
@@ -111,27 +110,17 @@ def make_rendered(path: Path, *, p1: int = 3, extra_fmt: bool = False,
     if extra_fmt:
         wb.add_format({"num_format": "0.000%", "underline": 1})
     seg = wb.add_worksheet("Segments")
-    if constant_memory:
-        seg.write_row(0, 0, ["Segment ID", "Segment name", "Accounts"], head)
-        seg.write_row(1, 0, ["S01", "Big buyers", 3])
-        seg.write_row(2, 0, ["S02", "Small & curious <ones>", 3])
-    else:
-        seg.add_table(0, 0, 2, 2, {"name": "tblSegments", "columns": [
-            {"header": "Segment ID"}, {"header": "Segment name"},
-            {"header": "Accounts", "format": money}],
-            "data": [["S01", "Big buyers", 3], ["S02", "Small & curious <ones>", 3]]})
+    seg.add_table(0, 0, 2, 2, {"name": "tblSegments", "columns": [
+        {"header": "Segment ID"}, {"header": "Segment name"},
+        {"header": "Accounts", "format": money}],
+        "data": [["S01", "Big buyers", 3], ["S02", "Small & curious <ones>", 3]]})
     seg.set_column(1, 1, 24)
     tl = wb.add_worksheet("Target List")
     rows = targets(p1, prefix="R")
-    if constant_memory:
-        tl.write_row(0, 0, TARGET_COLUMNS, head)
-        for i, row in enumerate(rows):
-            tl.write_row(i + 1, 0, row)
-    else:
-        tl.add_table(0, 0, len(rows), len(TARGET_COLUMNS) - 1, {
-            "name": "tblTargets", "style": "Table Style Medium 2",
-            "columns": [{"header": h, "format": score if h == "Score" else None}
-                        for h in TARGET_COLUMNS], "data": rows})
+    tl.add_table(0, 0, len(rows), len(TARGET_COLUMNS) - 1, {
+        "name": "tblTargets", "style": "Table Style Medium 2",
+        "columns": [{"header": h, "format": score if h == "Score" else None}
+                    for h in TARGET_COLUMNS], "data": rows})
     tl.set_column(2, 2, 30, money)
     tl.set_row(0, 20, head)
     tl.conditional_format(1, 4, len(rows), 4, {"type": "cell", "criteria": "==",
@@ -361,19 +350,6 @@ def test_new_formats_are_appended_once(user, rendered, tmp_path):
     assert r.styles_appended == {}
 
 
-def test_constant_memory_rendering(user, tmp_path):
-    rendered = make_rendered(tmp_path / "cm.xlsx", constant_memory=True)
-    out = tmp_path / "out.xlsx"
-    graft(user, rendered, out, ENGINE)
-    check_integrity(out)
-    openpyxl = pytest.importorskip("openpyxl")
-    wb = openpyxl.load_workbook(out)
-    assert wb["Segments"]["B3"].value == "Small & curious <ones>"
-    assert wb["Target List"]["E2"].value == "P1"
-    # the old tblTargets went away with the old sheet
-    assert "tblTargets" not in wb["Target List"].tables
-
-
 def test_xlsm_keeps_its_macros(tmp_path):
     user = make_user(tmp_path / "team.xlsm", vba=True)
     rendered = make_rendered(tmp_path / "rendered.xlsx")
@@ -499,32 +475,41 @@ def test_sheet_transform_fast_and_general_paths():
         tr(head + b'<sheetData><row r="1"><c r="A1" s="5"/></row></sheetData>' + tail, False)
 
 
-def test_graft_with_deferred_bodies_equals_graft_of_the_complete_file(user, tmp_path):
-    """Rows streamed by the graft (bodies=) give the same package as rows re-parsed."""
+def test_graft_with_deferred_bodies(user, tmp_path):
+    """The file mode's path: rows streamed by the graft, the same cells as cell by cell."""
     try:
         from engine_result_factory import make_result
     except ImportError:  # pragma: no cover
         from tests.engine_result_factory import make_result
+    from python_calamine import CalamineWorkbook
+
+    from maillon.addin.filemode.write import render_skeleton, write_specs
     from maillon.addin.render.layout import layout
-    from maillon.addin.filemode.write import render_to_file
     from maillon.engine import contract as C
 
     specs = layout(make_result(n_accounts=300, n_segments=5, weeks=8))
     complete, skeleton = tmp_path / "complete.xlsx", tmp_path / "skeleton.xlsx"
-    render_to_file(specs, complete)
-    bodies = render_to_file(specs, skeleton, defer_bodies=True)
+    wb = xlsxwriter.Workbook(str(complete))  # every cell through XlsxWriter
+    write_specs(wb, specs)
+    wb.close()
+    bodies = render_skeleton(specs, skeleton)
     names = list(C.ENGINE_SHEETS)
     out_a, out_b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     report_a = graft(user, complete, out_a, names)
     report_b = graft(user, skeleton, out_b, names, bodies=bodies)
     assert report_a == report_b
-    with zipfile.ZipFile(out_a) as za, zipfile.ZipFile(out_b) as zb:
+    with zipfile.ZipFile(out_a) as za, zipfile.ZipFile(out_b) as zb, \
+            zipfile.ZipFile(user) as zu:
         assert zb.testzip() is None  # CRCs and sizes of the streamed members are right
         assert za.namelist() == zb.namelist()
-        for name in za.namelist():
-            if name != "docProps/core.xml":  # creation time of the rendered file
-                assert za.read(name) == zb.read(name), name
+        for info in zu.infolist():  # what one graft kept byte for byte, the other keeps
+            if info.filename in za.namelist() and za.read(info.filename) == zu.read(info):
+                assert zb.getinfo(info.filename).CRC == info.CRC, info.filename
     check_integrity(out_b)
+    a, b = CalamineWorkbook.from_path(str(out_a)), CalamineWorkbook.from_path(str(out_b))
+    assert a.sheet_names == b.sheet_names
+    for sheet in a.sheet_names:
+        assert a.get_sheet_by_name(sheet).to_python() == b.get_sheet_by_name(sheet).to_python()
     # and again over the grafted file (the engine sheets are replaced)
     out_c = tmp_path / "c.xlsx"
     graft(out_b, skeleton, out_c, names, bodies=bodies)
@@ -533,19 +518,29 @@ def test_graft_with_deferred_bodies_equals_graft_of_the_complete_file(user, tmp_
         assert zc.testzip() is None
 
 
-def test_zip_stream_writer(tmp_path):
-    from maillon.addin.ooxml.graft import _ZipOut
+def test_zip_writer(tmp_path):
+    """The one zip writer: raw copies keep a member's bytes; bytes and chunks are deflated."""
+    from maillon.addin.ooxml.zipwriter import ZipWriter
 
+    source = tmp_path / "source.zip"
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("kept.xml", (2023, 1, 2, 3, 4, 6)), b"<kept/>" * 1000)
+        z.writestr("stored.bin", b"\x00\x01", compress_type=zipfile.ZIP_STORED)
     chunks = [bytes([65 + i % 26]) * (100_000 + i) for i in range(7)]
     path = tmp_path / "s.zip"
-    with open(path, "wb") as fh:
-        z = _ZipOut(fh)
-        z.write("small.xml", b"<a/>")
-        z.write_stream("big.xml", iter(chunks), dt=(2024, 5, 6, 7, 8, 10))
-        z.write_stream("empty.xml", iter([]))
-        z.close()
-    with zipfile.ZipFile(path) as z:
+    with open(path, "wb") as fh, open(source, "rb") as src, ZipWriter(fh) as z:
+        for info in zipfile.ZipFile(source).infolist():
+            z.copy_raw(src, info)
+        z.write_bytes("small.xml", b"<a/>")
+        z.write_chunks("big.xml", iter(chunks), date_time=(2024, 5, 6, 7, 8, 10))
+        z.write_chunks("empty.xml", iter([]))
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(source) as s:
         assert z.testzip() is None
         assert z.read("big.xml") == b"".join(chunks)
-        assert z.read("empty.xml") == b""
+        assert z.read("empty.xml") == b"" and z.read("small.xml") == b"<a/>"
         assert z.getinfo("big.xml").date_time == (2024, 5, 6, 7, 8, 10)
+        for name in ("kept.xml", "stored.bin"):
+            a, b = z.getinfo(name), s.getinfo(name)
+            assert (a.CRC, a.compress_type, a.compress_size, a.date_time) == \
+                (b.CRC, b.compress_type, b.compress_size, b.date_time)
+            assert z.read(name) == s.read(name)

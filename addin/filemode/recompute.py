@@ -96,7 +96,7 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
     from maillon.engine.pipeline import recompute
 
     from maillon.addin.render.layout import layout
-    from maillon.addin.filemode.write import render_to_file
+    from maillon.addin.filemode.write import render_skeleton
     from maillon.addin.ooxml.graft import graft
 
     progress("Segmenting, classifying and ranking")
@@ -105,7 +105,7 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
     specs = layout(result)
     with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
         rendered = Path(tmp) / "rendered.xlsx"
-        bodies = render_to_file(specs, rendered, defer_bodies=True)
+        bodies = render_skeleton(specs, rendered)
         grafted = temp_path_beside(out)
         try:
             graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies)

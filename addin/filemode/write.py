@@ -1,60 +1,51 @@
-"""Write SheetSpecs with XlsxWriter: the file-mode backend of the renderer.
+"""Write SheetSpecs with XlsxWriter, and the big tables' rows straight into the package.
 
 Two entry points:
 
 * :func:`write_specs` writes specs into an open ``xlsxwriter.Workbook`` with
-  XlsxWriter calls only (one worksheet per spec, named ``spec.name``): use it
-  when the workbook holds other sheets too (the template).
-* :func:`render_to_file` writes specs to a new file, fast. Tables that own
-  their rows (no other cell, merge or row height on those rows) get their data
-  rows written straight into the sheet's XML after XlsxWriter has saved the
-  package ("spliced"): XlsxWriter writes everything else — headers, table
-  definitions, formats, conditional formats, validations, charts, print
-  setup — and the data rows are produced column by column with the cell
-  styles XlsxWriter assigned. A 100k-row target list takes about a second
-  instead of the ~12 s of one XlsxWriter call per cell. Cells beside such a
-  table on its rows (left or right of its columns) are merged into the
-  spliced rows. With ``defer_bodies=True`` the rows are not written at all:
-  the returned :class:`DeferredBodies` goes to ``graft(..., bodies=...)``,
-  which writes them once, straight into the user's package, with the user's
-  style indices (the file mode's path: no row is built twice or re-parsed).
+  XlsxWriter calls only (one worksheet per spec, named ``spec.name``): the
+  template, whose workbook holds the user-owned sheets too.
+* :func:`render_skeleton` is the file mode's: XlsxWriter writes everything
+  of the engine-owned sheets — headers, table definitions, formats,
+  conditional formats, validations, charts, print setup, small cells — except
+  the data rows of tables that own their rows (no other cell, merge or row
+  height inside their columns on those rows). Those come back as a
+  :class:`DeferredBodies`, which :func:`maillon.addin.ooxml.graft.graft`
+  (``bodies=``) writes once, straight into the user's package, with the
+  user's final style indices: no row is built twice or re-parsed. The rows
+  are produced column by column from ``%``-templates (a 100k-row target list
+  takes about a second instead of the ~12 s of one XlsxWriter call per
+  cell); cells XlsxWriter wrote beside such a table on its rows (left or
+  right of its columns) are merged into them.
 
-Values are written as they are typed: ``str`` as text (``write_string``; never
-a formula, even when it begins with ``=``), numbers as numbers, dates and
-datetimes as date serials with a date format, booleans as booleans,
-``None``/NaN/NaT/``""`` as blank (a styled blank where the column has a format,
-so that editable cells stay yellow).
+Values are written as they are typed: ``str`` as text (never a formula, even
+when it begins with ``=``; inline strings in the rows written here), numbers as
+numbers, dates and datetimes as date serials with a date format, booleans as
+booleans, ``None``/NaN/NaT/``""`` as blank (a styled blank where the column has
+a format, so that editable cells stay yellow).
 
-``constant_memory``: XlsxWriter 3.3.1 refuses ``add_table()`` in its
-``constant_memory`` mode (it warns and returns -3), so tables cannot be
-written in that mode at all; its inline-string writer also passes any string
-that looks like ``<r>…</r>`` through as raw XML. ``render_to_file(...,
-constant_memory=True)`` therefore gives what a package graft needs from that
-mode by other means: every cell of the rendered sheets holds an inline string
-(no reference to ``sharedStrings.xml``) and large tables are streamed to the
-package in chunks, in increasing row order.
+The one XlsxWriter internal this needs (the index of a cell format no
+XlsxWriter cell uses) is in :mod:`maillon.addin.filemode.xlsxwriter_private`.
 
 Example
 -------
 >>> import tempfile, pathlib
 >>> from tests.engine_result_factory import make_result
 >>> from maillon.addin.render.layout import layout
->>> path = pathlib.Path(tempfile.mkdtemp()) / "out.xlsx"
->>> render_to_file(layout(make_result(n_accounts=50)), path)
->>> path.stat().st_size > 0
+>>> skeleton = pathlib.Path(tempfile.mkdtemp()) / "rendered.xlsx"
+>>> bodies = render_skeleton(layout(make_result(n_accounts=50)), skeleton)
+>>> "Target List" in bodies
 True
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
-import tempfile
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
@@ -63,14 +54,14 @@ from xlsxwriter.utility import xl_col_to_name as col_letter  # 0 -> "A", 27 -> "
 
 from maillon.engine.cells import EXCEL_EPOCH
 
-from maillon.addin.ooxml.pipelined import pipelined
 from maillon.addin.filemode.xlsxwriter_options import (chart_insert_options, chart_options,
                                                       conditional_format_options,
                                                       format_options, page_calls,
                                                       validation_options)
+from maillon.addin.filemode.xlsxwriter_private import cell_format_index
 from maillon.addin.render.specs import Cells, CellStyle, Chart, SheetSpec, Table
 
-__all__ = ["write_specs", "render_to_file", "DeferredTable", "DeferredBodies", "splice_deferred"]
+__all__ = ["write_specs", "render_skeleton", "DeferredTable", "DeferredBodies"]
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -346,10 +337,10 @@ def _boxes_used(spec: SheetSpec, skip: Table) -> list[tuple[int, int, int, int]]
 
 
 def _owns_rows(spec: SheetSpec, table: Table) -> bool:
-    """Whether ``table``'s data rows can be spliced in after XlsxWriter has saved.
+    """Whether ``table``'s data rows can be left out of XlsxWriter, for the graft to write.
 
     Anything else on those rows must lie wholly left or right of the table's
-    columns (its cells are then merged into the spliced rows); row heights are
+    columns (its cells are then merged into the rows the graft writes); row heights are
     row attributes, kept as XlsxWriter wrote them.
     """
     first, last = table.row + 1, table.last_row
@@ -358,7 +349,7 @@ def _owns_rows(spec: SheetSpec, table: Table) -> bool:
 
 
 def _used_formats(series: pd.Series, fmts: _ColumnFormats) -> list:
-    """The formats that the spliced cells of a column can refer to."""
+    """The formats that the cells the graft writes in a column can refer to."""
     kind = _kind(series)
     if kind == "datetime":
         used = (fmts.date, fmts.datetime)
@@ -371,12 +362,11 @@ def _used_formats(series: pd.Series, fmts: _ColumnFormats) -> list:
 
 @dataclass
 class DeferredTable:
-    """Data rows of a table left out of XlsxWriter, to splice in after it saves."""
+    """Data rows of a table left out of XlsxWriter, written by the graft."""
 
     sheet: str
     table: Table
-    formats: list  # per column: _ColumnFormats (Format objects; indices known after close)
-    worksheet: object = field(repr=False, default=None)
+    formats: list  # per column: _ColumnFormats (their indices reserved in XlsxWriter)
 
 
 def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | None) -> None:
@@ -402,13 +392,13 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
     for t in spec.tables:
         if deferred is not None and len(t.data) > 1 and _owns_rows(spec, t):
             # XlsxWriter records every cell of a table's range (seconds for 100k
-            # rows): declare it over its first data row, the splice sets the range.
+            # rows): declare it over its first data row; the graft sets the full range.
             _add_table(ws, formats, t, last_row=t.row + 1)
             col_fmts = [_column_formats(formats, t.column_formats.get(h)) for h in t.data.columns]
             for j, f in enumerate(col_fmts):  # each style the rows use needs an index
                 for fmt in _used_formats(t.data.iloc[:, j], f):
-                    fmt._get_xf_index()
-            deferred.append(DeferredTable(spec.name, t, col_fmts, ws))
+                    cell_format_index(fmt)
+            deferred.append(DeferredTable(spec.name, t, col_fmts))
         else:
             _add_table(ws, formats, t)
             _write_table_data(ws, formats, t)
@@ -432,14 +422,9 @@ def write_specs(workbook: xlsxwriter.Workbook, specs: list[SheetSpec],
     """Write each spec as a worksheet named ``spec.name`` into ``workbook``.
 
     With ``deferred`` (a list), the data rows of tables that own their rows are
-    not written; a :class:`DeferredTable` is appended for each, to pass to
-    :func:`splice_deferred` once the workbook is closed. Without it, every
-    cell goes through XlsxWriter.
+    not written; a :class:`DeferredTable` is appended for each (see
+    :func:`render_skeleton`). Without it, every cell goes through XlsxWriter.
     """
-    if getattr(workbook, "constant_memory", False):
-        raise ValueError("XlsxWriter cannot write Excel tables in constant_memory mode; "
-                         "open the workbook without it, or use "
-                         "render_to_file(..., constant_memory=True)")
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"sheet names must be unique; got {names!r}")
@@ -461,8 +446,9 @@ def _check_overlaps(spec: SheetSpec) -> None:
                 raise ValueError(f"sheet {spec.name!r}: {name_a} overlaps {name_b}")
 
 
-# --------------------------------------------------------------------------- splicing
+# --------------------------------------------------------------------------- rows as XML
 
+_QUOTE = {'"': "&quot;"}
 _CONTROL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _EDGE_SPACE = re.compile(r"^\s|\s$")
@@ -477,9 +463,8 @@ def _escape_text(s: str) -> str:
     s = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", s)
     s = s.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
     # quotes too, although text allows them: then no cell text can look like an
-    # attribute, and the graft can remap cells with one split (xlsx_graft._STYLED)
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
-        .replace('"', "&quot;")
+    # attribute (and the bytes stay those of the snapshot)
+    return escape(s, _QUOTE)
 
 
 def _text_xml(s: str) -> str:
@@ -489,14 +474,15 @@ def _text_xml(s: str) -> str:
     return f"<t{preserve}>{_escape_text(s)}</t>"
 
 
-def _style_attr(fmt, xf_map: dict | None = None) -> str:
-    """`` s="…"`` of a format ('' for the default), its index mapped by ``xf_map``."""
-    if fmt is None:
-        return ""
-    index = fmt._get_xf_index()
+def _style_attr(fmt, xf_map: dict) -> str:
+    """`` s="…"`` of a format ('' for the default), its rendered index mapped by ``xf_map``.
+
+    The only place where the rows written into the package get their style.
+    """
+    index = cell_format_index(fmt)
     if not index:
         return ""
-    return f' s="{xf_map[index] if xf_map is not None else index}"'
+    return f' s="{xf_map[index]}"'
 
 
 _FEW = 4  # a column with at most 1/_FEW distinct values is formatted per distinct value
@@ -527,7 +513,7 @@ def _numbers_each(values: np.ndarray, negative_zero: bool) -> list:
 
 
 def _column_parts(series: pd.Series, letter: str, rows: list, fmts: _ColumnFormats,
-                  xf_map: dict | None) -> tuple[str, list]:
+                  xf_map: dict) -> tuple[str, list]:
     """One column of a row template: its ``%``-template piece and the argument lists.
 
     A column whose cells all have the same shape gives a piece such as
@@ -626,14 +612,13 @@ def _texts_xml(texts: list) -> list:
             and not joined[0].isspace() and not joined[-1].isspace()
             and "\n " not in joined and " \n" not in joined
             and (len(joined) <= MAX_TEXT or max(map(len, texts)) <= MAX_TEXT)):
-        joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
-            .replace('"', "&quot;")
+        joined = escape(joined, _QUOTE)
         return ("<t>" + joined.replace("\n", "</t>\n<t>") + "</t>").split("\n")
     return [_text_xml(v) for v in texts]
 
 
 def _other_xml(v, ref: str, fmts: _ColumnFormats, s_plain: str, blank,
-               xf_map: dict | None = None) -> str:
+               xf_map: dict) -> str:
     """A cell that is not a non-empty string, in an object column."""
     if _is_blank(v):
         return blank(ref)
@@ -650,12 +635,12 @@ def _other_xml(v, ref: str, fmts: _ColumnFormats, s_plain: str, blank,
     return f'<c r="{ref}"{s_plain} t="inlineStr"><is>{_text_xml(str(v))}</is></c>'
 
 
-def _table_rows_xml(item: DeferredTable, xf_map: dict | None = None, side: dict | None = None):
+def _table_rows_xml(item: DeferredTable, xf_map: dict, side: dict | None = None):
     """The ``<row>`` elements of a deferred table, UTF-8, in chunks of ``CHUNK_ROWS`` rows.
 
     Each chunk is built row by row from one ``%``-template (C-level formatting
     of the column pieces of :func:`_column_parts`), not cell by cell. Style
-    indices are the rendered ones, or their images under ``xf_map`` (the
+    indices are the images of the rendered ones under ``xf_map`` (the
     graft's map into the user's ``styles.xml``). ``side``: 1-based row number ->
     the ``<row>`` element XlsxWriter wrote for that row (cells beside the table,
     row height), merged into the row.
@@ -705,9 +690,7 @@ def _merge_row(row_xml: str, ours: str, table: Table) -> str:
     return f'<row r="{m.group(1).decode()}"{attrs}>' + inner[:cut] + cells + inner[cut:] + "</row>"
 
 
-_DIMENSION = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
-_SHARED_CELL = re.compile(r'<c ([^>]*?)t="s"><v>(\d+)</v></c>')
-_SI = re.compile(r"<si>(.*?)</si>", re.S)
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
 
 
 def _col_number(letters: str) -> int:
@@ -717,14 +700,15 @@ def _col_number(letters: str) -> int:
     return n - 1
 
 
-def _union_dimension(xml: str, tables: list[Table]) -> str:
+def _union_dimension(xml: bytes, tables: list[Table]) -> bytes:
+    """``xml`` with its ``<dimension>`` grown to cover ``tables`` (XlsxWriter saw one row)."""
     m = _DIMENSION.search(xml)
     if not m:
         return xml
-    c1, r1 = _col_number(m.group(1)), int(m.group(2)) - 1
-    c2 = _col_number(m.group(3)) if m.group(3) else c1
+    c1, r1 = _col_number(m.group(1).decode()), int(m.group(2)) - 1
+    c2 = _col_number(m.group(3).decode()) if m.group(3) else c1
     r2 = int(m.group(4)) - 1 if m.group(4) else r1
-    empty = m.group(0) == '<dimension ref="A1"/>' and "<c " not in xml
+    empty = m.group(0) == b'<dimension ref="A1"/>' and b"<c " not in xml
     for t in tables:
         if empty:
             c1, r1, c2, r2 = t.col, t.row, t.last_col, t.last_row
@@ -732,76 +716,28 @@ def _union_dimension(xml: str, tables: list[Table]) -> str:
         else:
             c1, r1 = min(c1, t.col), min(r1, t.row)
             c2, r2 = max(c2, t.last_col), max(r2, t.last_row)
-    ref = f"{col_letter(c1)}{r1 + 1}:{col_letter(c2)}{r2 + 1}"
-    return xml[:m.start()] + f'<dimension ref="{ref}"/>' + xml[m.end():]
-
-
-def _shared_strings(zin: zipfile.ZipFile) -> list[str]:
-    try:
-        xml = zin.read("xl/sharedStrings.xml").decode("utf-8")
-    except KeyError:
-        return []
-    return _SI.findall(xml)
-
-
-def _inline_shared(xml: str, strings: list[str]) -> str:
-    return _SHARED_CELL.sub(lambda m: f'<c {m.group(1)}t="inlineStr"><is>{strings[int(m.group(2))]}'
-                                      "</is></c>", xml)
+    ref = f"{col_letter(c1)}{r1 + 1}:{col_letter(c2)}{r2 + 1}".encode()
+    return xml[:m.start()] + b'<dimension ref="' + ref + b'"/>' + xml[m.end():]
 
 
 _TABLE_NAME = re.compile(r'<table [^>]*?name="([^"]+)"')
 
 
-def _table_parts(zin: zipfile.ZipFile, tables: dict) -> dict:
-    """Table parts of deferred tables, their range set to the full data."""
-    out = {}
-    if not tables:
-        return out
-    for name in zin.namelist():
-        if not (name.startswith("xl/tables/table") and name.endswith(".xml")):
-            continue
-        xml = zin.read(name).decode("utf-8")
-        m = _TABLE_NAME.search(xml)
-        if not m or m.group(1) not in tables:
-            continue
-        t = tables[m.group(1)]
-        first = f"{col_letter(t.col)}{t.row + 1}"
-        short = f'ref="{first}:{col_letter(t.last_col)}{t.row + 2}"'
-        full = f'ref="{first}:{col_letter(t.last_col)}{t.last_row + 1}"'
-        if short not in xml:
-            raise RuntimeError(f"table {t.name}: range {short} not found in {name}")
-        out[name] = xml.replace(short, full).encode("utf-8")
-    missing = set(tables) - {(_TABLE_NAME.search(v.decode()).group(1)) for v in out.values()}
-    if missing:
-        raise RuntimeError(f"table part(s) not found for {sorted(missing)}")
-    return out
-
-
-def _sheet_parts(workbook: xlsxwriter.Workbook) -> dict:
-    """Worksheet name -> its part in the package, as XlsxWriter's packager names it."""
-    parts, index = {}, 0
-    for ws in workbook.worksheets():
-        if getattr(ws, "is_chartsheet", False):
-            continue
-        index += 1
-        parts[ws.name] = f"xl/worksheets/sheet{index}.xml"
-    return parts
-
-
 class DeferredBodies:
-    """The data rows of deferred tables, kept out of a rendered file for the graft.
+    """The data rows of the big tables, which :func:`render_skeleton` leaves out of the file.
 
-    ``render_to_file(..., defer_bodies=True)`` returns one: the file it wrote is
-    complete (table ranges and sheet dimensions already cover the data) except
-    for these rows, which :func:`maillon.addin.ooxml.graft.graft` (``bodies=``)
-    generates straight into the output package with the user's final style
-    indices, so the rows are built once and never re-parsed.
+    :func:`maillon.addin.ooxml.graft.graft` (``bodies=``) writes them once,
+    straight into the user's package, with the user's final style indices:
+    :meth:`table_part` gives a rendered table part its full range,
+    :meth:`chunks` the worksheet part with its rows.
     """
 
     def __init__(self, deferred: list):
         self._by_sheet: dict = {}
+        self._by_table: dict = {}
         for item in deferred:
             self._by_sheet.setdefault(item.sheet.lower(), []).append(item)
+            self._by_table[item.table.name] = item.table
         for items in self._by_sheet.values():
             items.sort(key=lambda d: d.table.row)
 
@@ -811,18 +747,39 @@ class DeferredBodies:
     def __bool__(self) -> bool:
         return bool(self._by_sheet)
 
-    def chunks(self, sheet: str, xml: bytes, xf_map: dict | None = None):
-        """The worksheet part ``xml`` (UTF-8) of ``sheet`` with the rows put in, in chunks.
+    def table_part(self, xml: str) -> str:
+        """A rendered table part (its XML text) with its range over all its rows.
 
-        ``xf_map`` maps the rendered cell-format indices to the ones to write.
+        XlsxWriter declared a deferred table over its header and first data
+        row; any other table part is returned as it is.
         """
-        return _splice_chunks(xml, self._by_sheet.get(sheet.lower(), []), xf_map)
+        m = _TABLE_NAME.search(xml)
+        t = self._by_table.get(m.group(1)) if m else None
+        if t is None:
+            return xml
+        first = f"{col_letter(t.col)}{t.row + 1}"
+        short = f'ref="{first}:{col_letter(t.last_col)}{t.row + 2}"'
+        if short not in xml:
+            raise RuntimeError(f"table {t.name}: range {short} not found in its table part")
+        return xml.replace(short, f'ref="{first}:{col_letter(t.last_col)}{t.last_row + 1}"')
+
+    def chunks(self, sheet: str, xml: bytes, xf_map: dict):
+        """The worksheet part ``xml`` (UTF-8) of ``sheet`` with its rows put in, in chunks.
+
+        ``xml`` is the part as XlsxWriter wrote it, its style indices already
+        mapped; ``xf_map`` maps the rendered cell-format indices to the ones to
+        write (the graft's :class:`~maillon.addin.ooxml.graft.StyleMerge`).
+        """
+        items = self._by_sheet.get(sheet.lower(), [])
+        if items:
+            xml = _union_dimension(xml, [d.table for d in items])
+        return _sheet_with_rows(xml, items, xf_map)
 
 
 _ROW_START_B = re.compile(rb'<row r="(\d+)"')
 
 
-def _splice_chunks(xml: bytes, items: list, xf_map: dict | None = None):
+def _sheet_with_rows(xml: bytes, items: list, xf_map: dict):
     """``xml`` (a worksheet part, UTF-8) with the rows of ``items`` inserted, in chunks."""
     if not items:
         yield xml
@@ -846,7 +803,7 @@ def _splice_chunks(xml: bytes, items: list, xf_map: dict | None = None):
             bad = _check_side(side, t)
             if bad is not None:
                 raise RuntimeError(f"row {bad} of sheet {item.sheet!r} holds cells inside "
-                                   f"the columns of table {t.name}; it cannot be spliced")
+                                   f"the columns of table {t.name}; its rows cannot be written apart")
         plan.append((item, begin, cut, side))
     pos = 0
     for item, begin, cut, side in plan:
@@ -866,107 +823,20 @@ def _check_side(side: dict, table: Table):
     return None
 
 
-def splice_deferred(path, workbook: xlsxwriter.Workbook, deferred: list,
-                    inline_strings: bool = False, sheets: list[str] | None = None,
-                    compresslevel: int | None = 1, rows: bool = True) -> None:
-    """Write the deferred tables' rows into the closed package at ``path``.
-
-    ``inline_strings`` also turns every shared-string cell of ``sheets``
-    into an inline string. Sheets with spliced rows are deflated at
-    ``compresslevel`` (1: three times faster than zlib's default 6 for a file
-    about a quarter larger). With ``rows=False`` the rows are left out (the
-    table ranges and sheet dimensions are set all the same) and every member
-    is stored uncompressed: a package for the graft, with a
-    :class:`DeferredBodies` to go with it.
-    """
-    path = Path(path)
-    parts = _sheet_parts(workbook)
-    by_part: dict = {}
-    for item in deferred:
-        by_part.setdefault(parts[item.sheet], []).append(item)
-    inline_parts = {parts[s] for s in (sheets or [])} if inline_strings else set()
-    touched = set(by_part) | inline_parts
-    if not touched:
-        return
-    fd, tmp = tempfile.mkstemp(prefix=path.stem + "-", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    method = zipfile.ZIP_DEFLATED if rows else zipfile.ZIP_STORED
-    try:
-        with zipfile.ZipFile(path) as zin, \
-                zipfile.ZipFile(tmp, "w", method, allowZip64=True) as zout:
-            strings = _shared_strings(zin) if inline_parts else []
-            table_parts = _table_parts(zin, {d.table.name: d.table for d in deferred})
-            for info in zin.infolist():
-                if not rows:  # written stored (the same name and date; not read through)
-                    info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                if info.filename in table_parts:
-                    zout.writestr(info, table_parts[info.filename])
-                    continue
-                if info.filename not in touched:
-                    zout.writestr(info, zin.read(info.filename))
-                    continue
-                xml = zin.read(info.filename).decode("utf-8")
-                if info.filename in inline_parts:
-                    xml = _inline_shared(xml, strings)
-                items = sorted(by_part.get(info.filename, []), key=lambda d: d.table.row)
-                if items:
-                    xml = _union_dimension(xml, [d.table for d in items])
-                if not items or not rows:
-                    zout.writestr(info, xml.encode("utf-8"))
-                    continue
-                _stream_sheet(zout, info, xml.encode("utf-8"), items, compresslevel)
-        os.chmod(tmp, os.stat(path).st_mode & 0o7777)  # mkstemp made it private
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _stream_sheet(zout: zipfile.ZipFile, info: zipfile.ZipInfo, xml: bytes, items: list,
-                  compresslevel: int | None) -> None:
-    out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    out.compress_type = zipfile.ZIP_DEFLATED
-    if compresslevel is not None:
-        for attr in ("compress_level", "_compresslevel"):  # its name from 3.13, before
-            try:
-                setattr(out, attr, compresslevel)
-                break
-            except AttributeError:
-                continue
-    with zout.open(out, "w", force_zip64=True) as fh:
-        pipelined(_splice_chunks(xml, items), fh.write)
-
-
 # --------------------------------------------------------------------------- files
-def render_to_file(specs: list[SheetSpec], path, constant_memory: bool = False,
-                   fast: bool = True, defer_bodies: bool = False) -> DeferredBodies | None:
-    """Write ``specs`` to a new ``.xlsx`` at ``path`` (one worksheet per spec).
+def render_skeleton(specs: list[SheetSpec], path) -> DeferredBodies:
+    """Write ``specs`` with XlsxWriter to a new ``.xlsx`` at ``path``, big tables' rows left out.
 
-    Parameters
-    ----------
-    specs : list of SheetSpec, e.g. ``layout(result)``.
-    path : file to create (replaced if it exists).
-    constant_memory : if True, every cell of the rendered sheets holds an
-        inline string (no sharedStrings references, as in XlsxWriter's own
-        constant_memory mode, which cannot write tables); large tables are
-        always streamed in row order.
-    fast : splice the data rows of tables that own their rows into the saved
-        package (default) instead of writing each cell through XlsxWriter.
-    defer_bodies : (with ``fast``) leave those rows out of the file, store its
-        members uncompressed, and return them as a :class:`DeferredBodies` for
-        ``graft(..., bodies=...)``, which writes them into the user's package
-        with their final style indices. Otherwise returns None.
+    One worksheet per spec. The data rows of tables that own their rows are
+    returned as a :class:`DeferredBodies`, for ``graft(..., bodies=...)``:
+    the file at ``path`` holds everything else and is meant to be grafted,
+    not opened on its own (those tables' ranges cover their first data row
+    only until the graft writes them).
     """
-    path = Path(path)
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": False})
-    deferred: list | None = [] if fast else None
+    workbook = xlsxwriter.Workbook(str(Path(path)))
+    deferred: list = []
     try:
         write_specs(workbook, specs, deferred)
     finally:
         workbook.close()
-    if deferred or constant_memory:
-        splice_deferred(path, workbook, deferred or [], inline_strings=constant_memory,
-                        sheets=[s.name for s in specs], rows=not (defer_bodies and fast))
-    if defer_bodies and fast:
-        return DeferredBodies(deferred)
-    return None
+    return DeferredBodies(deferred)

@@ -1,11 +1,15 @@
 """Graft freshly rendered engine sheets into a user's workbook package.
 
-The file mode renders the engine-owned sheets with XlsxWriter into a separate
-temporary workbook, then :func:`graft` copies those sheets' parts into the
-user's original zip package. Every other part (user sheets, their drawings,
-charts, images, comments, pivot tables, VBA, custom XML, theme,
-``docProps``, ...) is copied **byte for byte** (the compressed bytes are copied,
-nothing is decompressed). openpyxl never touches the file.
+The file mode renders the skeleton of the engine-owned sheets with XlsxWriter
+into a separate temporary workbook
+(:func:`maillon.addin.filemode.write.render_skeleton`), then :func:`graft`
+writes those sheets' parts into a copy of the user's original zip package, the
+big tables' data rows generated straight into it (``bodies=``) with their final
+style indices. Every other part (user sheets, their drawings, charts, images,
+comments, pivot tables, VBA, custom XML, theme, ``docProps``, ...) is copied
+**byte for byte** (the compressed bytes are copied, nothing is decompressed),
+through the one zip writer, :class:`maillon.addin.ooxml.zipwriter.ZipWriter`.
+openpyxl never touches the file.
 
 What changes in the package
 ---------------------------
@@ -24,14 +28,16 @@ What changes in the package
   not there yet; existing indices never change, so recomputing again does not
   grow ``styles.xml``. The rendered default format (index 0) maps to the
   workbook's default format, so blank-format cells look like the rest of the
-  workbook. Indices are remapped in the grafted sheet (``s=`` on cells and
-  rows, ``style=`` on columns, ``dxfId`` in conditional formats) and table parts
-  (``*DxfId``).
+  workbook. :class:`StyleMerge` gives the one map of rendered to merged
+  indices: the rows of ``bodies`` are written with it; what XlsxWriter wrote
+  is remapped with it (:class:`SheetTransform`: ``s=`` on cells and rows,
+  ``style=`` on columns, ``dxfId`` in conditional formats; ``*DxfId`` in
+  table parts).
 - Shared strings: the user's ``sharedStrings.xml`` is left byte-identical. Cells
   of a rendered sheet that point into the rendered shared-string table
   (``t="s"``, XlsxWriter's default mode) are rewritten as inline strings
-  (``t="inlineStr"``, the same rich text); a renderer in ``constant_memory``
-  mode already writes inline strings. Excel converts inline strings to shared
+  (``t="inlineStr"``, the same rich text); the rows of ``bodies`` are written
+  as inline strings. Excel converts inline strings to shared
   ones when it next saves; repeated recomputes never accumulate dead strings.
 - Table ids are renumbered (workbook-unique); table names stay as rendered
   (``tblTargets``), so structured references in user formulas keep working. A
@@ -64,14 +70,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-import struct
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
-from maillon.addin.ooxml.pipelined import pipelined
 from maillon.addin.ooxml.safe_io import WorkbookError, parse_xml
+from maillon.addin.ooxml.zipwriter import ZipWriter
 from maillon.addin.ooxml.package import NS_MAIN, NS_R, Package, SheetEntry, rels_part
 
 __all__ = ["graft", "GraftReport"]
@@ -80,8 +84,6 @@ CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
 REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 NS_XML = "http://www.w3.org/XML/1998/namespace"
-
-BIG_PART = 4 * 1024 ** 2  # parts larger than this are compressed at level 1 (3-4x faster)
 
 
 @dataclass
@@ -98,14 +100,15 @@ class GraftReport:
 # =============================================================================
 # text helpers
 # =============================================================================
+_ATTR_ENTITIES = {'"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+
+
 def _esc_attr(value: str) -> str:
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
-            .replace("\r", "&#13;"))
+    """``value`` escaped for an attribute between double quotes (whitespace kept)."""
+    return escape(value, _ATTR_ENTITIES)
 
 
-def _esc_text(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_esc_text = escape  # character data: &, < and >
 
 
 _ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -554,140 +557,6 @@ class SheetTransform:
 
 
 # =============================================================================
-# zip writing with raw copies
-# =============================================================================
-def _dos_time(dt) -> tuple[int, int]:
-    y, mo, d, h, mi, s = dt
-    y = max(y, 1980)
-    return (h << 11) | (mi << 5) | (s // 2), ((y - 1980) << 9) | (mo << 5) | d
-
-
-def _strip_zip64(extra: bytes) -> bytes:
-    out, i = b"", 0
-    while i + 4 <= len(extra):
-        hid, size = struct.unpack("<HH", extra[i:i + 4])
-        if hid != 0x0001:
-            out += extra[i:i + 4 + size]
-        i += 4 + size
-    return out
-
-
-def _zip_name(filename: str) -> tuple[bytes, int]:
-    """A member name as zip stores it, and its flag bits (0x800: the name is UTF-8)."""
-    try:
-        return filename.encode("ascii"), 0
-    except UnicodeEncodeError:
-        return filename.encode("utf-8"), 0x800
-
-
-class _ZipOut:
-    """A minimal zip writer that can copy members' compressed bytes unchanged."""
-
-    def __init__(self, fh):
-        self.fh = fh
-        self.central: list[bytes] = []
-
-    def _header(self, name: bytes, flags, method, dt, crc, csize, usize):
-        t, d = _dos_time(dt)
-        if csize > 0xFFFFFFFF or usize > 0xFFFFFFFF:
-            raise WorkbookError("the workbook is too large to save (a part exceeds 4 GB).")
-        offset = self.fh.tell()
-        self.fh.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, method, t, d,
-                                  crc, csize, usize, len(name), 0) + name)
-        return offset, t, d
-
-    def _central(self, name, flags, method, t, d, crc, csize, usize, offset,
-                 extra=b"", comment=b"", create=(20, 0), external=0, internal=0):
-        if offset > 0xFFFFFFFF:
-            raise WorkbookError("the workbook is too large to save (over 4 GB).")
-        version, system = create
-        self.central.append(struct.pack(
-            "<IBBHHHHHIIIHHHHHII", 0x02014B50, version, system, 20, flags, method, t, d, crc,
-            csize, usize, len(name), len(extra), len(comment), 0, internal, external,
-            offset) + name + extra + comment)
-
-    def copy(self, src, info: zipfile.ZipInfo) -> None:
-        """Copy a member of the source zip (its compressed bytes) as is."""
-        src.seek(info.header_offset)
-        fixed = src.read(30)
-        if fixed[:4] != b"PK\x03\x04":
-            raise WorkbookError(f"part {info.filename} has a damaged zip header.")
-        nlen, elen = struct.unpack("<HH", fixed[26:30])
-        src.seek(info.header_offset + 30 + nlen + elen)
-        flags = info.flag_bits & ~0x8
-        name = info.filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
-        offset, t, d = self._header(name, flags, info.compress_type, info.date_time, info.CRC,
-                                    info.compress_size, info.file_size)
-        left = info.compress_size
-        while left:
-            chunk = src.read(min(left, 1 << 20))
-            if not chunk:
-                raise WorkbookError(f"part {info.filename} is truncated.")
-            self.fh.write(chunk)
-            left -= len(chunk)
-        self._central(name, flags, info.compress_type, t, d, info.CRC, info.compress_size,
-                      info.file_size, offset, _strip_zip64(info.extra), info.comment,
-                      (info.create_version, info.create_system), info.external_attr,
-                      info.internal_attr)
-
-    def write(self, filename: str, data: bytes, level: int | None = None,
-              dt=(1980, 1, 1, 0, 0, 0)) -> None:
-        if level is None:
-            level = 1 if len(data) > BIG_PART else 6
-        comp = zlib.compressobj(level, zlib.DEFLATED, -15)
-        packed = comp.compress(data) + comp.flush()
-        name, flags = _zip_name(filename)
-        crc = zlib.crc32(data)
-        offset, t, d = self._header(name, flags, zipfile.ZIP_DEFLATED, dt, crc,
-                                    len(packed), len(data))
-        self.fh.write(packed)
-        self._central(name, flags, zipfile.ZIP_DEFLATED, t, d, crc, len(packed), len(data),
-                      offset)
-
-    def write_stream(self, filename: str, chunks, level: int = 1,
-                     dt=(1980, 1, 1, 0, 0, 0)) -> None:
-        """Write a member from an iterable of byte chunks (deflated at ``level``).
-
-        The chunks are compressed in a worker thread (zlib releases the GIL)
-        while the next one is produced; the local header is written first and
-        its CRC and sizes filled in afterwards (the output is a plain file).
-        """
-        name, flags = _zip_name(filename)
-        offset, t, d = self._header(name, flags, zipfile.ZIP_DEFLATED, dt, 0, 0, 0)
-        comp = zlib.compressobj(level, zlib.DEFLATED, -15)
-        state = [0, 0, 0]  # crc, compressed size, uncompressed size
-
-        def sink(data: bytes) -> None:
-            state[0] = zlib.crc32(data, state[0])
-            state[2] += len(data)
-            packed = comp.compress(data)
-            state[1] += len(packed)
-            self.fh.write(packed)
-
-        pipelined(chunks, sink)
-        tail = comp.flush()
-        self.fh.write(tail)
-        crc, csize, usize = state[0], state[1] + len(tail), state[2]
-        if csize > 0xFFFFFFFF or usize > 0xFFFFFFFF:
-            raise WorkbookError("the workbook is too large to save (a part exceeds 4 GB).")
-        end = self.fh.tell()
-        self.fh.seek(offset + 14)
-        self.fh.write(struct.pack("<III", crc, csize, usize))
-        self.fh.seek(end)
-        self._central(name, flags, zipfile.ZIP_DEFLATED, t, d, crc, csize, usize, offset)
-
-    def close(self) -> None:
-        start = self.fh.tell()
-        for rec in self.central:
-            self.fh.write(rec)
-        size = self.fh.tell() - start
-        if len(self.central) > 0xFFFF or start > 0xFFFFFFFF:
-            raise WorkbookError("the workbook is too large to save (too many parts).")
-        self.fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(self.central),
-                                  len(self.central), size, start, 0))
-
-
-# =============================================================================
 # the graft
 # =============================================================================
 def _rels_xml(rels: list[tuple[str, str, str, bool]]) -> bytes:
@@ -962,6 +831,8 @@ class _Grafter:
                 f"sheet {user_names[name.lower()]!r}; Maillon needs that name: rename your "
                 f"table and try again.")
         text, enc = _decode(data)
+        if self.bodies is not None:  # a table whose rows the graft writes: its full range
+            text = self.bodies.table_part(text)
         m = re.search(r"<([\w.-]+:)?table(?=[\s>])[^>]*>", text)
         start = _set_attr(m.group(0), "id", str(next_id()))
         text = text[:m.start()] + start + text[m.end():]
@@ -1082,8 +953,7 @@ class _Grafter:
     def _write(self, out: Path, new_parts: dict[str, bytes], dead: set[str]) -> None:
         orig = self.orig
         pending = {k.lower(): (k, v) for k, v in new_parts.items()}
-        with open(out, "wb") as fh, open(orig.path, "rb") as src:
-            z = _ZipOut(fh)
+        with open(out, "wb") as fh, open(orig.path, "rb") as src, ZipWriter(fh) as z:
             for info in orig.infos:
                 key = info.filename.lower()
                 if key in pending:
@@ -1092,17 +962,16 @@ class _Grafter:
                 elif key in dead:
                     continue
                 else:
-                    z.copy(src, info)
+                    z.copy_raw(src, info)
             for name, data in pending.values():
                 self._put(z, name, data)
-            z.close()
 
     @staticmethod
-    def _put(z: _ZipOut, name: str, data, dt=(1980, 1, 1, 0, 0, 0)) -> None:
+    def _put(z: ZipWriter, name: str, data, date_time=(1980, 1, 1, 0, 0, 0)) -> None:
         if isinstance(data, _Streamed):
-            z.write_stream(name, data.chunks(), level=1, dt=dt)
+            z.write_chunks(name, data.chunks(), level=1, date_time=date_time)
         else:
-            z.write(name, data, dt=dt)
+            z.write_bytes(name, data, date_time=date_time)
 
 
 def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> GraftReport:
@@ -1117,10 +986,12 @@ def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> Graft
     for a package that cannot be grafted safely, ``ValueError`` for a sheet name
     that is not in ``rendered``.
 
-    ``bodies`` is what ``render_to_file(..., defer_bodies=True)`` returned for
-    ``rendered`` (:class:`~maillon.addin.filemode.write.DeferredBodies`): the data
-    rows it left out of that file are then generated straight into ``out``
-    with their final style indices (no re-parsing of the rows).
+    ``bodies`` is what :func:`~maillon.addin.filemode.write.render_skeleton`
+    returned for ``rendered`` (:class:`~maillon.addin.filemode.write.DeferredBodies`):
+    the data rows it left out of that file are then generated straight into
+    ``out`` with their final style indices (no re-parsing of the rows), and
+    those tables' parts get their full range. Without it, ``rendered`` is taken
+    as complete (any XlsxWriter workbook).
     """
     original, rendered, out = Path(original), Path(rendered), Path(out)
     if not sheet_names:
