@@ -12,6 +12,7 @@ started (see :func:`read_input`).
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -20,7 +21,10 @@ from typing import TYPE_CHECKING
 
 from maillon.engine import contract as C
 
-from maillon.addin.ooxml.safe_io import WorkbookError, atomic_replace, refuse_if_open, temp_path_beside
+from maillon.addin.ooxml.safe_io import WorkbookError
+from maillon.addin.filemode.files import (atomic_replace, fingerprint, os_error_message,
+                                          refuse_if_changed, refuse_if_open, refuse_if_read_only,
+                                          refuse_unwritable_folder, run_lock, temp_path_beside)
 from maillon.addin.engine_input import TABLES_TO_READ
 from maillon.addin.filemode.grids import GridReader
 
@@ -43,8 +47,12 @@ class Outcome:
 
 
 def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise WorkbookError(f"{path}: no such file")
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise WorkbookError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise WorkbookError(os_error_message(exc, "be read", path)) from None
     if path.suffix.lower() not in SUFFIXES:
         raise WorkbookError(f"{path}: expected an Excel workbook (.xlsx or .xlsm)")
 
@@ -80,9 +88,28 @@ def validate_file(path: Path, progress=_noop) -> list[str]:
     return validate(inp).warnings
 
 
+def _write_target(out: Path) -> Path:
+    """The file a save replaces: a symbolic link is followed (the link stays a link)."""
+    if not out.is_symlink():
+        return out
+    target = Path(os.path.realpath(out))
+    if not target.exists():
+        raise WorkbookError(f"{out.name} is a symbolic link to {target}, which does not "
+                            f"exist; nothing was changed.")
+    return target
+
+
 def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
                    run_at=None, run_by=None) -> Outcome:
-    """Recompute ``path`` and write the result to ``out`` (default: in place, with a backup)."""
+    """Recompute ``path`` and write the result to ``out`` (default: in place, with a backup).
+
+    Refused, with nothing changed: a workbook open in Excel or LibreOffice, one
+    that another Maillon run is recomputing (its lock file
+    ``.team.xlsx.maillon-lock``), a read-only file, and a file that another
+    program saved while this run worked (it would otherwise be lost). A
+    symbolic link is followed: the file it points to is replaced, the link
+    stays. No temporary file is left beside the workbook, however the run ends.
+    """
     started = time.perf_counter()
     path = Path(path)
     out = Path(out) if out else path
@@ -92,25 +119,40 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
         if out.suffix.lower() != path.suffix.lower():
             raise WorkbookError(f"{out}: must have the same extension as {path.name}")
         refuse_if_open(out)
-    inp = read_input(path, progress, run_at=run_at, run_by=run_by)
-    from maillon.engine.pipeline import recompute
+    target = _write_target(out)
+    if target != out:
+        refuse_if_open(target)
+    refuse_unwritable_folder(target)
+    refuse_if_read_only(target)
+    in_place = os.path.realpath(path) == os.path.realpath(target)
+    with run_lock(target):
+        seen = fingerprint(path)
+        seen_target = None if in_place else fingerprint(target)
+        inp = read_input(path, progress, run_at=run_at, run_by=run_by)
+        from maillon.engine.pipeline import recompute
 
-    from maillon.addin.render.layout import layout
-    from maillon.addin.filemode.write import render_to_file
-    from maillon.addin.ooxml.graft import graft
+        from maillon.addin.render.layout import layout
+        from maillon.addin.filemode.write import render_to_file
+        from maillon.addin.ooxml.graft import graft
 
-    progress("Segmenting, classifying and ranking")
-    result = recompute(inp)
-    progress("Writing the engine-owned sheets")
-    specs = layout(result)
-    with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
-        rendered = Path(tmp) / "rendered.xlsx"
-        bodies = render_to_file(specs, rendered, defer_bodies=True)
-        grafted = temp_path_beside(out)
+        progress("Segmenting, classifying and ranking")
+        result = recompute(inp)
+        progress("Writing the engine-owned sheets")
+        specs = layout(result)
         try:
-            graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies)
-            progress("Saving")
-            backup = atomic_replace(grafted, out, backup=out.exists())
-        finally:
-            grafted.unlink(missing_ok=True)
+            with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
+                rendered = Path(tmp) / "rendered.xlsx"
+                bodies = render_to_file(specs, rendered, defer_bodies=True)
+                grafted = temp_path_beside(target)
+                try:
+                    graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies)
+                    progress("Saving")
+                    refuse_if_changed(path, seen)
+                    if not in_place:
+                        refuse_if_changed(target, seen_target)
+                    backup = atomic_replace(grafted, target, backup=target.exists())
+                finally:
+                    grafted.unlink(missing_ok=True)
+        except OSError as exc:
+            raise WorkbookError(os_error_message(exc, "be saved", out)) from None
     return Outcome(result, out, backup, time.perf_counter() - started)

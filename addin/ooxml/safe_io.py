@@ -1,11 +1,9 @@
-"""Defensive opening and safe saving of workbook files (file mode).
+"""Defensive opening of workbook packages: the checks before anything reads them.
 
-Every file-mode run goes through these steps::
-
-    refuse_if_open(path)           # Excel (or LibreOffice) has it open: stop
-    check_package(path)            # not a zip, corrupt, zip bomb, XML entities: stop
-    ... read, compute, render, graft into tmp = temp_path_beside(path) ...
-    atomic_replace(tmp, path)      # previous file kept as team.bak.xlsx
+Only package-format knowledge lives here: what makes a zip an acceptable
+Excel package (:func:`check_package`, :func:`check_part`) and how its XML is
+parsed (:func:`parse_xml`). Locks, fingerprints and atomic saves, which know
+files and folders but not packages, are in :mod:`maillon.addin.filemode.files`.
 
 Every problem is raised as :class:`WorkbookError` with one sentence that names
 the file, so the command line can print it as is and exit with code 1.
@@ -22,11 +20,8 @@ Example
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import struct
-import tempfile
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -36,8 +31,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 __all__ = [
-    "WorkbookError", "check_package", "check_part", "refuse_if_open", "atomic_replace",
-    "backup_path", "temp_path_beside", "parse_xml", "lock_files",
+    "WorkbookError", "check_package", "check_part", "parse_xml",
     "MAX_MEMBERS", "MAX_TOTAL_SIZE", "MAX_MEMBER_SIZE", "MAX_RATIO", "RATIO_MIN_SIZE",
 ]
 
@@ -242,107 +236,3 @@ def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, full: b
     if full and seen != info.file_size:
         raise WorkbookError(f"{name} is damaged: part {info.filename} is {seen} bytes, "
                             f"not the {info.file_size} its zip entry declares.")
-
-
-# --- open in Excel? ------------------------------------------------------------
-def lock_files(path) -> list[Path]:
-    """The lock files a spreadsheet program keeps beside ``path`` while it is open.
-
-    Excel: ``~$team.xlsx``; LibreOffice: ``.~lock.team.xlsx#``.
-    """
-    path = Path(path)
-    return [path.with_name("~$" + path.name), path.with_name(".~lock." + path.name + "#")]
-
-
-def refuse_if_open(path) -> None:
-    """Raise :class:`WorkbookError` if Excel (or LibreOffice) has ``path`` open."""
-    path = Path(path)
-    excel, office = lock_files(path)
-    if excel.exists():
-        raise WorkbookError(
-            f"{path.name} is open in Excel (lock file {excel.name}); close it and try again "
-            f"(if Excel is closed, delete {excel.name}).")
-    if office.exists():
-        raise WorkbookError(
-            f"{path.name} is open in LibreOffice (lock file {office.name}); close it and try "
-            f"again (if LibreOffice is closed, delete {office.name}).")
-
-
-# --- saving ----------------------------------------------------------------------
-def backup_path(target) -> Path:
-    """Where :func:`atomic_replace` keeps the previous file: ``team.xlsx`` -> ``team.bak.xlsx``.
-
-    The extension stays last so that the backup opens in Excel with a double
-    click (``team.xlsm`` -> ``team.bak.xlsm``). Only the latest backup is kept.
-    """
-    target = Path(target)
-    return target.with_name(f"{target.stem}.bak{target.suffix}")
-
-
-def temp_path_beside(target) -> Path:
-    """A fresh, empty temporary file in ``target``'s folder (so the final rename is atomic)."""
-    target = Path(target)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".maillon-tmp" + target.suffix,
-                                dir=target.parent)
-    os.close(fd)
-    return Path(name)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # pragma: no cover - Windows has no directory fsync
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_replace(tmp, target, backup: bool = True) -> Path | None:
-    """Put ``tmp`` in place of ``target`` atomically; keep the previous file as a backup.
-
-    ``tmp`` must be in the same folder as ``target`` (see :func:`temp_path_beside`).
-    Steps: fsync ``tmp``; give it ``target``'s permission bits; copy (hard link
-    when the file system allows) ``target`` to ``team.bak.xlsx`` via a temporary
-    name and an atomic rename; ``os.replace(tmp, target)``; fsync the folder.
-    At every instant ``target`` is either the complete old file or the complete
-    new one. Returns the backup path (None when ``backup`` is False or there was
-    no previous file).
-    """
-    tmp, target = Path(tmp), Path(target)
-    if tmp.resolve().parent != target.resolve().parent:
-        raise ValueError(f"atomic_replace: tmp must be in the folder of target "
-                         f"({target.parent}), got {tmp.parent}")
-    _fsync_file(tmp)
-    kept = None
-    try:
-        if target.exists():
-            shutil.copymode(target, tmp)
-            if backup:
-                kept = backup_path(target)
-                staging = kept.with_name(kept.name + ".maillon-tmp")
-                if staging.exists():
-                    staging.unlink()
-                try:
-                    os.link(target, staging)
-                except OSError:
-                    shutil.copy2(target, staging)
-                    _fsync_file(staging)
-                os.replace(staging, kept)
-        else:  # a new file gets the usual permissions, not mkstemp's private ones
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except PermissionError:
-        raise WorkbookError(f"{target.name} could not be replaced: permission denied "
-                            f"(is it open in another program?).") from None
-    except OSError as exc:
-        raise WorkbookError(f"{target.name} could not be saved ({exc}).") from None
-    _fsync_dir(target.parent)
-    return kept
