@@ -25,7 +25,9 @@ from maillon.addin.ooxml.safe_io import WorkbookError
 from maillon.addin.filemode.files import (atomic_replace, fingerprint, os_error_message,
                                           refuse_if_changed, refuse_if_open, refuse_if_read_only,
                                           refuse_unwritable_folder, run_lock, temp_path_beside)
-from maillon.addin.engine_input import TABLES_TO_READ
+from maillon.addin.engine_input import TABLES_TO_READ, USER_TABLES
+from maillon.addin.ooxml.package import Package, check_sheets, last_saved_by, saved_by_excel
+from maillon.addin.ooxml.safe_io import check_package
 from maillon.addin.filemode.grids import GridReader
 
 if TYPE_CHECKING:
@@ -57,6 +59,40 @@ def _check_path(path: Path) -> None:
         raise WorkbookError(f"{path}: expected an Excel workbook (.xlsx or .xlsm)")
 
 
+def _refuse_case_twins(pkg: Package) -> None:
+    """Refuse a user's sheet whose name is an engine sheet's in other letter case.
+
+    Excel compares sheet names without case, so ``TARGET LIST`` is the
+    ``Target List`` slot: a recompute would overwrite what the user keeps there.
+    """
+    engine = {name.casefold(): name for name in C.ENGINE_SHEETS}
+    for sheet in pkg.sheets:
+        owned = engine.get(sheet.name.casefold())
+        if owned is not None and owned != sheet.name:
+            raise WorkbookError(
+                f"{pkg.path.name}: the sheet {sheet.name!r} differs from the engine-owned "
+                f"sheet {owned!r} only in letter case, which Excel sees as the same name: "
+                f"a recompute would overwrite it. Rename that sheet (for example "
+                f"{sheet.name + ' (mine)'!r}), or to {owned!r} if it is Maillon's sheet, and "
+                f"try again; nothing was changed.")
+
+
+def _refuse_tables_lost(path: Path) -> None:
+    """None of the user tables is there: say why when another program saved the file."""
+    with Package(path) as pkg:
+        app = last_saved_by(pkg)
+    if saved_by_excel(app):
+        return  # the usual message lists the missing tables
+    app = app[:1].upper() + app[1:]  # Gnumeric writes "gnumeric"
+    names = ", ".join(table for _, table in USER_TABLES)
+    raise WorkbookError(
+        f"{path.name} has none of its Excel tables any more ({names}): it was last saved by "
+        f"{app}, which does not keep Excel tables. To get them back, restore the backup "
+        f"saved before (for example {path.stem}.bak{path.suffix}) or an earlier copy, or "
+        f"select each range in Excel and recreate it with Insert › Table, named exactly as "
+        f"above (Table Design › Table Name); nothing was changed.")
+
+
 def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> EngineInput:
     """Engine input read from a workbook on disk (nothing is written).
 
@@ -67,6 +103,10 @@ def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> Engin
     path = Path(path)
     _check_path(path)
     progress("Reading the workbook")
+    check_package(path, verify_data=False)  # cheap: structure and prologs (again in the reader)
+    with Package(path) as pkg:
+        _refuse_case_twins(pkg)
+        check_sheets(pkg, skip=C.ENGINE_SHEETS)
     with GridReader(path, TABLES_TO_READ, whole=[C.TBL_PLAN]) as reader:
         import maillon.engine.pipeline  # noqa: F401 - the slow import, while the sheets parse
 
@@ -74,6 +114,8 @@ def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> Engin
         from maillon.addin.filemode.read import tables_from
 
         found = tables_from(reader)
+    if not any(table in found for _, table in USER_TABLES):
+        _refuse_tables_lost(path)
     tables = {name: data.data for name, data in found.items()}
     extra = found[C.TBL_PLAN].below if C.TBL_PLAN in found else None
     return build_engine_input(tables, plan_extra_rows=extra, run_at=run_at, run_by=run_by)

@@ -139,8 +139,7 @@ def check_package(path, *, verify_data: bool = True, defer=()) -> None:
     if not path.is_file():
         raise WorkbookError(f"{name} does not exist or is not a file.")
     if not zipfile.is_zipfile(path):
-        raise WorkbookError(f"{name} is not an Excel workbook (.xlsx): it is not a zip package"
-                            f" (or it is truncated).")
+        raise WorkbookError(_not_a_zip(path))
     deferred = {p.lower() for p in defer}
     with _zip_errors(name), zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
@@ -164,6 +163,79 @@ def check_part(path, part: str) -> None:
         if info is None:
             raise WorkbookError(f"{path.name} is damaged: part {part} is missing.")
         _check_member(zf, info, path.name, full=True)
+
+
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 compound file: .xls, encrypted .xlsx
+
+
+def cfb_stream_names(path, max_entries: int = 4096) -> set[str]:
+    """Names in the directory of an OLE2 compound file (empty when it cannot be read).
+
+    Reads the header, follows the directory's sector chain through the FAT, and
+    decodes each 128-byte entry's UTF-16 name. Bounded: at most ``max_entries``
+    entries, every sector number checked against the file's size.
+    """
+    names: set[str] = set()
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+            fh.seek(0, 2)
+            size = fh.tell()
+            if len(head) < 512 or not head.startswith(CFB_MAGIC):
+                return names
+            shift = struct.unpack_from("<H", head, 0x1E)[0]
+            if shift not in (9, 12):
+                return names
+            sector = 1 << shift
+            n_sectors = max(0, (size - sector) // sector + 1)
+            first_dir = struct.unpack_from("<I", head, 0x30)[0]
+            difat = [x for x in struct.unpack_from("<109I", head, 0x4C) if x < n_sectors]
+
+            def read_sector(n: int) -> bytes:
+                fh.seek((n + 1) * sector)
+                return fh.read(sector)
+
+            fat: list[int] = []
+            for fs in difat[:64]:  # enough FAT for a directory near the start
+                data = read_sector(fs)
+                fat.extend(struct.unpack(f"<{len(data) // 4}I", data[:len(data) // 4 * 4]))
+            cur, seen = first_dir, set()
+            while cur < n_sectors and cur not in seen and len(names) < max_entries:
+                seen.add(cur)
+                data = read_sector(cur)
+                for off in range(0, len(data) - 127, 128):
+                    length = struct.unpack_from("<H", data, off + 0x40)[0]
+                    if 2 <= length <= 64:
+                        names.add(data[off:off + length - 2].decode("utf-16-le", "replace"))
+                cur = fat[cur] if cur < len(fat) else n_sectors
+    except (OSError, struct.error):
+        pass
+    return names
+
+
+def _not_a_zip(path: Path) -> str:
+    """Why ``path`` is not a zip package, in the words a user can act on."""
+    name = path.name
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+    except OSError:
+        magic = b""
+    if magic == CFB_MAGIC:
+        streams = {s.lower() for s in cfb_stream_names(path)}
+        if "encryptedpackage" in streams:
+            return (f"{name} is protected by a password (it is encrypted), so Maillon cannot "
+                    f"read it: open it in Excel and remove the password (File › Info › "
+                    f"Protect Workbook › Encrypt with Password, clear it, save), then try "
+                    f"again.")
+        if "workbook" in streams or "book" in streams:
+            return (f"{name} is in the old Excel 97-2003 format (.xls), which Maillon does not "
+                    f"read: open it in Excel and save it as an Excel Workbook (.xlsx), then "
+                    f"try again.")
+        return (f"{name} is an old-style Office file (OLE2), not an Excel workbook (.xlsx): "
+                f"open it in Excel and save it as an Excel Workbook (.xlsx).")
+    return (f"{name} is not an Excel workbook (.xlsx): it is not a zip package"
+            f" (or it is truncated).")
 
 
 @contextmanager
