@@ -7,6 +7,7 @@ success, 1 on bad input with one clear message and no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -15,7 +16,8 @@ from pathlib import Path
 from maillon import __version__
 from maillon.engine.errors import InputError
 
-from maillon.addin.ooxml.safe_io import WorkbookError, refuse_if_open, temp_path_beside
+from maillon.addin.ooxml.safe_io import WorkbookError
+from maillon.addin.filemode.files import refuse_if_open, temp_path_beside
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 1
 
@@ -26,23 +28,22 @@ class Progress:
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
         self.start = time.perf_counter()
-        self.tty = sys.stderr.isatty()
+        self.tty = sys.stderr is not None and sys.stderr.isatty()
 
     def __call__(self, message: str) -> None:
-        if self.quiet:
+        if self.quiet or sys.stderr is None:
             return
         elapsed = time.perf_counter() - self.start
         line = f"[{elapsed:5.1f}s] {message}…"
-        if self.tty:
-            sys.stderr.write("\r\033[K" + line)
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        try:
+            sys.stderr.write("\r\033[K" + line if self.tty else line + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # nowhere to show progress: go on without it
+            self.quiet = True
 
     def done(self) -> None:
         if self.tty and not self.quiet:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+            _err("\r\033[K")
 
 
 def _summary(outcome, headline: str | None = None) -> str:
@@ -73,8 +74,8 @@ def cmd_new(args) -> int:
         raise WorkbookError(f"{out} already exists; choose another name or pass --force")
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template_path(), out)
-    print(f"Created {out}: fill the Accounts sheet, then run `maillon recompute {out}` "
-          f"or click Recompute segments in Excel.")
+    _say(f"Created {out}: fill the Accounts sheet, then run `maillon recompute {out}` "
+         f"or click Recompute segments in Excel.")
     return EXIT_OK
 
 
@@ -97,10 +98,10 @@ def cmd_demo(args) -> int:
     finally:
         portfolio.unlink(missing_ok=True)
     progress.done()
-    print(_summary(outcome, f"Demo workbook written to {out.resolve()} "
-                            f"(recomputed in {outcome.seconds:.1f} s)"))
-    print("Open it in Excel, LibreOffice or Gnumeric: start with the Dashboard and the "
-          "Target List sheets.")
+    _say(_summary(outcome, f"Demo workbook written to {out.resolve()} "
+                           f"(recomputed in {outcome.seconds:.1f} s)")
+         + "\nOpen it in Excel, LibreOffice or Gnumeric: start with the Dashboard and the "
+           "Target List sheets.")
     return EXIT_OK
 
 
@@ -110,7 +111,7 @@ def cmd_recompute(args) -> int:
     progress = Progress(args.quiet)
     outcome = recompute_file(Path(args.path), Path(args.out) if args.out else None, progress)
     progress.done()
-    print(_summary(outcome))
+    _say(_summary(outcome))
     return EXIT_OK
 
 
@@ -120,9 +121,8 @@ def cmd_validate(args) -> int:
     progress = Progress(args.quiet)
     warnings = validate_file(Path(args.path), progress)
     progress.done()
-    print(f"{args.path}: OK, ready to recompute.")
-    for w in warnings:
-        print(f"  note: {w}")
+    _say("\n".join([f"{args.path}: OK, ready to recompute."]
+                    + [f"  note: {w}" for w in warnings]))
     return EXIT_OK
 
 
@@ -182,17 +182,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class OutputClosed(Exception):
+    """stdout cannot be written (closed, a full disk, a pipe whose reader left)."""
+
+
+def _say(text: str) -> None:
+    """Print to stdout; a stdout that cannot be written becomes :class:`OutputClosed`."""
+    if sys.stdout is None:  # started with stdout closed
+        return
+    try:
+        print(text)
+        sys.stdout.flush()
+    except (OSError, ValueError) as exc:
+        raise OutputClosed(getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _err(text: str) -> None:
+    if sys.stderr is None:
+        return
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _silence_stdout() -> None:
+    """After a failed write, point stdout at the null device so that the
+    interpreter's last flush at exit does not print a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+    sys.stdout = None
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (InputError, WorkbookError) as exc:
-        sys.stderr.write("\n" if sys.stderr.isatty() else "")
-        sys.stderr.write(f"maillon: {exc}\n")
+        tty = sys.stderr is not None and sys.stderr.isatty()
+        _err(("\n" if tty else "") + f"maillon: {exc}\n")
+        return EXIT_BAD_INPUT
+    except OutputClosed as exc:
+        _silence_stdout()
+        done = {"recompute": f"{getattr(args, 'path', '')} was recomputed and saved, but its "
+                             f"summary",
+                "validate": f"{getattr(args, 'path', '')} was checked, but the result",
+                "demo": "the demo workbook was written, but its summary",
+                "new": "the workbook was created, but the message"}.get(
+            args.command, "the command ran, but its output")
+        _err(f"maillon: {done} could not be printed (standard output: {exc}).\n")
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # what the file mode did not foresee, still one sentence
+        where = Path(exc.filename).name if getattr(exc, "filename", None) else "a file"
+        _err(f"maillon: {where}: {exc.strerror or exc}; the workbook was not changed.\n")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        sys.stderr.write("maillon: interrupted; the workbook was not changed\n")
+        _err("maillon: interrupted; the workbook was not changed\n")
         return 130
+    except Exception as exc:  # a bug: one message, never a traceback (MAILLON_DEBUG=1 shows it)
+        if os.environ.get("MAILLON_DEBUG"):
+            raise
+        _err(f"maillon: internal error ({type(exc).__name__}: {exc}); the workbook was not "
+             f"changed. Please report it (MAILLON_DEBUG=1 shows the details).\n")
+        return 2
 
 
 if __name__ == "__main__":

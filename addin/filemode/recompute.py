@@ -12,6 +12,7 @@ started (see :func:`read_input`).
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -20,8 +21,13 @@ from typing import TYPE_CHECKING
 
 from maillon.engine import contract as C
 
-from maillon.addin.ooxml.safe_io import WorkbookError, atomic_replace, refuse_if_open, temp_path_beside
-from maillon.addin.engine_input import TABLES_TO_READ
+from maillon.addin.ooxml.safe_io import WorkbookError
+from maillon.addin.filemode.files import (atomic_replace, fingerprint, os_error_message,
+                                          refuse_if_changed, refuse_if_open, refuse_if_read_only,
+                                          refuse_unwritable_folder, run_lock, temp_path_beside)
+from maillon.addin.engine_input import TABLES_TO_READ, USER_TABLES
+from maillon.addin.ooxml.package import Package, check_sheets, last_saved_by, saved_by_excel
+from maillon.addin.ooxml.safe_io import check_package
 from maillon.addin.filemode.grids import GridReader
 
 if TYPE_CHECKING:
@@ -43,10 +49,48 @@ class Outcome:
 
 
 def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise WorkbookError(f"{path}: no such file")
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise WorkbookError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise WorkbookError(os_error_message(exc, "be read", path)) from None
     if path.suffix.lower() not in SUFFIXES:
         raise WorkbookError(f"{path}: expected an Excel workbook (.xlsx or .xlsm)")
+
+
+def _refuse_case_twins(pkg: Package) -> None:
+    """Refuse a user's sheet whose name is an engine sheet's in other letter case.
+
+    Excel compares sheet names without case, so ``TARGET LIST`` is the
+    ``Target List`` slot: a recompute would overwrite what the user keeps there.
+    """
+    engine = {name.casefold(): name for name in C.ENGINE_SHEETS}
+    for sheet in pkg.sheets:
+        owned = engine.get(sheet.name.casefold())
+        if owned is not None and owned != sheet.name:
+            raise WorkbookError(
+                f"{pkg.path.name}: the sheet {sheet.name!r} differs from the engine-owned "
+                f"sheet {owned!r} only in letter case, which Excel sees as the same name: "
+                f"a recompute would overwrite it. Rename that sheet (for example "
+                f"{sheet.name + ' (mine)'!r}), or to {owned!r} if it is Maillon's sheet, and "
+                f"try again; nothing was changed.")
+
+
+def _refuse_tables_lost(path: Path) -> None:
+    """None of the user tables is there: say why when another program saved the file."""
+    with Package(path) as pkg:
+        app = last_saved_by(pkg)
+    if saved_by_excel(app):
+        return  # the usual message lists the missing tables
+    app = app[:1].upper() + app[1:]  # Gnumeric writes "gnumeric"
+    names = ", ".join(table for _, table in USER_TABLES)
+    raise WorkbookError(
+        f"{path.name} has none of its Excel tables any more ({names}): it was last saved by "
+        f"{app}, which does not keep Excel tables. To get them back, restore the backup "
+        f"saved before (for example {path.stem}.bak{path.suffix}) or an earlier copy, or "
+        f"select each range in Excel and recreate it with Insert › Table, named exactly as "
+        f"above (Table Design › Table Name); nothing was changed.")
 
 
 def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> EngineInput:
@@ -59,6 +103,10 @@ def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> Engin
     path = Path(path)
     _check_path(path)
     progress("Reading the workbook")
+    check_package(path, verify_data=False)  # cheap: structure and prologs (again in the reader)
+    with Package(path) as pkg:
+        _refuse_case_twins(pkg)
+        check_sheets(pkg, skip=C.ENGINE_SHEETS)
     with GridReader(path, TABLES_TO_READ, whole=[C.TBL_PLAN]) as reader:
         import maillon.engine.pipeline  # noqa: F401 - the slow import, while the sheets parse
 
@@ -66,6 +114,8 @@ def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> Engin
         from maillon.addin.filemode.read import tables_from
 
         found = tables_from(reader)
+    if not any(table in found for _, table in USER_TABLES):
+        _refuse_tables_lost(path)
     tables = {name: data.data for name, data in found.items()}
     extra = found[C.TBL_PLAN].below if C.TBL_PLAN in found else None
     return build_engine_input(tables, plan_extra_rows=extra, run_at=run_at, run_by=run_by)
@@ -80,9 +130,28 @@ def validate_file(path: Path, progress=_noop) -> list[str]:
     return validate(inp).warnings
 
 
+def _write_target(out: Path) -> Path:
+    """The file a save replaces: a symbolic link is followed (the link stays a link)."""
+    if not out.is_symlink():
+        return out
+    target = Path(os.path.realpath(out))
+    if not target.exists():
+        raise WorkbookError(f"{out.name} is a symbolic link to {target}, which does not "
+                            f"exist; nothing was changed.")
+    return target
+
+
 def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
                    run_at=None, run_by=None) -> Outcome:
-    """Recompute ``path`` and write the result to ``out`` (default: in place, with a backup)."""
+    """Recompute ``path`` and write the result to ``out`` (default: in place, with a backup).
+
+    Refused, with nothing changed: a workbook open in Excel or LibreOffice, one
+    that another Maillon run is recomputing (its lock file
+    ``.team.xlsx.maillon-lock``), a read-only file, and a file that another
+    program saved while this run worked (it would otherwise be lost). A
+    symbolic link is followed: the file it points to is replaced, the link
+    stays. No temporary file is left beside the workbook, however the run ends.
+    """
     started = time.perf_counter()
     path = Path(path)
     out = Path(out) if out else path
@@ -92,25 +161,40 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
         if out.suffix.lower() != path.suffix.lower():
             raise WorkbookError(f"{out}: must have the same extension as {path.name}")
         refuse_if_open(out)
-    inp = read_input(path, progress, run_at=run_at, run_by=run_by)
-    from maillon.engine.pipeline import recompute
+    target = _write_target(out)
+    if target != out:
+        refuse_if_open(target)
+    refuse_unwritable_folder(target)
+    refuse_if_read_only(target)
+    in_place = os.path.realpath(path) == os.path.realpath(target)
+    with run_lock(target):
+        seen = fingerprint(path)
+        seen_target = None if in_place else fingerprint(target)
+        inp = read_input(path, progress, run_at=run_at, run_by=run_by)
+        from maillon.engine.pipeline import recompute
 
-    from maillon.addin.render.layout import layout
-    from maillon.addin.filemode.write import render_skeleton
-    from maillon.addin.ooxml.graft import graft
+        from maillon.addin.render.layout import layout
+        from maillon.addin.filemode.write import render_skeleton
+        from maillon.addin.ooxml.graft import graft
 
-    progress("Segmenting, classifying and ranking")
-    result = recompute(inp)
-    progress("Writing the engine-owned sheets")
-    specs = layout(result)
-    with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
-        rendered = Path(tmp) / "rendered.xlsx"
-        bodies = render_skeleton(specs, rendered)
-        grafted = temp_path_beside(out)
+        progress("Segmenting, classifying and ranking")
+        result = recompute(inp)
+        progress("Writing the engine-owned sheets")
+        specs = layout(result)
         try:
-            graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies)
-            progress("Saving")
-            backup = atomic_replace(grafted, out, backup=out.exists())
-        finally:
-            grafted.unlink(missing_ok=True)
+            with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
+                rendered = Path(tmp) / "rendered.xlsx"
+                bodies = render_skeleton(specs, rendered)
+                grafted = temp_path_beside(target)
+                try:
+                    graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies)
+                    progress("Saving")
+                    refuse_if_changed(path, seen)
+                    if not in_place:
+                        refuse_if_changed(target, seen_target)
+                    backup = atomic_replace(grafted, target, backup=target.exists())
+                finally:
+                    grafted.unlink(missing_ok=True)
+        except OSError as exc:
+            raise WorkbookError(os_error_message(exc, "be saved", out)) from None
     return Outcome(result, out, backup, time.perf_counter() - started)

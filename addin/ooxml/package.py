@@ -19,13 +19,15 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
 from maillon.addin.ooxml.safe_io import WorkbookError, parse_xml
 
-__all__ = ["Package", "Rel", "SheetEntry", "TableInfo", "find_table", "list_tables",
+__all__ = ["Package", "Rel", "SheetEntry", "TableInfo", "check_sheets", "find_table",
+           "last_saved_by", "list_tables",
            "parse_ref", "sheet_names", "tables_in"]
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -237,8 +239,10 @@ class Package:
         for el in self.workbook.iter(f"{{{NS_MAIN}}}sheet"):
             rid = el.get(f"{{{NS_R}}}id") or ""
             rel = by_id.get(rid)
+            name = el.get("name", "")
             out.append(SheetEntry(
-                name=el.get("name", ""), sheet_id=int(el.get("sheetId", "0") or 0), rid=rid,
+                name=name, sheet_id=_whole(el.get("sheetId", "0") or "0", self.path,
+                                           f"sheet {name!r}", "sheetId", wb_part), rid=rid,
                 part=None if rel is None or rel.external else rel.target,
                 kind=rel.kind if rel is not None else ""))
         return out
@@ -309,12 +313,88 @@ def tables_in(pkg: Package) -> dict[str, TableInfo]:
             name = root.get("displayName") or root.get("name") or ""
             headers = [unescape_name(c.get("name", ""))
                        for c in root.iter(f"{{{NS_MAIN}}}tableColumn")]
+            where = f"table {name!r} on sheet {sheet.name!r}"
+
+            def whole(attr, default, *, limit=None):
+                return _whole(root.get(attr, default) or default, pkg.path, where, attr,
+                              rel.target, limit=limit)
+
+            ref = root.get("ref", "")
+            try:
+                parse_ref(ref)
+            except ValueError:
+                raise WorkbookError(
+                    f"{pkg.path.name} is damaged: {where} has no valid range (ref={ref!r} "
+                    f"in {rel.target}); open it in Excel and save it again, or restore the "
+                    f"backup.") from None
             out[name] = TableInfo(
-                name=name, sheet=sheet.name, ref=root.get("ref", ""), headers=headers,
-                header_rows=int(root.get("headerRowCount", "1")),
-                totals_rows=int(root.get("totalsRowCount", "0")),
-                part=rel.target, id=int(root.get("id", "0") or 0))
+                name=name, sheet=sheet.name, ref=ref, headers=headers,
+                header_rows=whole("headerRowCount", "1", limit=1),
+                totals_rows=whole("totalsRowCount", "0", limit=1),
+                part=rel.target, id=whole("id", "0"))
     return out
+
+
+def _whole(text: str, path: Path, where: str, attr: str, part: str, *, limit=None) -> int:
+    """An attribute that must be a whole number (at most ``limit``), or a WorkbookError."""
+    text = text.strip()
+    if text.isdigit() and (limit is None or int(text) <= limit):
+        return int(text)
+    allowed = f"0 to {limit}" if limit is not None else "a whole number"
+    raise WorkbookError(
+        f"{path.name} is damaged: {where} has {attr}={text!r} in {part}, where {allowed} "
+        f"belongs; open it in Excel and save it again, or restore the backup.")
+
+
+#: sheet parts up to this size are checked to be well-formed XML in full
+WELL_FORMED_MAX = 16 * 1024 ** 2
+
+
+def check_sheets(pkg: Package, skip=()) -> None:
+    """Refuse a package whose sheets would be carried into the output damaged.
+
+    Every sheet the workbook lists must have a relationship and a part, and
+    every sheet part (except those of the sheets named in ``skip``, which are
+    replaced; and those larger than :data:`WELL_FORMED_MAX`, which the cell
+    reader parses) must be well-formed XML. The message names the sheet.
+    """
+    import xml.parsers.expat
+
+    skip = {n.casefold() for n in skip}
+    wb_part = pkg.workbook_part
+    for s in pkg.sheets:
+        if s.part is None:
+            raise WorkbookError(
+                f"{pkg.path.name} is damaged: the sheet {s.name!r} has no part (relationship "
+                f"{s.rid or '(none)'} not found in {rels_part(wb_part)}); restore the backup, "
+                f"or open the workbook in Excel and let it repair it.")
+        info = pkg.info(s.part)
+        if info is None:
+            raise WorkbookError(
+                f"{pkg.path.name} is damaged: the part {s.part} of the sheet {s.name!r} is "
+                f"missing; restore the backup, or open the workbook in Excel and let it "
+                f"repair it.")
+        if s.name.casefold() in skip or info.file_size > WELL_FORMED_MAX:
+            continue
+        parser = xml.parsers.expat.ParserCreate()
+
+        def no_dtd(*args):
+            raise ValueError("a DTD")
+
+        parser.StartDoctypeDeclHandler = no_dtd
+        try:
+            with pkg.zf.open(info) as fh:
+                while chunk := fh.read(1024 ** 2):
+                    parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except (xml.parsers.expat.ExpatError, ValueError) as exc:
+            raise WorkbookError(
+                f"{pkg.path.name} is damaged: the sheet {s.name!r} ({s.part}) is not "
+                f"well-formed XML ({exc}); restore the backup, or open the workbook in Excel "
+                f"and let it repair it.") from None
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+            raise WorkbookError(f"{pkg.path.name} is damaged: the sheet {s.name!r} ({s.part}) "
+                                f"cannot be read ({exc}).") from None
 
 
 def find_table(tables: dict[str, TableInfo], name: str) -> TableInfo | None:
@@ -332,3 +412,28 @@ def sheet_names(path) -> list[str]:
     """Names of all sheets, in workbook order."""
     with Package(path) as pkg:
         return [s.name for s in pkg.sheets]
+
+
+#: programs whose name in docProps/app.xml says Excel saved the file last
+_EXCEL_APPS = ("microsoft excel", "microsoft macintosh excel")
+
+
+def last_saved_by(pkg: Package) -> str | None:
+    """The program docProps/app.xml names (``Application``), or None when unknown."""
+    part = next((r.target for r in pkg.rels("") if r.kind == "extended-properties"
+                 and not r.external), "docProps/app.xml")
+    if not pkg.has(part):
+        return None
+    try:
+        root = pkg.xml(part)
+    except WorkbookError:
+        return None
+    for el in root:
+        if local(el.tag) == "Application" and (el.text or "").strip():
+            return el.text.strip()
+    return None
+
+
+def saved_by_excel(app: str | None) -> bool:
+    return app is None or app.strip().lower().startswith(_EXCEL_APPS) \
+        or app.strip().lower() == "excel"

@@ -1,11 +1,9 @@
-"""Defensive opening and safe saving of workbook files (file mode).
+"""Defensive opening of workbook packages: the checks before anything reads them.
 
-Every file-mode run goes through these steps::
-
-    refuse_if_open(path)           # Excel (or LibreOffice) has it open: stop
-    check_package(path)            # not a zip, corrupt, zip bomb, XML entities: stop
-    ... read, compute, render, graft into tmp = temp_path_beside(path) ...
-    atomic_replace(tmp, path)      # previous file kept as team.bak.xlsx
+Only package-format knowledge lives here: what makes a zip an acceptable
+Excel package (:func:`check_package`, :func:`check_part`) and how its XML is
+parsed (:func:`parse_xml`). Locks, fingerprints and atomic saves, which know
+files and folders but not packages, are in :mod:`maillon.addin.filemode.files`.
 
 Every problem is raised as :class:`WorkbookError` with one sentence that names
 the file, so the command line can print it as is and exit with code 1.
@@ -22,11 +20,8 @@ Example
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import struct
-import tempfile
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -36,8 +31,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 __all__ = [
-    "WorkbookError", "check_package", "check_part", "refuse_if_open", "atomic_replace",
-    "backup_path", "temp_path_beside", "parse_xml", "lock_files",
+    "WorkbookError", "check_package", "check_part", "parse_xml",
     "MAX_MEMBERS", "MAX_TOTAL_SIZE", "MAX_MEMBER_SIZE", "MAX_RATIO", "RATIO_MIN_SIZE",
 ]
 
@@ -145,8 +139,7 @@ def check_package(path, *, verify_data: bool = True, defer=()) -> None:
     if not path.is_file():
         raise WorkbookError(f"{name} does not exist or is not a file.")
     if not zipfile.is_zipfile(path):
-        raise WorkbookError(f"{name} is not an Excel workbook (.xlsx): it is not a zip package"
-                            f" (or it is truncated).")
+        raise WorkbookError(_not_a_zip(path))
     deferred = {p.lower() for p in defer}
     with _zip_errors(name), zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
@@ -175,6 +168,79 @@ def check_part(path, part: str, on_chunk=None) -> None:
         if info is None:
             raise WorkbookError(f"{path.name} is damaged: part {part} is missing.")
         _check_member(zf, info, path.name, full=True, on_chunk=on_chunk)
+
+
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 compound file: .xls, encrypted .xlsx
+
+
+def cfb_stream_names(path, max_entries: int = 4096) -> set[str]:
+    """Names in the directory of an OLE2 compound file (empty when it cannot be read).
+
+    Reads the header, follows the directory's sector chain through the FAT, and
+    decodes each 128-byte entry's UTF-16 name. Bounded: at most ``max_entries``
+    entries, every sector number checked against the file's size.
+    """
+    names: set[str] = set()
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+            fh.seek(0, 2)
+            size = fh.tell()
+            if len(head) < 512 or not head.startswith(CFB_MAGIC):
+                return names
+            shift = struct.unpack_from("<H", head, 0x1E)[0]
+            if shift not in (9, 12):
+                return names
+            sector = 1 << shift
+            n_sectors = max(0, (size - sector) // sector + 1)
+            first_dir = struct.unpack_from("<I", head, 0x30)[0]
+            difat = [x for x in struct.unpack_from("<109I", head, 0x4C) if x < n_sectors]
+
+            def read_sector(n: int) -> bytes:
+                fh.seek((n + 1) * sector)
+                return fh.read(sector)
+
+            fat: list[int] = []
+            for fs in difat[:64]:  # enough FAT for a directory near the start
+                data = read_sector(fs)
+                fat.extend(struct.unpack(f"<{len(data) // 4}I", data[:len(data) // 4 * 4]))
+            cur, seen = first_dir, set()
+            while cur < n_sectors and cur not in seen and len(names) < max_entries:
+                seen.add(cur)
+                data = read_sector(cur)
+                for off in range(0, len(data) - 127, 128):
+                    length = struct.unpack_from("<H", data, off + 0x40)[0]
+                    if 2 <= length <= 64:
+                        names.add(data[off:off + length - 2].decode("utf-16-le", "replace"))
+                cur = fat[cur] if cur < len(fat) else n_sectors
+    except (OSError, struct.error):
+        pass
+    return names
+
+
+def _not_a_zip(path: Path) -> str:
+    """Why ``path`` is not a zip package, in the words a user can act on."""
+    name = path.name
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+    except OSError:
+        magic = b""
+    if magic == CFB_MAGIC:
+        streams = {s.lower() for s in cfb_stream_names(path)}
+        if "encryptedpackage" in streams:
+            return (f"{name} is protected by a password (it is encrypted), so Maillon cannot "
+                    f"read it: open it in Excel and remove the password (File › Info › "
+                    f"Protect Workbook › Encrypt with Password, clear it, save), then try "
+                    f"again.")
+        if "workbook" in streams or "book" in streams:
+            return (f"{name} is in the old Excel 97-2003 format (.xls), which Maillon does not "
+                    f"read: open it in Excel and save it as an Excel Workbook (.xlsx), then "
+                    f"try again.")
+        return (f"{name} is an old-style Office file (OLE2), not an Excel workbook (.xlsx): "
+                f"open it in Excel and save it as an Excel Workbook (.xlsx).")
+    return (f"{name} is not an Excel workbook (.xlsx): it is not a zip package"
+            f" (or it is truncated).")
 
 
 @contextmanager
@@ -250,107 +316,3 @@ def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, full: b
     if full and seen != info.file_size:
         raise WorkbookError(f"{name} is damaged: part {info.filename} is {seen} bytes, "
                             f"not the {info.file_size} its zip entry declares.")
-
-
-# --- open in Excel? ------------------------------------------------------------
-def lock_files(path) -> list[Path]:
-    """The lock files a spreadsheet program keeps beside ``path`` while it is open.
-
-    Excel: ``~$team.xlsx``; LibreOffice: ``.~lock.team.xlsx#``.
-    """
-    path = Path(path)
-    return [path.with_name("~$" + path.name), path.with_name(".~lock." + path.name + "#")]
-
-
-def refuse_if_open(path) -> None:
-    """Raise :class:`WorkbookError` if Excel (or LibreOffice) has ``path`` open."""
-    path = Path(path)
-    excel, office = lock_files(path)
-    if excel.exists():
-        raise WorkbookError(
-            f"{path.name} is open in Excel (lock file {excel.name}); close it and try again "
-            f"(if Excel is closed, delete {excel.name}).")
-    if office.exists():
-        raise WorkbookError(
-            f"{path.name} is open in LibreOffice (lock file {office.name}); close it and try "
-            f"again (if LibreOffice is closed, delete {office.name}).")
-
-
-# --- saving ----------------------------------------------------------------------
-def backup_path(target) -> Path:
-    """Where :func:`atomic_replace` keeps the previous file: ``team.xlsx`` -> ``team.bak.xlsx``.
-
-    The extension stays last so that the backup opens in Excel with a double
-    click (``team.xlsm`` -> ``team.bak.xlsm``). Only the latest backup is kept.
-    """
-    target = Path(target)
-    return target.with_name(f"{target.stem}.bak{target.suffix}")
-
-
-def temp_path_beside(target) -> Path:
-    """A fresh, empty temporary file in ``target``'s folder (so the final rename is atomic)."""
-    target = Path(target)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".maillon-tmp" + target.suffix,
-                                dir=target.parent)
-    os.close(fd)
-    return Path(name)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # pragma: no cover - Windows has no directory fsync
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_replace(tmp, target, backup: bool = True) -> Path | None:
-    """Put ``tmp`` in place of ``target`` atomically; keep the previous file as a backup.
-
-    ``tmp`` must be in the same folder as ``target`` (see :func:`temp_path_beside`).
-    Steps: fsync ``tmp``; give it ``target``'s permission bits; copy (hard link
-    when the file system allows) ``target`` to ``team.bak.xlsx`` via a temporary
-    name and an atomic rename; ``os.replace(tmp, target)``; fsync the folder.
-    At every instant ``target`` is either the complete old file or the complete
-    new one. Returns the backup path (None when ``backup`` is False or there was
-    no previous file).
-    """
-    tmp, target = Path(tmp), Path(target)
-    if tmp.resolve().parent != target.resolve().parent:
-        raise ValueError(f"atomic_replace: tmp must be in the folder of target "
-                         f"({target.parent}), got {tmp.parent}")
-    _fsync_file(tmp)
-    kept = None
-    try:
-        if target.exists():
-            shutil.copymode(target, tmp)
-            if backup:
-                kept = backup_path(target)
-                staging = kept.with_name(kept.name + ".maillon-tmp")
-                if staging.exists():
-                    staging.unlink()
-                try:
-                    os.link(target, staging)
-                except OSError:
-                    shutil.copy2(target, staging)
-                    _fsync_file(staging)
-                os.replace(staging, kept)
-        else:  # a new file gets the usual permissions, not mkstemp's private ones
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except PermissionError:
-        raise WorkbookError(f"{target.name} could not be replaced: permission denied "
-                            f"(is it open in another program?).") from None
-    except OSError as exc:
-        raise WorkbookError(f"{target.name} could not be saved ({exc}).") from None
-    _fsync_dir(target.parent)
-    return kept
