@@ -50,9 +50,11 @@ def _summary(outcome, headline: str | None = None) -> str:
     k = outcome.result.key_figures
     lines = [
         headline or f"Recomputed {outcome.path} in {outcome.seconds:.1f} s",
-        f"  accounts   {k['Accounts']:>8,}  ({k['Customers']:,} customers, {k['Prospects']:,} prospects)",
+        f"  accounts   {k['Accounts']:>8,}  "
+        f"({k['Customers']:,} customers, {k['Prospects']:,} prospects)",
         f"  segments   {k['Segments']:>8}",
-        f"  P1         {k['P1 accounts']:>8,}  (P2 {k['P2 accounts']:,}, P3 {k['P3 accounts']:,}, excluded {k['Excluded']:,})",
+        f"  P1         {k['P1 accounts']:>8,}  "
+        f"(P2 {k['P2 accounts']:,}, P3 {k['P3 accounts']:,}, excluded {k['Excluded']:,})",
         f"  conflicts  {k['Conflicts']:>8,}",
         f"  agreement  {k['Agreement']:>8.0%}",
         f"  actions    {k['Planned actions']:>8,}",

@@ -171,7 +171,7 @@ def _conflicts(accounts, classes, seg, mkt_tier, revenue, potential, segments) -
             "ABC cell": cells[idx],
             "Conflict": kind,
             # one string per distinct segment label (they repeat)
-            "Suggested resolution": per_distinct(seg_label[idx], lambda label: label + text),
+            "Suggested resolution": per_distinct(seg_label[idx], lambda label, text=text: label + text),
             "_amount": -amount[idx],
         })
         parts.append(part.sort_values(["_amount", "Account ID"], kind="stable"))

@@ -842,7 +842,7 @@ def segment_accounts(accounts: pd.DataFrame, expectations: pd.DataFrame,
     revenue = np.bincount(labels, weights=d.revenue, minlength=k) if k else np.zeros(0)
     attract = attractiveness(desc["fit"], potential) if k else np.zeros(0)
     names, owners = [], []
-    for s, sid in enumerate(seg_ids):
+    for sid in seg_ids:
         name = owner = None
         if prev_seg is not None and sid in prev_seg.index:
             row = prev_seg.loc[sid]

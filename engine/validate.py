@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
-from .cells import EXCEL_EPOCH, is_blank
+from .cells import EXCEL_EPOCH
 from .distinct import per_distinct
 from .errors import InputError, Problem
 from .model import EngineInput, Settings

@@ -126,15 +126,15 @@ class _Package:
     def sheet_parts(self) -> dict[str, str]:
         wb = self.xml("xl/workbook.xml")
         rels = self.rels("xl/workbook.xml")
-        return {s.get("name"): rels[s.get("{%s}id" % R_NS)][1]
-                for s in wb.iter("{%s}sheet" % MAIN_NS)}
+        return {s.get("name"): rels[s.get(f"{{{R_NS}}}id")][1]
+                for s in wb.iter(f"{{{MAIN_NS}}}sheet")}
 
 
 def _xml_aspects(pkg: _Package, part: str) -> dict:
     root = pkg.xml(part)
     out = {}
     for name in SHEET_ELEMENTS:
-        el = root.find("{%s}%s" % (MAIN_NS, name))
+        el = root.find(f"{{{MAIN_NS}}}{name}")
         out[name] = None if el is None else _canonical(el)
     charts, anchors = [], []
     for kind, target in pkg.rels(part).values():
@@ -195,7 +195,7 @@ def describe(path, sheets=C.ENGINE_SHEETS) -> dict:
         desc.update(_xml_aspects(pkg, parts[name]))
         out[name] = desc
     names = []
-    for dn in pkg.xml("xl/workbook.xml").iter("{%s}definedName" % MAIN_NS):
+    for dn in pkg.xml("xl/workbook.xml").iter(f"{{{MAIN_NS}}}definedName"):
         names.append([dn.get("name"), dn.get("localSheetId"), dn.get("hidden"), dn.text])
     out["defined names"] = sorted(names, key=lambda n: [str(x) for x in n])
     return json.loads(json.dumps(out, default=str))

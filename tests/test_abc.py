@@ -144,7 +144,8 @@ def test_matches_reference_on_random_portfolios(seed):
     a, b = rng.uniform(0.5, 0.8), rng.uniform(0.8, 1.0)
     out = classify(df, Settings(revenue_a_share=a, revenue_b_share=b,
                                 potential_a_share=a, potential_b_share=b))
-    rev_ref = reference_classes(np.nan_to_num(revenue), ids, (status == "Customer") & (np.nan_to_num(revenue) > 0), a, b)
+    rev_ref = reference_classes(np.nan_to_num(revenue), ids,
+                                (status == "Customer") & (np.nan_to_num(revenue) > 0), a, b)
     rev_ref = ["P" if s == "Prospect" else r for s, r in zip(status, rev_ref)]
     pot_ref = reference_classes(np.nan_to_num(potential), ids, np.nan_to_num(potential) > 0, a, b)
     assert out["Revenue class"].tolist() == rev_ref

@@ -6,7 +6,6 @@ exit code 1, the message, the file byte-identical, no stray file.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path

@@ -100,7 +100,8 @@ def test_cross_tables():
     assert ca.to_numpy().sum() == len(acc)
     assert ca.sum(axis=1).to_dict() == membership.value_counts().reindex(segs["Segment ID"], fill_value=0).to_dict()
     assert ca.loc["S04"].sum() == 0  # an empty segment is still there, with zeros
-    assert ca.sum(axis=0).to_dict() == classes["ABC cell"].value_counts().reindex(list(C.ABC_CELLS), fill_value=0).to_dict()
+    assert ca.sum(axis=0).to_dict() == \
+        classes["ABC cell"].value_counts().reindex(list(C.ABC_CELLS), fill_value=0).to_dict()
     assert cr.to_numpy().sum() == pytest.approx(acc["Revenue 12m"].fillna(0).sum())
     assert cp.to_numpy().sum() == pytest.approx(acc["Potential"].sum())
     assert cr.loc["S03", classes.loc[acc["Account ID"] == "legacy", "ABC cell"].iloc[0]] >= 10_000

@@ -1,8 +1,6 @@
 """Defensive opening and safe saving: hostile or broken files get one clear error."""
 from __future__ import annotations
 
-import os
-import stat
 import time
 import zipfile
 

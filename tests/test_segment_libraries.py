@@ -75,7 +75,7 @@ def reference_nb_scores(d, train, train_labels, target, k, alpha=1.0):
 
 
 # --- data -----------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _demo(n=2000, seed=7):
     expectations = default_expectations()
     accounts, feedback = generate_portfolio(n, expectations, seed=seed, as_of=dt.date(2026, 11, 30))
@@ -84,7 +84,7 @@ def _demo(n=2000, seed=7):
     return v.accounts, v.expectations, v.latest_feedback
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _planted(seed=0):
     accounts, expectations, latest, _ = make_portfolio(1500, seed=seed, informative=True)
     return accounts, expectations, latest

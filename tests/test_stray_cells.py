@@ -41,7 +41,7 @@ def _add_cell(path, sheet: str, ref: str, text: str) -> None:
                 cell = f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()
                 if f'<row r="{row}"'.encode() in data:
                     data = re.sub(rb'(<row r="%d"[^>]*>.*?)(</row>)' % row,
-                                  lambda m: m.group(1) + cell + m.group(2), data, count=1,
+                                  lambda m, cell=cell: m.group(1) + cell + m.group(2), data, count=1,
                                   flags=re.S)
                 else:
                     data = data.replace(b"</sheetData>",

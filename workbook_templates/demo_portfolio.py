@@ -277,9 +277,9 @@ def _draw(n: int, expectations, seed: int, as_of: dt.date, profiles_only: bool =
     generic_pick = rng.integers(0, len(_GENERIC), n)
     city_names = [cities for _, cities in _REGIONS.values()]
     account_names = []
-    for i, (ind, s, wp, st, lg, g, rg, ci) in enumerate(zip(
+    for ind, s, wp, st, lg, g, rg, ci in zip(
             industry.tolist(), surname.tolist(), word_pick.tolist(), style.tolist(),
-            legal.tolist(), generic_pick.tolist(), region.tolist(), city_idx.tolist())):
+            legal.tolist(), generic_pick.tolist(), region.tolist(), city_idx.tolist()):
         words = ind_words[ind]
         word = words[int(wp * len(words))]
         sur = _SURNAMES[s]

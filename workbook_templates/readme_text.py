@@ -27,7 +27,6 @@ from __future__ import annotations
 from maillon.engine import contract as c
 from maillon.engine.settings import BY_NAME
 from maillon.engine.weights import FIT_WEIGHT, MKT_WEIGHTS, POTENTIAL_WEIGHT, SALES_WEIGHTS
-from maillon.workbook_templates.look import COLOURS  # re-exported: (fill, font) by key
 
 _S = BY_NAME  # the settings' declarations, by name
 

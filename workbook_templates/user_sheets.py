@@ -285,7 +285,7 @@ def _write_table(ws, fm: _Formats, name: str, frame: pd.DataFrame, col_formats: 
         ws.set_column(j, j, width, fmt)
         col_widths.append(width)
         formats.append(fmt)
-    for j, h in enumerate(headers):
+    for j in range(len(headers)):
         _write_column(ws, 1, j, frame.iloc[:, j], date_fmt)
     _add_table(ws, 0, 0, max(n, 1), len(headers) - 1, {
         "name": name,

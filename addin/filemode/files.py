@@ -207,7 +207,7 @@ def run_lock(target):
     body = (f"pid={os.getpid()}\nhost={socket.gethostname()}\n"
             f"started={_dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
             f"what=a Maillon recompute of {target.name} is running; this file goes away "
-            f"when it ends\n").encode("utf-8")
+            f"when it ends\n").encode()
     for _ in range(5):
         try:
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -222,7 +222,7 @@ def run_lock(target):
                    f"since {fields.get('started', '?')}") if fields else "another run"
             raise WorkbookError(
                 f"{target.name} is being recomputed by another Maillon run ({who}); wait "
-                f"for it to end and try again (if no Maillon runs, delete {lock.name}).")
+                f"for it to end and try again (if no Maillon runs, delete {lock.name}).") from None
         except OSError as exc:
             raise WorkbookError(os_error_message(exc, "be saved", target)) from None
         break

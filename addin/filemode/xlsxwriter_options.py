@@ -164,7 +164,8 @@ def page_calls(page: Page) -> list[tuple[str, tuple]]:
     """The worksheet print-setup calls of ``page``, as ``(method name, arguments)``.
 
     >>> page_calls(Page(landscape=True, repeat_rows=(3, 3), header="&LPlan"))
-    [('set_landscape', ()), ('set_paper', (9,)), ('fit_to_pages', (1, 0)), ('repeat_rows', (3, 3)), ('set_header', ('&LPlan',))]
+    [('set_landscape', ()), ('set_paper', (9,)), ('fit_to_pages', (1, 0)),
+     ('repeat_rows', (3, 3)), ('set_header', ('&LPlan',))]
     """
     calls: list[tuple[str, tuple]] = [("set_landscape", ()) if page.landscape
                                       else ("set_portrait", ())]

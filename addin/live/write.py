@@ -208,7 +208,8 @@ def translate_format(style: CellStyle | None) -> RangeFormat:
 
     >>> from maillon.addin.render.specs import CellStyle, Font
     >>> translate_format(CellStyle(font=Font(bold=True), num_format="0%", fill="#FFF2CC"))
-    RangeFormat(number_format='0%', font=(('bold', True),), fill='#FFF2CC', h_align=None, v_align=None, wrap=None, border=(), rotation=None)
+    RangeFormat(number_format='0%', font=(('bold', True),), fill='#FFF2CC', h_align=None,
+                v_align=None, wrap=None, border=(), rotation=None)
     """
     if style is None:
         return RangeFormat()
@@ -268,7 +269,8 @@ def translate_cond_format(rule) -> tuple[str, tuple, dict]:
     >>> translate_cond_format(CellEquals(4, 8, 99, 8, "P1", fill="#FFC7CE"))
     ('add_cell_value', ('equal_to', '"P1"'), {'fill_color': '#FFC7CE'})
     >>> translate_cond_format(DataBar(4, 7, 99, 7, "#5B9BD5", 0, 100))
-    ('add_data_bar', ('#5B9BD5',), {'gradient': False, 'show_value': True, 'minimum': 0, 'threshold_type': 'number', 'maximum': 100})
+    ('add_data_bar', ('#5B9BD5',), {'gradient': False, 'show_value': True, 'minimum': 0,
+                                    'threshold_type': 'number', 'maximum': 100})
     """
     if isinstance(rule, CellEquals):
         style = {}

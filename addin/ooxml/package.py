@@ -315,7 +315,7 @@ def tables_in(pkg: Package) -> dict[str, TableInfo]:
                        for c in root.iter(f"{{{NS_MAIN}}}tableColumn")]
             where = f"table {name!r} on sheet {sheet.name!r}"
 
-            def whole(attr, default, *, limit=None):
+            def whole(attr, default, *, limit=None, root=root, where=where, rel=rel):
                 return _whole(root.get(attr, default) or default, pkg.path, where, attr,
                               rel.target, limit=limit)
 

@@ -97,7 +97,7 @@ class ZipWriter:
         self.fh = fh
         self._central: list[bytes] = []
 
-    def __enter__(self) -> "ZipWriter":
+    def __enter__(self) -> ZipWriter:
         return self
 
     def __exit__(self, kind, value, tb) -> None:

@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping, Union
+from collections.abc import Mapping
 
 import pandas as pd
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
@@ -234,7 +234,7 @@ class DataBar:
                              f"got {self.minimum!r} and {self.maximum!r}")
 
 
-CondFormat = Union[CellEquals, ColorScale, DataBar]
+CondFormat = CellEquals | ColorScale | DataBar
 
 
 # --------------------------------------------------------------------------- validation
