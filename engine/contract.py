@@ -106,7 +106,7 @@ CHECK_COLUMN = "Row check"
 # --- settings ---------------------------------------------------------------
 # Declared once, with their types, defaults and bounds, in ``settings.py``;
 # named here too because the setting names are part of the contract.
-from .settings import Setting  # noqa: E402
+from .settings import SETTING_NAMES, SETTINGS, Setting  # noqa: E402, F401 - part of the contract
 
 SettingSpec = Setting  # the former name of a declaration
 

@@ -13,12 +13,12 @@ import pytest
 import xlsxwriter
 
 from maillon.engine import contract as c
-from maillon.workbook_templates import readme_text
 from maillon.addin.filemode.template import build_default_template
 from maillon.workbook_templates.build import TEMPLATE_PATH, build_template, member_digests
 from maillon.workbook_templates.defaults import (default_expectations, default_playbook,
                                                  default_settings)
 from maillon.workbook_templates.demo_portfolio import generate_portfolio
+from maillon.workbook_templates.look import COLOURS
 from maillon.workbook_templates.user_sheets import (INPUT_FILL, account_columns, money_format,
                                                     write_user_sheets)
 
@@ -189,7 +189,7 @@ def test_read_me_explains_the_workbook(template_book):
     swatches = {cell.value: cell.fill.fgColor.rgb for row in ws.iter_rows() for cell in row
                 if cell.value in ("P1", "P2", "P3", "Marketing", "Sales", "Joint")}
     for key in ("P1", "P2", "P3", "Marketing", "Sales", "Joint"):
-        assert swatches[key] == "FF" + readme_text.COLOURS[key][0].lstrip("#").upper()
+        assert swatches[key] == "FF" + COLOURS[key][0].lstrip("#").upper()
     # printable: portrait, one page wide
     assert ws.page_setup.orientation == "portrait"
     assert ws.page_setup.fitToWidth in (None, 1)  # 1 is the default, left out

@@ -16,7 +16,8 @@ names settings, sheets and columns through :mod:`maillon.engine.contract`.
 
 Example
 -------
->>> from maillon.workbook_templates.readme_text import BLOCKS, COLOURS
+>>> from maillon.workbook_templates.look import COLOURS
+>>> from maillon.workbook_templates.readme_text import BLOCKS
 >>> BLOCKS[0][0]
 'title'
 >>> all(b[1] in COLOURS for b in BLOCKS if b[0] == "swatch")

@@ -37,7 +37,7 @@ import pandas as pd
 
 from maillon.engine import contract as c
 from maillon.engine.cells import EXCEL_EPOCH  # one epoch for every sheet
-from maillon.workbook_templates.look import money_format  # one money format for every sheet
+from maillon.workbook_templates.look import COLOURS, money_format  # one look for every sheet
 
 from maillon.workbook_templates import readme_text
 from maillon.workbook_templates.defaults import default_playbook, default_settings
@@ -45,9 +45,9 @@ from maillon.workbook_templates.defaults import default_playbook, default_settin
 __all__ = ["write_user_sheets", "money_format", "account_columns", "INPUT_FILL",
            "HEADER_STYLE", "DATE_FORMAT", "TABLE_STYLE", "MAX_DATA_ROWS"]
 
-INPUT_FILL = readme_text.COLOURS["input"][0]
-HEADER_STYLE = {"bold": True, "font_color": readme_text.COLOURS["header"][1],
-                "bg_color": readme_text.COLOURS["header"][0], "text_wrap": True,
+INPUT_FILL = COLOURS["input"][0]
+HEADER_STYLE = {"bold": True, "font_color": COLOURS["header"][1],
+                "bg_color": COLOURS["header"][0], "text_wrap": True,
                 "valign": "top", "border": 1, "border_color": "#BFBFBF"}
 DATE_FORMAT = "dd mmm yyyy"
 TABLE_STYLE = "Table Style Light 1"
@@ -349,10 +349,10 @@ def _write_readme(ws, fm: _Formats) -> None:
     ws.set_column(1, 1, 24)
     ws.set_column(2, 2, 88)
     text_w = 24 + 88
-    title = fm.get(bold=True, font_size=18, font_color=readme_text.COLOURS["header"][0])
+    title = fm.get(bold=True, font_size=18, font_color=COLOURS["header"][0])
     subtitle = fm.get(italic=True, font_color="#595959", text_wrap=True, valign="top")
-    heading = fm.get(bold=True, font_size=13, font_color=readme_text.COLOURS["header"][0],
-                     bottom=2, bottom_color=readme_text.COLOURS["header"][0])
+    heading = fm.get(bold=True, font_size=13, font_color=COLOURS["header"][0],
+                     bottom=2, bottom_color=COLOURS["header"][0])
     para = fm.get(text_wrap=True, valign="top")
     term = fm.get(bold=True, text_wrap=True, valign="top")
     row = 1
@@ -390,7 +390,7 @@ def _write_readme(ws, fm: _Formats) -> None:
             ws.set_row(row, max(height(block[2], 88), height(block[1], 24)))
             row += 1
         elif kind == "swatch":
-            fill, font = readme_text.COLOURS[block[1]]
+            fill, font = COLOURS[block[1]]
             swatch = fm.get(bold=True, bg_color=fill, font_color=font, align="center",
                             valign="top", border=1, border_color="#BFBFBF")
             ws.write_string(row, 1, block[2], swatch)
