@@ -307,7 +307,7 @@ def test_engine_sheets_hold_inline_strings_only(rendered):
 
 def test_xlsxwriter_private_api_is_as_expected(tmp_path):
     """What xlsxwriter_private relies on; an XlsxWriter upgrade that changes it fails here."""
-    from maillon.addin.filemode.xlsxwriter_private import cell_format_index
+    from maillon.xlsxwriter_private import cell_format_index
 
     major_minor = tuple(int(p) for p in xlsxwriter.__version__.split(".")[:2])
     assert (3, 1) <= major_minor < (3, 4), \
@@ -589,3 +589,28 @@ def test_typed_styles_become_the_xlsxwriter_properties():
         "format": {"font_color": "#9C0006"}}
     with pytest.raises(TypeError, match="not a conditional format"):
         cfo({"type": "data_bar"})
+
+
+def test_xlsxwriter_private_writers_are_as_expected(tmp_path):
+    """The template's two internals: the unchecked number writer and the table record."""
+    from maillon.xlsxwriter_private import add_table_unchecked, number_writer
+
+    path = tmp_path / "big.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    assert hasattr(ws, "_write_number"), "XlsxWriter renamed _write_number"
+    assert isinstance(getattr(ws, "table_cells", None), dict), "XlsxWriter changed table_cells"
+    write = number_writer(ws)
+    for r in range(1, 3001):
+        write(r, 0, float(r), None)
+        write(r, 3, float(-r), None)
+    add_table_unchecked(ws, 0, 0, 3000, 3, {"name": "tblBig", "columns": [
+        {"header": h} for h in ("A", "B", "C", "D")]})
+    assert ws.table_cells == {}  # no cell-by-cell record for a big table
+    add_table_unchecked(ws, 0, 6, 2, 7, {"name": "tblSmall"})
+    assert len(ws.table_cells) == 6  # a small one keeps XlsxWriter's overlap check
+    wb.close()
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").to_python()
+    assert rows[3000][0] == 3000.0 and rows[1][3] == -1.0
+    with zipfile.ZipFile(path) as z:
+        assert 'ref="A1:D3001"' in z.read("xl/tables/table1.xml").decode()

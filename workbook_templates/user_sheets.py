@@ -38,6 +38,7 @@ import pandas as pd
 from maillon.engine import contract as c
 from maillon.engine.cells import EXCEL_EPOCH  # one epoch for every sheet
 from maillon.workbook_templates.look import COLOURS, money_format  # one look for every sheet
+from maillon.xlsxwriter_private import add_table_unchecked, number_writer
 
 from maillon.workbook_templates import readme_text
 from maillon.workbook_templates.defaults import default_playbook, default_settings
@@ -137,36 +138,6 @@ def _string_writer(ws):
     return getattr(ws, "_write_string", ws.write_string)
 
 
-def _number_writer(ws):
-    return getattr(ws, "_write_number", ws.write_number)
-
-
-class _NoOverlapRecord(dict):
-    """Stand-in for XlsxWriter's per-cell record of table ranges (see _add_table)."""
-
-    def __setitem__(self, key, value):
-        pass
-
-
-def _add_table(ws, first_row, first_col, last_row, last_col, options) -> None:
-    """``ws.add_table`` without XlsxWriter's cell-by-cell overlap bookkeeping.
-
-    To detect overlapping tables XlsxWriter stores one dict entry per cell of
-    every table: 19 million entries (seconds and gigabytes) for a full sheet of
-    accounts. Maillon lays out one table per user sheet at A1, so nothing can
-    overlap; small tables keep the check.
-    """
-    cells = (last_row - first_row + 1) * (last_col - first_col + 1)
-    saved = getattr(ws, "table_cells", None)
-    if cells > 10_000 and isinstance(saved, dict):
-        ws.table_cells = _NoOverlapRecord()
-        try:
-            ws.add_table(first_row, first_col, last_row, last_col, options)
-        finally:
-            ws.table_cells = saved
-    else:
-        ws.add_table(first_row, first_col, last_row, last_col, options)
-
 def _excel_serials(series: pd.Series) -> np.ndarray:
     """datetime64 values as Excel serial day numbers (float, NaN for NaT)."""
     values = series
@@ -183,7 +154,7 @@ def _write_number_block(ws, first_row: int, col: int, values: np.ndarray) -> Non
     values = np.asarray(values, dtype="float64")
     keep = np.isfinite(values)
     rows = (np.flatnonzero(keep) + first_row).tolist()
-    write = _number_writer(ws)
+    write = number_writer(ws)
     for r, v in zip(rows, values[keep].tolist()):
         write(r, col, v)
 
@@ -287,7 +258,7 @@ def _write_table(ws, fm: _Formats, name: str, frame: pd.DataFrame, col_formats: 
         formats.append(fmt)
     for j in range(len(headers)):
         _write_column(ws, 1, j, frame.iloc[:, j], date_fmt)
-    _add_table(ws, 0, 0, max(n, 1), len(headers) - 1, {
+    add_table_unchecked(ws, 0, 0, max(n, 1), len(headers) - 1, {
         "name": name,
         "style": TABLE_STYLE,
         "columns": [{"header": h, "header_format": fm.header, "format": f}

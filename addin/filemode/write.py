@@ -25,7 +25,7 @@ booleans, ``None``/NaN/NaT/``""`` as blank (a styled blank where the column has
 a format, so that editable cells stay yellow).
 
 The one XlsxWriter internal this needs (the index of a cell format no
-XlsxWriter cell uses) is in :mod:`maillon.addin.filemode.xlsxwriter_private`.
+XlsxWriter cell uses) is in :mod:`maillon.xlsxwriter_private`.
 
 Example
 -------
@@ -58,7 +58,7 @@ from maillon.addin.filemode.xlsxwriter_options import (chart_insert_options, cha
                                                       conditional_format_options,
                                                       format_options, page_calls,
                                                       validation_options)
-from maillon.addin.filemode.xlsxwriter_private import cell_format_index
+from maillon.xlsxwriter_private import cell_format_index
 from maillon.addin.render.specs import Cells, CellStyle, Chart, SheetSpec, Table
 
 __all__ = ["write_specs", "render_skeleton", "DeferredTable", "DeferredBodies"]
