@@ -40,9 +40,9 @@ Priorities
 Computed priority: accounts ordered by the unrounded score descending, then
 Account ID ascending; the first ``floor(P1 share * N + 0.5)`` are P1, the next
 ``floor(P2 share * N + 0.5)`` are P2, the rest P3 (N = all accounts). The Score
-column shows the score rounded to one decimal; ordering uses the unrounded
-value, so two accounts showing the same rounded score may be ordered by the
-decimals hidden behind it rather than by Account ID.
+column holds that unrounded value (the sheet shows it with one decimal), so a
+user who sorts the table by Final priority, Score and Account ID gets Rank's
+order.
 
 ``Priority override`` and ``Override reason`` are carried from the previous
 target list by Account ID; Final priority = override when set, else computed.
@@ -526,7 +526,7 @@ def build_targets(accounts: pd.DataFrame, latest_feedback: pd.DataFrame | None,
         "Segment ID": seg_text[seg_code],
         "Segment name": seg_name[seg_code],
         "ABC cell": classes["ABC cell"].reindex(accounts.index).to_numpy(dtype=object),
-        "Score": np.round(score, 1),
+        "Score": score,  # unrounded: the order a user gets by sorting is Rank's
         "Computed priority": computed,
         "Priority override": override,
         "Override reason": reason,

@@ -334,3 +334,17 @@ def test_rows_added_below_the_action_plan_are_kept(tmp_path):
     assert "Extra: trade show in Lyon" in flat and "Book the stand" in flat
     # still below the table, not inside it
     assert "Extra: trade show in Lyon" not in table_frame(path, C.TBL_PLAN).values
+
+
+def test_sorting_the_target_list_as_a_user_does_gives_rank_order(recomputed):
+    """Rank orders Final priority, then Score descending, then Account ID: a user who
+    sorts the table read from the file (the Score stored in the cells) gets that order."""
+    path, _, _ = recomputed
+    t = table_frame(path, C.TBL_TARGETS)
+    order = {"P1": 0, "P2": 1, "P3": 2, "Exclude": 3}
+    ids = t["Account ID"].astype(str)
+    by_sorting = t.assign(p=t["Final priority"].map(order), id=ids).sort_values(
+        ["p", "Score", "id"], ascending=[True, False, True], kind="stable")
+    assert by_sorting["Rank"].tolist() == list(range(1, len(t) + 1))
+    # the cells show one decimal; the value behind them is the one ranked on
+    assert (t["Score"] != t["Score"].round(1)).any()

@@ -85,7 +85,11 @@ def test_columns_order_and_rank():
     assert (targets["Next action"] == "").all()
     assert orphans == []
     assert set(targets["Account ID"]) == set(w["accounts"]["Account ID"])
-    assert (targets["Score"] == targets["Score"].round(1)).all()
+    # the Score a user sees orders the table as Rank does (no hidden decimals)
+    order = {"P1": 0, "P2": 1, "P3": 2, "Exclude": 3}
+    by_sorting = targets.assign(p=targets["Final priority"].map(order)).sort_values(
+        ["p", "Score", "Account ID"], ascending=[True, False, True], kind="stable")
+    assert by_sorting["Rank"].tolist() == list(range(1, 41))
 
 
 def test_segment_name_and_owner_from_segments():
