@@ -204,3 +204,18 @@ def test_install_writes_the_settings_after_xlwings_installed(tmp_path):
     conf = I.config_path("win32", tmp_path)
     assert read_like_vba(conf, "ADD_WORKBOOK_TO_PYTHONPATH", "cp1252") == "False"
     assert read_like_vba(conf, "INTERPRETER_WIN", "cp1252") == "C:\\py\\python.exe"
+
+
+def test_readme_troubleshooting_covers_the_first_click_failures():
+    from pathlib import Path
+
+    import maillon
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    path, trouble = readme.split("## The Excel user's path", 1)[1].split("### Troubleshooting", 1)
+    assert "maillon addin install" in path and "will **not** hold your workbooks" in path
+    low, high = maillon.XLWINGS_TESTED
+    assert f'"xlwings>={low},<{high}"' in trouble
+    for topic in ("Python not found", "Run-time error 70", "maillon recompute team.xlsx",
+                  "OneDrive", I.ADD_WORKBOOK_KEY, "conda", I.CONDA_PATH_KEY, "live-errors.log"):
+        assert topic in trouble, topic
