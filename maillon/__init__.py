@@ -112,6 +112,16 @@ def tell_user(message: str) -> int:
         return 1
     except Exception:
         pass
+    if sys.platform.startswith("darwin"):
+        # On macOS, RunPython reads the command's stderr before the command (run in
+        # the background by the AppleScript) has written it: try Excel itself.
+        try:
+            import xlwings as xw
+
+            xw.apps.active.alert(message, title=TITLE, buttons="ok", mode="critical")
+            return 1
+        except Exception:
+            pass
     try:
         print(message, file=sys.stderr)
     except Exception:
@@ -165,4 +175,13 @@ def main():
         from maillon.addin.live.ribbon import main as live_main
     except Exception as exc:
         return tell_user(_import_problem(exc))
-    return live_main()
+    try:
+        return live_main()
+    except Exception:  # live mode shows its own messages; this is the last guard
+        log = _log_traceback()
+        return tell_user(
+            "Maillon stopped unexpectedly. The workbook may hold a partly written "
+            "result: close it without saving to get the previous version back.\n\n"
+            "What to do: open it again and click Recompute segments once more; if this "
+            "message comes back, send the details file to support."
+            + (f"\n\n{log}" if log else ""))

@@ -16,6 +16,7 @@ import threading
 import time
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import xlwings as xw
@@ -242,3 +243,48 @@ def test_unexpected_error_message_says_what_to_do(monkeypatch, tmp_path):
     assert "nothing was changed" in prompt and "What to do" in prompt
     assert re.search(r"Details for support: .*live-errors\.log", prompt)
     assert "Traceback" not in prompt and fake.writes == []
+
+
+def test_no_caller_on_macos_is_told_in_the_active_excel(monkeypatch, tmp_path):
+    fake = synthetic_workbook(8, previous=False)
+    monkeypatch.setattr(live, "ERROR_LOG", tmp_path / "live-errors.log")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(xw, "apps", SimpleNamespace(active=fake.app))
+    # xlwings' real Book.caller() raises: no --from_xl=1 in sys.argv (main.py 1143-1171)
+    assert live.main() == 1
+    assert len(fake.alerts) == 1 and "found no workbook to recompute" in fake.alerts[0][0]
+    assert "Traceback" not in fake.alerts[0][0] and fake.writes == []
+
+
+def test_a_crash_outside_run_still_ends_in_one_message(monkeypatch, tmp_path):
+    fake = synthetic_workbook(8, previous=False)
+    fake._state(fake.book)["fullname"] = "C:\\Users\\h\\team.xlsx"
+    monkeypatch.setattr(live, "ERROR_LOG", tmp_path / "live-errors.log")
+    monkeypatch.setattr(live, "LOCK_DIR", tmp_path / "locks")
+    monkeypatch.setattr(xw.Book, "caller", lambda: fake.book)
+
+    def crash(book):
+        raise KeyError("summary")
+
+    monkeypatch.setattr(live, "run", crash)
+    assert live.main() == 1
+    prompt = fake.alerts[0][0]
+    assert len(fake.alerts) == 1 and "partly written" in prompt and "What to do" in prompt
+    assert "Traceback" not in prompt and "live-errors.log" in prompt
+    lock = live.RunLock("C:\\Users\\h\\team.xlsx", tmp_path / "locks")
+    assert lock.acquire()  # given back
+    lock.release()
+
+
+def test_maillon_main_guards_the_live_entry_too(monkeypatch, tmp_path):
+    fake = synthetic_workbook(8, previous=False)
+    monkeypatch.setattr(xw.Book, "caller", lambda: fake.book)
+    monkeypatch.setattr(maillon, "ERROR_LOG_NAME", (str(tmp_path), "live-errors.log"))
+
+    def crash():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(live, "main", crash)
+    assert maillon.main() == 1
+    assert len(fake.alerts) == 1 and "stopped unexpectedly" in fake.alerts[0][0]
+    assert "Traceback" in (tmp_path / "live-errors.log").read_text()

@@ -259,22 +259,20 @@ NO_CALLER_MESSAGE = (
 def main() -> int:
     """Entry point of the ribbon button: recompute ``xw.Book.caller()``.
 
-    When no calling workbook can be reached there is no message box to show,
-    so the message goes to stderr and the process exits with 1: on Windows,
-    xlwings' VBA then shows stderr in a message box (``ExecuteWindows``:
+    When no calling workbook can be reached, :func:`maillon.tell_user` shows
+    the message: in the active Excel on macOS, else on stderr with exit code 1,
+    which xlwings' VBA on Windows shows in a message box (``ExecuteWindows``:
     ``2> LOG_FILE`` ... ``If ExitCode <> 0 Then Call ShowError(LOG_FILE)``).
     """
-    import sys
-
     import xlwings as xw
 
     try:
         book = xw.Book.caller()
     except Exception as exc:
+        from maillon import tell_user
+
         log = _log_unexpected()
-        print(NO_CALLER_MESSAGE.format(error=exc) + (f"\n{log}" if log else ""),
-              file=sys.stderr)
-        raise SystemExit(1) from None
+        return tell_user(NO_CALLER_MESSAGE.format(error=exc) + (f"\n{log}" if log else ""))
     lock = RunLock(_book_key(book))
     try:
         got = lock.acquire()
@@ -285,6 +283,14 @@ def main() -> int:
         return 1
     try:
         return run(book)
+    except Exception:  # run() shows its own messages: this only guards its last lines
+        log = _log_unexpected()
+        _alert(book.app, "Maillon stopped unexpectedly at the end of the recompute. The "
+               "workbook may hold a partly written result: close it without saving to get "
+               "the previous version back.\n\nWhat to do: open it again and click "
+               "Recompute segments once more." + (f"\n\n{log}" if log else ""),
+               critical=True)
+        return 1
     finally:
         if lock is not None:
             lock.release()
