@@ -11,9 +11,12 @@ The **Recompute segments** button of ``maillon.xlam`` runs
    and render the engine-owned sheets with ``layout``;
 3. only then write them with :func:`~maillon.addin.live.write.write_specs_live`.
 
-So bad input changes nothing in the workbook. Progress shows in Excel's status
-bar; the end is one message box: a short summary, or what went wrong. A Python
-traceback never reaches the user: unexpected errors are written to
+So bad input changes nothing in the workbook. :func:`main` runs one recompute
+per workbook at a time (:class:`RunLock`): on macOS a second click during a run
+starts a second Python, which is refused with a message. Progress shows in
+Excel's status bar; the end is one message box: a short summary, or what went
+wrong, what to do and in what state the workbook is. A Python traceback never
+reaches the user: unexpected errors are written to
 ``~/.maillon/live-errors.log`` and summed up in the message box.
 """
 from __future__ import annotations
@@ -116,8 +119,8 @@ def run(book, platform: str | None = None) -> int:
                              "previous version back")}[stage]
         todo = ("Close the workbook without saving, open it again and click Recompute "
                 "segments once more" if stage == "writing" else
-                "Click Recompute segments again; if the same message comes back, send "
-                "the details file below to support. Meanwhile the file mode gives the "
+                "Click Recompute segments again; if the same message comes back, send it "
+                "to support with the details file named below. Meanwhile the file mode gives the "
                 "same result without Excel: maillon recompute team.xlsx")
         text = (f"Maillon stopped {where}.\n\n{type(exc).__name__}: {exc}\n\n"
                 f"What to do: {todo}.")
