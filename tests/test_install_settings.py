@@ -219,3 +219,14 @@ def test_readme_troubleshooting_covers_the_first_click_failures():
     for topic in ("Python not found", "Run-time error 70", "maillon recompute team.xlsx",
                   "OneDrive", I.ADD_WORKBOOK_KEY, "conda", I.CONDA_PATH_KEY, "live-errors.log"):
         assert topic in trouble, topic
+
+
+def test_untested_xlwings_is_refused_at_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlwings, "__version__", "0.31.4")
+    lines = []
+    code = I.install_addin(platform="win32", home=tmp_path, run=_never_run, out=lines.append,
+                           executable="C:\\py\\python.exe", prefix=tmp_path)
+    assert code == 1 and len(lines) == 1
+    assert lines[0].startswith("The add-in was not installed") and "0.31.4" in lines[0]
+    assert 'pip install "xlwings>=0.37.8,<0.38"' in lines[0]
+    assert not I.config_path("win32", tmp_path).exists()

@@ -300,6 +300,15 @@ def install_addin(platform: str | None = None, home: Path | None = None,
     if _kind(platform) is None:
         out(LINUX_MESSAGE)
         return EXIT_OK
+    import xlwings
+
+    from maillon import xlwings_version_problem
+
+    problem = xlwings_version_problem(xlwings.__version__)
+    if problem is not None:  # the add-in's VBA would come from this untested xlwings
+        out(problem.replace("Maillon did not start", "The add-in was not installed")
+                   .replace(" Nothing in the workbook was changed.", ""))
+        return EXIT_FAILED
     try:  # before installing anything: a setting the add-in cannot use stops here
         check_settings(addin_settings(platform, executable, prefix, environ), platform,
                        encoding)
