@@ -29,10 +29,11 @@ def test_config_keeps_other_keys(tmp_path):
     path.parent.mkdir()
     path.write_text('"PYTHONPATH","C:\\code"\n"interpreter_win","C:\\old\\python.exe"\n'
                     '"SHOW CONSOLE","True"\n')
-    I.configure_interpreter("win32", tmp_path, executable="C:\\venv\\python.exe")
+    I.configure_interpreter("win32", tmp_path, executable="C:\\venv\\python.exe",
+                            prefix=tmp_path)
     assert path.read_text().splitlines() == [
         '"PYTHONPATH","C:\\code"', '"INTERPRETER_WIN","C:\\venv\\python.exe"',
-        '"SHOW CONSOLE","True"']
+        '"SHOW CONSOLE","True"', '"ADD_WORKBOOK_TO_PYTHONPATH","False"']
 
 
 def test_install_runs_xlwings_installer_then_configures(tmp_path):
@@ -51,7 +52,8 @@ def test_install_runs_xlwings_installer_then_configures(tmp_path):
     assert I.install_addin(platform="darwin", home=tmp_path, run=run, out=lines.append) == 0
     assert seen["cmd"][:6] == [sys.executable, "-m", "xlwings.cli", "addin", "install", "--file"]
     conf = I.config_path("darwin", tmp_path)
-    assert conf.read_text() == f'"INTERPRETER_MAC","{sys.executable}"\n'
+    assert conf.read_text() == (f'"INTERPRETER_MAC","{sys.executable}"\n'
+                                '"ADD_WORKBOOK_TO_PYTHONPATH","False"\n')
 
 
 def test_install_reports_xlwings_failure(tmp_path):

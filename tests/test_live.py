@@ -96,8 +96,9 @@ def unprefix(v):
 
 
 # --- the entry point ---------------------------------------------------------------------------
-def test_main_recomputes_the_calling_book(monkeypatch):
+def test_main_recomputes_the_calling_book(monkeypatch, tmp_path):
     fake = synthetic_workbook(60)
+    monkeypatch.setattr(live, "LOCK_DIR", tmp_path / "locks")
     monkeypatch.setattr(xw.Book, "caller", lambda: fake.book)
     assert live.main() == 0
     assert len(fake.alerts) == 1
@@ -106,13 +107,19 @@ def test_main_recomputes_the_calling_book(monkeypatch):
     assert kw["title"] == "Maillon"
 
 
-def test_main_outside_excel_prints_a_message(monkeypatch, capsys):
-    def no_caller():
-        raise RuntimeError("no caller")
-
-    monkeypatch.setattr(xw.Book, "caller", no_caller)
-    assert live.main() == 1
-    assert "maillon recompute team.xlsx" in capsys.readouterr().out
+def test_main_outside_excel_says_so_on_stderr_and_exits_1(monkeypatch, tmp_path, capsys):
+    # xlwings' real Book.caller() (xlwings/main.py, Book.caller, lines 1143-1171):
+    # without --from_xl=1 in sys.argv (what RunPython passes) it raises
+    # "Book.caller() must not be called directly".
+    monkeypatch.setattr(live, "ERROR_LOG", tmp_path / "live-errors.log")
+    with pytest.raises(SystemExit) as exit_:
+        live.main()
+    # exit code 1: xlwings' VBA (ExecuteWindows) shows stderr only when ExitCode <> 0
+    assert exit_.value.code == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert "maillon recompute team.xlsx" in out.err and "Nothing in any workbook" in out.err
+    assert "Traceback" not in out.err and str(tmp_path / "live-errors.log") in out.err
 
 
 def test_maillon_main_is_the_live_main(monkeypatch):

@@ -11,9 +11,12 @@ The **Recompute segments** button of ``maillon.xlam`` runs
    and render the engine-owned sheets with ``layout``;
 3. only then write them with :func:`~maillon.addin.live.write.write_specs_live`.
 
-So bad input changes nothing in the workbook. Progress shows in Excel's status
-bar; the end is one message box: a short summary, or what went wrong. A Python
-traceback never reaches the user: unexpected errors are written to
+So bad input changes nothing in the workbook. :func:`main` runs one recompute
+per workbook at a time (:class:`RunLock`): on macOS a second click during a run
+starts a second Python, which is refused with a message. Progress shows in
+Excel's status bar; the end is one message box: a short summary, or what went
+wrong, what to do and in what state the workbook is. A Python traceback never
+reaches the user: unexpected errors are written to
 ``~/.maillon/live-errors.log`` and summed up in the message box.
 """
 from __future__ import annotations
@@ -32,6 +35,8 @@ from maillon.addin.live.write import write_specs_live
 TITLE = "Maillon"
 MAX_PROBLEMS_SHOWN = 12
 ERROR_LOG = Path.home() / ".maillon" / "live-errors.log"
+#: Where :class:`RunLock` keeps one lock file per workbook.
+LOCK_DIR = Path.home() / ".maillon" / "locks"
 
 
 # --- the engine and the renderer, looked up at call time (tests may replace them) ------
@@ -112,7 +117,13 @@ def run(book, platform: str | None = None) -> int:
                  "writing": ("while writing the result: some engine sheets may be half "
                              "rewritten. Close the workbook without saving to get the "
                              "previous version back")}[stage]
-        text = f"Maillon stopped {where}.\n\n{type(exc).__name__}: {exc}"
+        todo = ("Close the workbook without saving, open it again and click Recompute "
+                "segments once more" if stage == "writing" else
+                "Click Recompute segments again; if the same message comes back, send it "
+                "to support with the details file named below. Meanwhile the file mode gives the "
+                "same result without Excel: maillon recompute team.xlsx")
+        text = (f"Maillon stopped {where}.\n\n{type(exc).__name__}: {exc}\n\n"
+                f"What to do: {todo}.")
         log = _log_unexpected()
         _alert(app, text + (f"\n\n{log}" if log else ""), critical=True)
         return 1
@@ -140,15 +151,149 @@ def _finish(app, restore) -> None:
         pass
 
 
+def _book_key(book) -> str:
+    """The lock key of ``book``: its full name (path or URL), else its name."""
+    for attr in ("fullname", "name"):
+        try:
+            value = getattr(book, attr)
+        except Exception:
+            continue
+        if isinstance(value, str) and value:
+            return value
+    return "unknown workbook"
+
+
+class RunLock:
+    """One recompute at a time per workbook, across processes.
+
+    On macOS, xlwings' ``RunPython`` does not wait for Python: the AppleScript
+    that ``ExecuteMac`` calls starts the command in the background (the shell
+    command ends in ``&``: ``xlwings/xlwings-0.37.8.applescript``, line
+    ``set ShellCommand to ... 2>"LOG_FILE" & "``), so a second click starts a
+    second Python while the first one is still writing. Each run takes an
+    exclusive lock on a file named after the workbook's full name; the
+    operating system drops it when the process ends, even if it crashes, so a
+    lock is never left behind.
+    """
+
+    def __init__(self, key: str, folder: Path | None = None):
+        import hashlib
+        import sys
+
+        folder = Path(folder) if folder is not None else LOCK_DIR
+        norm = key.casefold() if sys.platform.startswith("win") else key
+        digest = hashlib.sha256(norm.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        self.key = key
+        self.path = folder / f"{digest}.lock"
+        self._fd = None
+
+    def acquire(self) -> bool:
+        """Take the lock without waiting; False when another run holds it."""
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _lock_fd(fd)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {self.key}\n".encode("utf-8", "replace"))
+        except OSError:
+            pass
+        return True
+
+    def release(self) -> None:
+        import os
+
+        if self._fd is None:
+            return
+        try:
+            _unlock_fd(self._fd)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _lock_fd(fd: int) -> None:
+    """Exclusive, non-blocking; raises OSError when the lock is held elsewhere."""
+    import os
+
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock_fd(fd: int) -> None:
+    import os
+
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+BUSY_MESSAGE = ("Maillon is already recomputing this workbook (from an earlier click). "
+                "This click changed nothing: wait for the message that ends the running "
+                "recompute, then look at the result.")
+
+NO_CALLER_MESSAGE = (
+    "Maillon found no workbook to recompute: live mode runs when you click Maillon > "
+    "Recompute segments in Excel, and Excel's workbook could not be reached ({error}). "
+    "Nothing in any workbook was changed.\n"
+    "What to do: open the team workbook in Excel and click Recompute segments again; "
+    "without Excel, recompute the file instead: maillon recompute team.xlsx")
+
+
 def main() -> int:
-    """Entry point of the ribbon button: recompute ``xw.Book.caller()``."""
+    """Entry point of the ribbon button: recompute ``xw.Book.caller()``.
+
+    When no calling workbook can be reached, :func:`maillon.tell_user` shows
+    the message: in the active Excel on macOS, else on stderr with exit code 1,
+    which xlwings' VBA on Windows shows in a message box (``ExecuteWindows``:
+    ``2> LOG_FILE`` ... ``If ExitCode <> 0 Then Call ShowError(LOG_FILE)``).
+    """
     import xlwings as xw
 
     try:
         book = xw.Book.caller()
     except Exception as exc:
-        print(f"maillon: live mode runs from the Excel ribbon (Maillon > Recompute segments); "
-              f"no calling workbook was found ({exc}). To recompute a file without Excel, "
-              "run: maillon recompute team.xlsx")
+        from maillon import tell_user
+
+        log = _log_unexpected()
+        return tell_user(NO_CALLER_MESSAGE.format(error=exc) + (f"\n{log}" if log else ""))
+    lock = RunLock(_book_key(book))
+    try:
+        got = lock.acquire()
+    except OSError:  # no lock folder (read-only home...): run without the guard
+        got, lock = True, None
+    if not got:
+        _alert(book.app, BUSY_MESSAGE)
         return 1
-    return run(book)
+    try:
+        return run(book)
+    except Exception:  # run() shows its own messages: this only guards its last lines
+        log = _log_unexpected()
+        _alert(book.app, "Maillon stopped unexpectedly at the end of the recompute. The "
+               "workbook may hold a partly written result: close it without saving to get "
+               "the previous version back.\n\nWhat to do: open it again and click "
+               "Recompute segments once more." + (f"\n\n{log}" if log else ""),
+               critical=True)
+        return 1
+    finally:
+        if lock is not None:
+            lock.release()
