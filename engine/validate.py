@@ -121,10 +121,28 @@ def _to_number(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     cleaned = cleaned.map(lambda v: v.strip().replace("\u00a0", "").replace(" ", "")
                           if isinstance(v, str) else v)
     num = pd.to_numeric(cleaned, errors="coerce").astype(float)
-    bad = (~blank) & (num.isna().to_numpy() | bad_type)
+    bad = (~blank) & (num.isna().to_numpy() | bad_type | ambiguous_text_numbers(s))
     num[blank] = np.nan
     num[bad] = np.nan
     return num, bad
+
+
+# "1.234" or "12,500": one separator followed by exactly three digits reads as
+# a thousands separator in a French workbook and as a decimal point in an
+# English one; "1,5" and "1.5" are not ambiguous (and "1,5" is not read at all)
+_AMBIGUOUS = re.compile(r"[+-]?\d{1,3}[.,]\d{3}")
+
+
+def ambiguous_text_numbers(series: pd.Series) -> np.ndarray:
+    """Where a text cell holds a number whose separator could mean either thousands
+    or decimals (``"1.234"``, ``"12,500"``): reported, never guessed.
+
+    >>> ambiguous_text_numbers(pd.Series(["1.234", "1.5", 1.234, "12,500", "1 234", None])).tolist()
+    [True, False, False, True, False, False]
+    """
+    return np.fromiter((isinstance(v, str) and _AMBIGUOUS.fullmatch(
+        v.strip().replace("\u00a0", "").replace(" ", "")) is not None for v in series),
+        bool, len(series))
 
 
 _ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?\s*")
@@ -239,7 +257,12 @@ def _number(col, sheet, table, frame, column, *, lo=None, hi=None, whole=False,
     num, bad = _to_number(frame[column])
     raw = frame[column]
     expected = what or _describe_range(lo, hi, whole)
-    col.add_mask(sheet, table, frame, column, bad, raw, expected)
+    ambiguous = bad & ambiguous_text_numbers(raw) if bad.any() else bad
+    col.add_mask(sheet, table, frame, column, ambiguous, raw,
+                 "a number, not text: this text could mean thousands or decimals (1.234 "
+                 "is 1234 in a French workbook, 1.234 in an English one), so Maillon does "
+                 "not guess; type the value as a number")
+    col.add_mask(sheet, table, frame, column, bad & ~ambiguous, raw, expected)
     ok = ~bad & num.notna().to_numpy()
     out_of_range = np.zeros(len(num), dtype=bool)
     vals = num.to_numpy()

@@ -72,3 +72,21 @@ def test_reported_with_sheet_row_and_column(team, capsys, case, command):
     assert team.read_bytes() == before
     assert sorted(p.name for p in team.parent.iterdir()) == ["team.xlsx"]
 
+
+
+@pytest.mark.parametrize("text", ["1.234", "12,500"])
+def test_a_text_number_that_could_mean_thousands_is_reported(team, capsys, text):
+    row, _ = _rewrite_cell(team, C.TBL_ACCOUNTS, "Revenue 12m", 5,
+                           lambda ref: f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>')
+    before = team.read_bytes()
+    assert main(["validate", str(team), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"Accounts, row {row}, column 'Revenue 12m' (tblAccounts) has '{text}'" in err
+    assert "could mean thousands or decimals" in err
+    assert team.read_bytes() == before
+
+
+def test_a_plain_text_number_is_still_read(team, capsys):
+    _rewrite_cell(team, C.TBL_ACCOUNTS, "Revenue 12m", 5,
+                  lambda ref: f'<c r="{ref}" t="inlineStr"><is><t>1234.5</t></is></c>')
+    assert main(["validate", str(team), "-q"]) == 0
