@@ -41,6 +41,7 @@ import pandas as pd
 from . import contract as C
 from .distinct import per_distinct
 from .model import Settings
+from .settings import EXCEL_LAST_DATE
 
 _PRIO_ORDER = {"P1": 0, "P2": 1, "P3": 2, "All": 3}
 _STATUS_CANON = {s.lower(): s for s in C.PLAN_STATUSES}
@@ -263,7 +264,9 @@ def build_plan(targets: pd.DataFrame, segments: pd.DataFrame, playbook: pd.DataF
             "Marketing owner": mkt_owner.get(row["Segment ID"], ""),
             "Sales owner": owners.get(k, ""), "Accounts": n_acc,
             "Start": start0 + dt.timedelta(days=7 * row["sw"]),
-            "End": start0 + dt.timedelta(days=7 * (last + row["dur"]) - 1),
+            # never past Excel's last day, whatever the rule's duration
+            "End": start0 + dt.timedelta(days=min(7 * (last + row["dur"]) - 1,
+                                                  (EXCEL_LAST_DATE - start0).days)),
             "Status": status,
         }
         rec.update(zip(week_cols, np.where(grid, letter, "").tolist()))

@@ -29,6 +29,9 @@ from .errors import InputError, Problem
 from .model import EngineInput, Settings
 from .settings import EXCEL_LAST_DATE, SETTINGS, next_monday
 
+#: the longest action a Playbook rule may plan: ten years
+MAX_ACTION_WEEKS = 520
+
 # Report at most this many problems per column, then one line with the rest.
 MAX_PER_COLUMN = 5
 
@@ -494,8 +497,9 @@ def validate(inp: EngineInput) -> ValidInput:
         playbook["Function"] = _choice(col, sheet, table, pb, "Function", C.FUNCTIONS)
         playbook["Start week"] = _number(col, sheet, table, pb, "Start week", lo=0, whole=True,
                                          required=True)
+        # bounded so that an action's End stays a date Excel can show
         playbook["Duration weeks"] = _number(col, sheet, table, pb, "Duration weeks", lo=1,
-                                             whole=True, required=True)
+                                             hi=MAX_ACTION_WEEKS, whole=True, required=True)
         playbook["Repeat every weeks"] = _number(col, sheet, table, pb, "Repeat every weeks",
                                                  lo=1, whole=True,
                                                  what="a whole number of weeks ≥ 1, or blank")

@@ -220,3 +220,23 @@ def test_text_cells_are_stripped_exactly_like_str_strip(texts):
     series = pd.Series(texts * 50 + [np.nan], dtype=object)
     expected = [(t.strip() or None) for t in texts] * 50 + [None]
     assert _to_text(series).tolist() == expected
+
+
+def test_an_action_longer_than_ten_years_is_refused():
+    inp = small_input()
+    row = inp.playbook.index[2]
+    inp.playbook.loc[row, "Duration weeks"] = 1e9  # would put the End past year 9999
+    problems, text = problems_of(inp)
+    assert [(p.sheet, p.row, p.column) for p in problems] == [("Playbook", row, "Duration weeks")]
+    assert "520" in text
+
+
+def test_a_long_action_near_excels_last_day_ends_on_it():
+    from maillon.engine.pipeline import recompute
+
+    inp = small_input()
+    inp.settings.loc[inp.settings["Setting"] == "Plan start", "Value"] = dt.date(9999, 1, 4)
+    inp.settings.loc[inp.settings["Setting"] == "Plan weeks", "Value"] = 4
+    inp.playbook["Duration weeks"] = 520
+    plan = recompute(inp).plan
+    assert len(plan) and plan["End"].max() == dt.date(9999, 12, 31)
