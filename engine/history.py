@@ -120,6 +120,55 @@ def overwritten_edits(previous: pd.DataFrame | None, current: pd.DataFrame, key:
     return rows
 
 
+def user_columns(previous: pd.DataFrame | None, known) -> list[str]:
+    """Columns a user added inside an engine table: neither the contract's nor ``Row check``.
+
+    >>> user_columns(pd.DataFrame(columns=["Account ID", "My notes", "Row check"]), ["Account ID"])
+    ['My notes']
+    """
+    if previous is None:
+        return []
+    known = set(known) | {C.CHECK_COLUMN}
+    return [c for c in previous.columns if c not in known]
+
+
+def carry_user_columns(previous: pd.DataFrame | None, current: pd.DataFrame, key: str,
+                       known, sheet: str) -> tuple[pd.DataFrame, list[dict]]:
+    """``current`` with the columns a user added to ``previous`` carried over by ``key``.
+
+    The values follow their key, like the editable columns; a value whose key is
+    gone is returned as an orphan edit (a ``tblEdits`` row), never dropped.
+
+    >>> prev = pd.DataFrame({"Account ID": ["A1", "A2"], "My notes": ["call", "gone"]})
+    >>> cur = pd.DataFrame({"Account ID": ["A3", "A1"]})
+    >>> out, orphans = carry_user_columns(prev, cur, "Account ID", ["Account ID"], "Target List")
+    >>> out["My notes"].tolist(), [(o["Key"], o["Value"]) for o in orphans]
+    (['', 'call'], [('A2', 'gone')])
+    """
+    extra = user_columns(previous, known)
+    if not extra or key not in previous.columns:
+        return current, []
+    keys = pd.Series(_norm_column(previous[key]), index=previous.index)
+    prev = previous.assign(_key=keys.to_numpy()).loc[keys.to_numpy() != ""]
+    prev = prev.drop_duplicates("_key").set_index("_key")[extra]
+    cur_keys = _norm_column(current[key])
+    carried = prev.reindex(cur_keys)
+    out = current.copy()
+    for c in extra:
+        values = carried[c].to_numpy(dtype=object)
+        out[c] = [("" if is_blank(v) else v) for v in values]
+    orphans = []
+    gone = prev.loc[~prev.index.isin(set(cur_keys))]
+    for k, row in gone.iterrows():
+        for c in extra:
+            if not is_blank(row[c]):
+                orphans.append({"Sheet": sheet, "Key": k, "Column": c, "Value": row[c],
+                                "Kind": "Orphan",
+                                "Note": f"your column {c!r}: its {key} is gone; the value was "
+                                        "not carried over"})
+    return out, orphans
+
+
 def settings_digest(settings) -> str:
     """A short digest of the resolved settings, to tell runs with different settings apart."""
     fields = {k: (v.isoformat() if isinstance(v, dt.date) else v)

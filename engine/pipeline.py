@@ -15,8 +15,8 @@ import pandas as pd
 
 from . import contract as C
 from .abc import abc_tables, classify
-from .history import (change_counts, history_tables, overwritten_edits, row_checks,
-                      settings_digest)
+from .history import (carry_user_columns, change_counts, history_tables, overwritten_edits,
+                      row_checks, settings_digest)
 from .model import EngineInput, EngineResult
 from .plan import build_plan
 from .reconcile import reconcile
@@ -72,10 +72,17 @@ def recompute(inp: EngineInput) -> EngineResult:
                                SEGMENT_COMPUTED, C.SHEET_SEGMENTS)
     edits += overwritten_edits(v.previous_plan, plan, "Action ID", plan_computed,
                                C.SHEET_PLAN)
+    # columns a user added inside tblTargets or tblSegments follow their key
+    targets, user_orphans = carry_user_columns(prev_targets, targets, "Account ID",
+                                               C.TARGET_COLUMNS, C.SHEET_TARGETS)
+    edits += user_orphans
+    seg_table, user_orphans = carry_user_columns(v.previous_segments, seg.segments, "Segment ID",
+                                                 C.SEGMENT_COLUMNS, C.SHEET_SEGMENTS)
+    edits += user_orphans
     for e in edits:
         e.setdefault("Kind", "Orphan")
     targets[C.CHECK_COLUMN] = row_checks(targets, TARGET_COMPUTED)
-    segments = seg.segments.copy()
+    segments = seg_table.copy()
     segments[C.CHECK_COLUMN] = row_checks(segments, SEGMENT_COMPUTED)
     plan[C.CHECK_COLUMN] = row_checks(plan, plan_computed)
 
