@@ -78,11 +78,11 @@ def table_frame(rows, headers: list[str], first_row: int) -> pd.DataFrame:
     # copy=False: the array is ours (pandas 3 would copy it by default)
     df = pd.DataFrame(values, columns=cols, index=pd.Index(index, name="Excel row"),
                       dtype=object, copy=False)
-    for i, kind in enumerate(_kinds(df)):
-        if kind in ("date", "mixed"):  # python-calamine's dates as xlwings gives them
-            df.isetitem(i, df.iloc[:, i].map(_as_datetime))
-    return df.infer_objects()
-
-
-def _kinds(df: pd.DataFrame) -> list[str]:
-    return [pd.api.types.infer_dtype(df.iloc[:, i], skipna=True) for i in range(df.shape[1])]
+    df = df.infer_objects()  # numbers and texts get their dtype at C speed
+    for i in range(df.shape[1]):
+        column = df.iloc[:, i]
+        # only columns still of objects can hold python-calamine's dates
+        if column.dtype == object and \
+                pd.api.types.infer_dtype(column, skipna=True) in ("date", "mixed"):
+            df.isetitem(i, column.map(_as_datetime).infer_objects())
+    return df

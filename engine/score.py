@@ -37,12 +37,12 @@ is deliberately not used, so the score has no steps at class boundaries.
 
 Priorities
 ----------
-Computed priority: accounts ordered by the unrounded score descending, then
-Account ID ascending; the first ``floor(P1 share * N + 0.5)`` are P1, the next
-``floor(P2 share * N + 0.5)`` are P2, the rest P3 (N = all accounts). The Score
-column holds that unrounded value (the sheet shows it with one decimal), so a
-user who sorts the table by Final priority, Score and Account ID gets Rank's
-order.
+Computed priority: accounts ordered by the score descending, then Account ID
+ascending; the first ``floor(P1 share * N + 0.5)`` are P1, the next
+``floor(P2 share * N + 0.5)`` are P2, the rest P3 (N = all accounts). The
+score is rounded to one decimal before anything is ordered by it, and the
+Score column holds that value: a user who sorts the table by Final priority,
+Score and Account ID gets Rank's order (no hidden decimals decide a tie).
 
 ``Priority override`` and ``Override reason`` are carried from the previous
 target list by Account ID; Final priority = override when set, else computed.
@@ -492,9 +492,10 @@ def build_targets(accounts: pd.DataFrame, latest_feedback: pd.DataFrame | None,
     n = len(accounts)
     ids = accounts["Account ID"].astype(str).reset_index(drop=True)
     comp = score_components(accounts, latest_feedback, membership, account_fit, segments)
-    score = joint_score(comp, settings.marketing_weight)
+    # rounded first: the order is the one a user can check by sorting on what is stored
+    score = np.round(joint_score(comp, settings.marketing_weight), 1)
 
-    # computed priority: unrounded score desc, then Account ID asc
+    # computed priority: score desc, then Account ID asc
     id_pos = id_rank(ids)
     order = np.lexsort((id_pos, -score))
     n1, n2 = priority_counts(n, settings)
@@ -526,7 +527,7 @@ def build_targets(accounts: pd.DataFrame, latest_feedback: pd.DataFrame | None,
         "Segment ID": seg_text[seg_code],
         "Segment name": seg_name[seg_code],
         "ABC cell": classes["ABC cell"].reindex(accounts.index).to_numpy(dtype=object),
-        "Score": score,  # unrounded: the order a user gets by sorting is Rank's
+        "Score": score,
         "Computed priority": computed,
         "Priority override": override,
         "Override reason": reason,
