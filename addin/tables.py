@@ -6,8 +6,8 @@ input whichever way in was used:
 
 - the columns are the table's headers; the index, named ``Excel row``, is the
   Excel row number (1-based) of each data row;
-- an empty cell -- ``""`` from python-calamine, ``None`` from xlwings --
-  becomes NaN; text of only spaces stays text (the engine's one blank rule,
+- an empty cell is ``""`` (python-calamine's; the live reader turns
+  xlwings' ``None`` into ``""``) and becomes NaN; text of only spaces stays text (the engine's one blank rule,
   :func:`maillon.engine.cells.is_blank`, treats it as blank where it matters);
 - rows whose cells are all empty are dropped, wherever they are;
 - dates are ``datetime``: python-calamine gives a ``date`` for a cell
@@ -21,7 +21,7 @@ Pure pandas and NumPy: no python-calamine, no xlwings.
 Example
 -------
 >>> import datetime as dt
->>> df = table_frame([["Segments", "auto"], [None, ""], ["Plan start", dt.date(2026, 3, 2)]],
+>>> df = table_frame([["Segments", "auto"], ["", ""], ["Plan start", dt.date(2026, 3, 2)]],
 ...                  ["Setting", "Value"], first_row=5)
 >>> df.index.tolist(), df.columns.tolist()
 ([5, 7], ['Setting', 'Value'])
@@ -39,19 +39,16 @@ __all__ = ["table_frame", "empty_cells"]
 
 
 def empty_cells(values: np.ndarray) -> np.ndarray:
-    """Where a 2-D object array of cell values holds an empty cell (``""`` or ``None``).
+    """Where a 2-D object array of cell values holds an empty cell (``""``).
 
-    >>> empty_cells(np.array([["", None, " ", 0]], dtype=object)).tolist()
-    [[True, True, False, False]]
+    >>> empty_cells(np.array([["", " ", 0]], dtype=object)).tolist()
+    [[True, False, False]]
     """
-    # two C-level comparisons: a check of every cell in Python would cost seconds at 100k rows
-    return (values == "") | np.equal(values, None)
+    # one C-level comparison: a check of every cell in Python would cost seconds at 100k rows
+    return values == ""
 
 
-def _as_datetime(v):
-    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-        return dt.datetime(v.year, v.month, v.day)
-    return v
+_TYPE_OF = np.frompyfunc(type, 1, 1)  # the type of each cell, in a C loop
 
 
 def table_frame(rows, headers: list[str], first_row: int) -> pd.DataFrame:
@@ -81,8 +78,12 @@ def table_frame(rows, headers: list[str], first_row: int) -> pd.DataFrame:
     df = df.infer_objects()  # numbers and texts get their dtype at C speed
     for i in range(df.shape[1]):
         column = df.iloc[:, i]
-        # only columns still of objects can hold python-calamine's dates
-        if column.dtype == object and \
-                pd.api.types.infer_dtype(column, skipna=True) in ("date", "mixed"):
-            df.isetitem(i, column.map(_as_datetime).infer_objects())
+        if column.dtype != object:  # only columns still of objects can hold dates
+            continue
+        cells = column.to_numpy()
+        is_date = _TYPE_OF(cells) == dt.date  # a date, not a datetime (a subclass)
+        if is_date.any():
+            cells = cells.copy()
+            cells[is_date] = [dt.datetime(d.year, d.month, d.day) for d in cells[is_date]]
+            df.isetitem(i, pd.Series(cells, index=df.index, name=column.name).infer_objects())
     return df

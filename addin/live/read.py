@@ -51,7 +51,12 @@ def frame_from_values(values: list, first_row: int) -> pd.DataFrame:
     (0, 2)
     """
     headers = _headers(values[0]) if values else []
-    return table_frame([list(r) for r in values[1:]], headers, first_row + 1)
+    return table_frame(_cells(values[1:]), headers, first_row + 1)
+
+
+def _cells(rows) -> list[list]:
+    """xlwings' rows with its empty cell (``None``) as python-calamine's (``""``)."""
+    return [["" if v is None else v for v in row] for row in rows]
 
 
 def _table_catalog(book) -> dict:
@@ -98,5 +103,5 @@ def _rows_below(sheet, bounds: tuple, headers: list) -> pd.DataFrame | None:
     if last_used <= r2:
         return None
     values = sheet.range((r2 + 1, c1), (last_used, c2)).options(ndim=2).value
-    df = table_frame([list(r) for r in values], headers, r2 + 1)
+    df = table_frame(_cells(values), headers, r2 + 1)
     return df if len(df) else None
