@@ -106,16 +106,17 @@ def _blank(series: pd.Series) -> np.ndarray:
     return isna | text
 
 
-def _to_number(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def _to_number(series: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Numbers from cells; text holding a plain number is accepted.
 
-    Returns (floats with NaN for blanks, mask of cells that are not numbers).
-    Booleans and dates are not numbers.
+    Returns (floats with NaN for blanks, mask of cells that are not numbers,
+    mask of those that are text numbers too ambiguous to read). Booleans and
+    dates are not numbers.
     """
     kind = _kind(series)
     if kind in _NUMERIC_KINDS or kind == "empty":
-        return pd.to_numeric(series.astype(object), errors="coerce").astype(float), \
-            np.zeros(len(series), dtype=bool)
+        none = np.zeros(len(series), dtype=bool)
+        return pd.to_numeric(series.astype(object), errors="coerce").astype(float), none, none
     s = series.astype(object)
     blank = _blank(s)
     bad_type = np.fromiter((isinstance(v, (bool, np.bool_, dt.date, dt.time, pd.Timestamp))
@@ -124,10 +125,11 @@ def _to_number(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     cleaned = cleaned.map(lambda v: v.strip().replace("\u00a0", "").replace(" ", "")
                           if isinstance(v, str) else v)
     num = pd.to_numeric(cleaned, errors="coerce").astype(float)
-    bad = (~blank) & (num.isna().to_numpy() | bad_type | ambiguous_text_numbers(s))
+    ambiguous = ambiguous_text_numbers(s)
+    bad = (~blank) & (num.isna().to_numpy() | bad_type | ambiguous)
     num[blank] = np.nan
     num[bad] = np.nan
-    return num, bad
+    return num, bad, ambiguous
 
 
 # "1.234" or "12,500": one separator followed by exactly three digits reads as
@@ -257,10 +259,9 @@ def _choice(col, sheet, table, frame, column, allowed, required=True, case_insen
 
 def _number(col, sheet, table, frame, column, *, lo=None, hi=None, whole=False,
             required=False, what=None):
-    num, bad = _to_number(frame[column])
+    num, bad, ambiguous = _to_number(frame[column])
     raw = frame[column]
     expected = what or _describe_range(lo, hi, whole)
-    ambiguous = bad & ambiguous_text_numbers(raw) if bad.any() else bad
     col.add_mask(sheet, table, frame, column, ambiguous, raw,
                  "a number, not text: this text could mean thousands or decimals (1.234 "
                  "is 1234 in a French workbook, 1.234 in an English one), so Maillon does "

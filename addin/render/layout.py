@@ -62,6 +62,7 @@ import pandas as pd
 
 from maillon.engine import contract as C
 from maillon.engine.cells import is_blank as _blank
+from maillon.engine.history import user_columns  # columns a user added: marked as theirs
 from maillon.engine.model import EngineResult
 from maillon.workbook_templates.look import COLOURS, money_format
 from maillon.addin.render.specs import (Alignment, Border, CellEquals, Cells, CellStyle, Chart,
@@ -219,12 +220,6 @@ def _frame(df: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
     return df[list(columns) + extra]
 
 
-def _user_columns(df: pd.DataFrame, contract_columns) -> tuple[str, ...]:
-    """Columns a user added inside an engine table: marked as theirs, like the editable ones."""
-    known = set(contract_columns) | {C.CHECK_COLUMN}
-    return tuple(c for c in df.columns if c not in known)
-
-
 def _table(spec: _Sheet, look: _Look, name: str, row: int, col: int, df: pd.DataFrame,
            editable=(), widths: bool = True, top: bool = False,
            styles: dict | None = None) -> Table:
@@ -312,7 +307,7 @@ def _segments(result: EngineResult, look: _Look) -> SheetSpec:
            f"Yellow columns ({', '.join(C.SEGMENT_EDITABLE)}) are yours: they follow their "
            "Segment ID from one recompute to the next. Everything else is recomputed.")
     table = _table(spec, look, C.TBL_SEGMENTS, TABLE_ROW, 0, df,
-                   [*C.SEGMENT_EDITABLE, *_user_columns(df, C.SEGMENT_COLUMNS)], top=True)
+                   [*C.SEGMENT_EDITABLE, *user_columns(df, C.SEGMENT_COLUMNS)], top=True)
     # a few segments (at most 12): give each row the height its portrait needs
     wrapped = [h for h in df.columns if h in _WRAP]
     for i, values in enumerate(df[wrapped].itertuples(index=False)):
@@ -421,7 +416,7 @@ def _targets(result: EngineResult, look: _Look) -> SheetSpec:
     for i, p in enumerate(PRIORITY_ORDER):
         spec.cells.append(Cells(2, 1 + i, [[p]], _colour_style(p, bold=True, horizontal="center")))
     table = _table(spec, look, C.TBL_TARGETS, TABLE_ROW, 0, df,
-                   [*C.TARGET_EDITABLE, *_user_columns(df, C.TARGET_COLUMNS)])
+                   [*C.TARGET_EDITABLE, *user_columns(df, C.TARGET_COLUMNS)])
     for header in ("Computed priority", "Final priority"):
         rng = _data_range(table, header)
         for p in PRIORITY_ORDER:
