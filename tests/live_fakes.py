@@ -28,7 +28,8 @@ from xlwings import main as xwm
 
 from maillon.addin.live.write import parse_address
 
-_CONFIG_ATTRS = {"return_value", "side_effect", "name"}
+_CONFIG_ATTRS = {"return_value", "side_effect", "name", "called", "call_count", "call_args",
+                 "call_args_list", "mock_calls", "method_calls"}
 
 
 class _Method(mock.MagicMock):
@@ -62,14 +63,26 @@ def autospec(cls):
 
 
 class ApiMock(mock.MagicMock):
-    """A COM object: records attribute assignments (``ps.Orientation = 2``) too."""
+    """A COM object: records attribute reads (``rng.Borders``) and assignments
+    (``ps.Orientation = 2``) too, and can be told to refuse an assignment."""
 
     def __setattr__(self, name, value):
         if not name.startswith("_") and name not in _CONFIG_ATTRS:
+            refuse = _SINK.get("refuse", {}).get(name)
+            if refuse is not None:
+                _SINK["refused"].append((name, value))
+                raise refuse
             sink = _SINK.get("sets")
             if sink is not None:
                 sink.append((name, value))
         super().__setattr__(name, value)
+
+    def __getattr__(self, name):
+        if not name.startswith("_") and name not in _CONFIG_ATTRS:
+            sink = _SINK.get("gets")
+            if sink is not None:
+                sink.append(name)
+        return super().__getattr__(name)
 
 
 _SINK: dict = {}
@@ -100,12 +113,16 @@ class FakeExcel:
         self.roots: list = []
         self.props: dict = {}  # (id(mock), property name) -> PropertyMock
         self.api_sets: list = []
-        _SINK["sets"] = self.api_sets
+        self.api_gets: list = []  # names of COM properties read (and methods looked up)
+        self.iterations: list = []  # (class name, items) of every collection walked
+        self.refused: list = []  # COM assignments refused (see refuse())
+        _SINK.update(sets=self.api_sets, gets=self.api_gets, refuse={}, refused=self.refused)
         self.writes: list = []  # (sheet, address, value) of every range.value = ...
         self.events: list = []  # (what, details) of structural changes
         self.alerts: list = []
         self.app = self._new(xwm.App, api=Lazy(self._api), status_bar=None,
-                             screen_updating=True, calculation="automatic")
+                             screen_updating=True, calculation="automatic",
+                             engine=_FakeEngine())
         self.app.alert.side_effect = lambda prompt, **kw: self.alerts.append((prompt, kw))
         self.sheets: list = []
         self.tables: dict = {}  # lower name -> [table mock, sheet mock, bounds, values]
@@ -114,7 +131,7 @@ class FakeExcel:
         self.sheets_coll = self._new(xwm.Sheets)
         self._state(self.book)["sheets"] = self.sheets_coll
         self._state(self.book)["sheet_names"] = _Dynamic(lambda: [self.name(s) for s in self.sheets])
-        self.sheets_coll.__iter__.side_effect = lambda: iter(list(self.sheets))
+        self.sheets_coll.__iter__.side_effect = lambda: self._walk("Sheets", self.sheets)
         self.sheets_coll.__len__.side_effect = lambda: len(self.sheets)
         self.sheets_coll.__getitem__.side_effect = self._sheet_getitem
         self.sheets_coll.add.side_effect = self._add_sheet
@@ -131,6 +148,41 @@ class FakeExcel:
         for m in self.roots:
             m.reset_mock()
         self.api_sets.clear()
+        self.api_gets.clear()
+        self.iterations.clear()
+
+    def refuse(self, prop: str, error: Exception) -> None:
+        """Make every COM assignment of ``prop`` raise ``error`` (e.g. PaperSize, error 1004)."""
+        _SINK["refuse"][prop] = error
+
+    def _walk(self, what: str, items):
+        items = list(items)
+        self.iterations.append((what, len(items)))
+        return iter(items)
+
+    def ledger(self) -> list[tuple]:
+        """Every call into "Excel" since the last reset, as ``(kind, class, member, detail)``:
+        ``("call", "Range", "clear_contents", call)``, ``("get"/"set", "Range", "color", value)``,
+        ``("com get"/"com set"/"com call", "", name, ...)`` and ``("walk", "Sheets", "", n)``."""
+        ids = {id(m): m for m in self.roots}
+        out = []
+        props = {id(pm): key for key, pm in self.props.items()}
+        for m in self.roots:
+            if isinstance(m, ApiMock):
+                out += [("com call", "", c[0], c) for c in m.mock_calls]
+            elif id(m) in props:
+                owner = ids.get(props[id(m)][0])
+                cls = owner._spec_class.__name__ if owner is not None else "?"
+                for c in m.mock_calls:
+                    out.append(("set" if c.args else "get", cls, props[id(m)][1],
+                                c.args[0] if c.args else None))
+            else:
+                cls = m._spec_class.__name__
+                out += [("call", cls, c[0], c) for c in m.mock_calls if "." not in c[0]]
+        out += [("com get", "", name, None) for name in self.api_gets]
+        out += [("com set", "", name, value) for name, value in self.api_sets]
+        out += [("walk", what, "", n) for what, n in self.iterations]
+        return out
 
     @property
     def calls(self) -> int:
@@ -173,13 +225,12 @@ class FakeExcel:
         return m
 
     def _on_set(self, m, cls, name, value):
-        if cls is xwm.Range and name == "value":
+        if cls is xwm.Range and name in ("value", "raw_value"):
             st = self._state(m)
             self.writes.append((self.name(st["_sheet"]), st["address"], value))
 
-    @staticmethod
-    def name(sheet) -> str:
-        return sheet.name
+    def name(self, sheet) -> str:
+        return self._state(sheet)["name"]  # the fake's own read: not a call into "Excel"
 
     # --- sheets ----------------------------------------------------------------------------
     def _sheet_getitem(self, key):
@@ -197,12 +248,12 @@ class FakeExcel:
         st["_tables"] = []
         st["_charts"] = []
         tables = self._new(xwm.Tables)
-        tables.__iter__.side_effect = lambda: iter(list(st["_tables"]))
+        tables.__iter__.side_effect = lambda: self._walk("Tables", st["_tables"])
         tables.__len__.side_effect = lambda: len(st["_tables"])
         tables.add.side_effect = lambda source=None, name=None, **kw: self._add_table(
             sheet, source, name, kw)
         charts = self._new(xwm.Charts)
-        charts.__iter__.side_effect = lambda: iter(list(st["_charts"]))
+        charts.__iter__.side_effect = lambda: self._walk("Charts", st["_charts"])
         charts.add.side_effect = lambda **kw: self._add_chart(sheet, kw)
         st["tables"] = tables
         st["charts"] = charts
@@ -244,6 +295,7 @@ class FakeExcel:
         if bounds is not None:
             self._state(rng)["row"], self._state(rng)["column"] = bounds[0], bounds[1]
             self._state(rng)["value"] = value if value is not None else self._values_in(sheet, bounds)
+            self._state(rng)["raw_value"] = self._state(rng)["value"]
         rng.options.side_effect = lambda *a, **kw: rng
         rng.move.side_effect = lambda destination: self.events.append(
             ("move", self._state(rng)["address"], self._state(destination)["address"]))
@@ -297,6 +349,21 @@ class FakeExcel:
         found = [v for s, a, v in self.writes if s == sheet and a == address]
         assert found, f"nothing written to {sheet}!{address}"
         return found[-1]
+
+
+class _FakeEngine:
+    """``app.engine``: its ``impl`` converts values the way an xlwings engine does, here as
+    the identity (the writer hands it plain Python values; the real engines' conversions
+    are xlwings' own code)."""
+
+    class impl:  # noqa: N801 (xlwings' attribute name)
+        @staticmethod
+        def prepare_xl_data_element(x, options):
+            return x
+
+        @staticmethod
+        def clean_value_data(data, datetime_builder, empty_as, number_builder, err_to_str):
+            return [[empty_as if v is None else v for v in row] for row in data]
 
 
 class _Dynamic:

@@ -165,8 +165,8 @@ def test_targets_written_equal_the_layout_of_the_result(monkeypatch):
     table = next(t for t in spec.tables if t.name == C.TBL_TARGETS)
     r1, c1 = table.row + 1, table.col + 1
     r2, c2 = r1 + len(table.data), c1 + len(table.data.columns) - 1
-    header = fake.written(C.SHEET_TARGETS, (r1, c1, r1, c2))
-    body = fake.written(C.SHEET_TARGETS, (r1 + 1, c1, r2, c2))
+    block = fake.written(C.SHEET_TARGETS, (r1, c1, r2, c2))  # header and rows: one write
+    header, body = block[:1], block[1:]
     assert [unprefix(h) for h in header[0]] == list(table.data.columns)
     expected = excel_rows(table.data)
     assert [[unprefix(v) for v in row] for row in body] == [[unprefix(v) for v in row]

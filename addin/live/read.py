@@ -1,9 +1,15 @@
 """Live mode's reading: the engine's tables from the workbook open in Excel, through xlwings.
 
-One Excel call per table reads its values (header row first); the rows typed
-below ``tblPlan`` take two more. The values become DataFrames with
-:func:`maillon.addin.tables.table_frame`, exactly as in file mode, so both
-modes feed the engine the same input.
+Each table costs three Excel round trips, whatever its size: its range, its
+address and its values (``Range.raw_value``, header row first). The values are
+then cleaned by the xlwings engine's own ``clean_value_data`` -- what
+``Range.value`` does after its read, without the round trips ``Range.value``
+spends on the range's shape. A table larger than xlwings' read budget (4
+million cells; 1.5 million on macOS, under the Apple Event size limit) is read
+in row chunks of that size, as xlwings' ``ReadValueFromRangeStage`` would.
+The rows typed below ``tblPlan`` take four more round trips. The values become
+DataFrames with :func:`maillon.addin.tables.table_frame`, exactly as in file
+mode, so both modes feed the engine the same input.
 
 Example
 -------
@@ -15,16 +21,57 @@ Example
 """
 from __future__ import annotations
 
+import datetime as dt
+import sys
+
 import pandas as pd
 
 from maillon.engine import contract as C
 from maillon.engine.errors import InputError, Problem
 
 from maillon.addin.engine_input import PREVIOUS_TABLES, USER_TABLES
-from maillon.addin.live.write import parse_address
+from maillon.addin.live.book import survey as survey_book
+from maillon.addin.live.write import parse_address, xl_address
 from maillon.addin.tables import table_frame
 
-__all__ = ["frame_from_values", "read_tables_live"]
+__all__ = ["frame_from_values", "read_tables_live", "read_budget", "read_values"]
+
+#: xlwings 0.37.8's read budgets: ``base_classes.DEFAULT_MAX_CELLS_PER_READ`` (4,000,000)
+#: and ``_xlmac.Range.max_cells_per_read`` (1,500,000: a larger Apple Event reply fails
+#: with error -1741).
+READ_BUDGET = {"darwin": 1_500_000, "other": 4_000_000}
+
+
+def read_budget(platform: str | None = None) -> int:
+    """Cells read in one round trip at most, as xlwings' engine for ``platform`` reads them."""
+    return READ_BUDGET["darwin" if (platform or sys.platform) == "darwin" else "other"]
+
+
+def _rows_2d(raw) -> list:
+    """A raw read as rows: COM and AppleScript give a scalar for one cell, a flat list for one row."""
+    if not isinstance(raw, (list, tuple)):
+        return [[raw]]
+    if raw and not isinstance(raw[0], (list, tuple)):
+        return [list(raw)]
+    return [list(r) for r in raw]
+
+
+def read_values(sheet, bounds: tuple, engine, platform: str | None = None,
+                rng=None) -> list[list]:
+    """The cleaned values of ``bounds`` (1-based r1, c1, r2, c2) of ``sheet``, in as few reads
+    as the read budget allows; ``rng`` is the whole range when the caller has it already."""
+    r1, c1, r2, c2 = bounds
+    per_chunk = max(1, read_budget(platform) // (c2 - c1 + 1))
+    rows: list = []
+    if r2 - r1 + 1 <= per_chunk:
+        rng = rng if rng is not None else sheet.range(xl_address((r1, c1, r2, c2)))
+        rows = _rows_2d(rng.raw_value)
+    else:
+        for top in range(r1, r2 + 1, per_chunk):
+            part = (top, c1, min(r2, top + per_chunk - 1), c2)
+            rows.extend(_rows_2d(sheet.range(xl_address(part)).raw_value))
+    # what xlwings' CleanDataFromReadStage does with Range.value's default options
+    return engine.clean_value_data(rows, dt.datetime, None, None, False)
 
 
 def _headers(row: list) -> list[str]:
@@ -59,21 +106,18 @@ def _cells(rows) -> list[list]:
     return [["" if v is None else v for v in row] for row in rows]
 
 
-def _table_catalog(book) -> dict:
-    """Every table of the workbook: lower-case name -> (sheet, table)."""
-    found = {}
-    for sheet in book.sheets:
-        for table in sheet.tables:
-            found[table.name.lower()] = (sheet, table)
-    return found
-
-
-def read_tables_live(book) -> tuple[dict, pd.DataFrame | None]:
+def read_tables_live(book, found=None, engine=None,
+                     platform: str | None = None) -> tuple[dict, pd.DataFrame | None]:
     """The engine's tables and the rows typed below ``tblPlan``, read from ``book``.
 
+    ``found`` is the workbook's :class:`~maillon.addin.live.book.Survey` (surveyed
+    here when None); each table read gets its address recorded in it. ``engine``
+    is ``book.app.engine.impl`` (looked up when None).
     Raises :class:`InputError` naming every missing user-owned table.
     """
-    catalog = _table_catalog(book)
+    found = found if found is not None else survey_book(book)
+    engine = engine if engine is not None else book.app.engine.impl
+    catalog = found.tables
     problems = [Problem(sheet, table, None, None, None,
                         f"the Excel table {table} is missing (Table Design > Table Name "
                         f"must read {table})")
@@ -83,25 +127,27 @@ def read_tables_live(book) -> tuple[dict, pd.DataFrame | None]:
     tables: dict = {}
     extra = None
     for _, name in USER_TABLES + PREVIOUS_TABLES:
-        entry = catalog.get(name.lower())
-        if entry is None:
+        info = catalog.get(name.lower())
+        if info is None:
             continue
-        sheet, table = entry
-        rng = table.range
-        r1, c1, r2, c2 = parse_address(rng.address)
-        values = rng.options(ndim=2).value  # one call for the whole table
-        tables[name] = frame_from_values(values, r1)
+        rng = info.table.range
+        info.address = rng.address
+        bounds = parse_address(info.address)
+        values = read_values(info.sheet, bounds, engine, platform, rng=rng)
+        tables[name] = frame_from_values(values, bounds[0])
         if name == C.TBL_PLAN:
-            extra = _rows_below(sheet, (r1, c1, r2, c2), list(tables[name].columns))
+            extra = _rows_below(info.sheet, bounds, list(tables[name].columns), engine,
+                                platform)
     return tables, extra
 
 
-def _rows_below(sheet, bounds: tuple, headers: list) -> pd.DataFrame | None:
+def _rows_below(sheet, bounds: tuple, headers: list, engine,
+                platform: str | None) -> pd.DataFrame | None:
     """Non-blank rows a user typed below a table, in the table's columns."""
     r1, c1, r2, c2 = bounds
     last_used = parse_address(sheet.used_range.address)[2]
     if last_used <= r2:
         return None
-    values = sheet.range((r2 + 1, c1), (last_used, c2)).options(ndim=2).value
+    values = read_values(sheet, (r2 + 1, c1, last_used, c2), engine, platform)
     df = table_frame(_cells(values), headers, r2 + 1)
     return df if len(df) else None

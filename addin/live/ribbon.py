@@ -29,6 +29,7 @@ from pathlib import Path
 from maillon.engine.errors import InputError
 
 from maillon.addin.engine_input import build_engine_input, current_user
+from maillon.addin.live.book import survey
 from maillon.addin.live.read import read_tables_live
 from maillon.addin.live.write import write_specs_live
 
@@ -74,6 +75,17 @@ def _log_unexpected() -> str:
         return ""
 
 
+def _log_notes(notes: list) -> None:
+    """Settings Excel refused, in the log file too (the message box is gone once closed)."""
+    try:
+        ERROR_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with ERROR_LOG.open("a", encoding="utf-8") as f:
+            f.write(f"--- {dt.datetime.now():%Y-%m-%d %H:%M:%S} (recompute done)\n"
+                    + "".join(f"{n}\n" for n in notes))
+    except OSError:
+        pass
+
+
 def _alert(app, prompt: str, critical: bool = False) -> None:
     try:
         app.alert(prompt, title=TITLE, buttons="ok", mode="critical" if critical else "info")
@@ -93,7 +105,9 @@ def run(book, platform: str | None = None) -> int:
     restore = None
     try:
         app.status_bar = "Maillon: reading the workbook..."
-        tables, extra = read_tables_live(book)
+        found = survey(book)  # sheets and tables, once for the read and the write
+        tables, extra = read_tables_live(book, found=found, engine=app.engine.impl,
+                                         platform=platform)
         inp = build_engine_input(tables, plan_extra_rows=extra, run_by=current_user(),
                                  run_at=dt.datetime.now().replace(microsecond=0))
         app.status_bar = "Maillon: computing segments, ABC matrix, targets and plan..."
@@ -104,7 +118,7 @@ def run(book, platform: str | None = None) -> int:
         restore = (app.screen_updating, app.calculation)
         app.screen_updating = False
         app.calculation = "manual"
-        notes = write_specs_live(book, specs, platform=platform,
+        notes = write_specs_live(book, specs, platform=platform, found=found, app=app,
                                  progress=lambda m: setattr(app, "status_bar", f"Maillon: {m}..."))
     except InputError as exc:
         _finish(app, restore)
@@ -135,9 +149,14 @@ def run(book, platform: str | None = None) -> int:
         lines += ["", f"{len(warnings)} note(s):"] + ["- " + str(w) for w in warnings[:5]]
         if len(warnings) > 5:
             lines.append(f"... and {len(warnings) - 5} more (see the History sheet).")
-    if notes:
+    refused = [n for n in dict.fromkeys(notes) if "could not be applied" in n]
+    missing = sorted(set(notes) - set(refused))
+    if refused:
+        lines += ["", "Excel refused some settings:"] + ["- " + n for n in refused[:5]]
+        _log_notes(refused)
+    if missing:
         lines += ["", "Not available in this version of Excel:"] + ["- " + n for n in
-                                                                   sorted(set(notes))[:5]]
+                                                                   missing[:5]]
     _alert(app, "\n".join(lines))
     return 0
 

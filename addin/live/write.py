@@ -2,16 +2,36 @@
 
 This is the live-mode twin of ``filemode/write.py``: the same specs give the same
 values, formats, tables and charts, written through xlwings into the workbook
-the user has open. Two rules shape it:
+the user has open. Three rules shape it:
 
-* **Calls into Excel do not grow with the number of rows.** Every block of
-  values is written with one ``range.value = rows``; formats go on whole
-  columns or whole table columns; conditional formats and validations are
-  range-wide rules. 1,000 or 100,000 accounts make the same number of calls.
+* **A bounded number of Excel round trips, whatever the number of rows.**
+  Each xlwings call costs the COM (Windows) or Apple Event (macOS) round trips
+  that xlwings' own implementation makes for it -- ``tests/test_live_round_trips.py``
+  keeps the table, checked against xlwings' code. So values go in whole blocks
+  (``Range.raw_value``: one round trip per block, after the xlwings engine's
+  own ``prepare_xl_data_element``; ``Range.value`` would spend about a hundred
+  on the range's shape), in row chunks of xlwings' write budget (100,000
+  cells). Formats are grouped: every cell style is split into its parts
+  (number format, font, fill, alignment, wrap, border, rotation), and each
+  distinct part is set once per sheet on one multi-area range (``"A4:Q4,S4"``)
+  that covers every cell using it. Column widths, row heights, conditional
+  formats and validations are grouped the same way; ranges are A1 addresses
+  (a ``(row, col)`` tuple costs five round trips, an address one).
 * **Tables keep their identity.** A table the workbook already holds
   (``tblTargets`` …) is moved into place if needed and resized, never deleted,
   so formulas such as ``=COUNTIF(tblTargets[Final priority],"P1")`` keep
-  working. Everything else on an engine sheet is cleared and rewritten.
+  working. Everything else on an engine sheet is cleared and rewritten; charts
+  are deleted and drawn again only on sheets whose spec has charts.
+* **Print setup never stops a recompute.** Each print setting is applied on
+  its own; one Excel refuses (``PageSetup.PaperSize`` raises error 1004 when no
+  printer is installed) is named once in the notes returned, and everything
+  else is written.
+
+A cell style replaces the column's style, as in file mode (XlsxWriter writes a
+formatted cell with its own format only): where a later style lacks a part an
+earlier, overlapping one sets (number format, fill, bold, italic, alignment,
+wrap, rotation), that part is set back to Excel's default. Font size and
+colour and borders have no such reset; the layout never needs one.
 
 Everything that can be checked is translated first (values, formats, rules,
 charts), so a spec the backend cannot write raises before Excel is touched.
@@ -26,20 +46,24 @@ Platforms
 ---------
 Most of the work goes through documented xlwings API that works with desktop
 Excel on Windows and on macOS (values, number formats, fonts, fills,
-alignment, borders, column widths, tables, conditional formats, data
-validation, charts, print area, gridlines). A few settings have no xlwings
-wrapper and go through ``.api``, which is the **Windows COM object model**
-(pywin32); on macOS ``.api`` is an appscript object with a different model, so
-these are skipped there and listed in the notes :func:`write_specs_live`
-returns:
+alignment, column widths, tables, conditional formats, data validation,
+charts, print area, gridlines). Some settings go through ``.api``, the
+**Windows COM object model** (pywin32), either because xlwings has no wrapper
+or because its wrapper costs many round trips where COM needs one; on macOS
+``.api`` is an appscript object with a different model, so the first kind is
+skipped there and listed in the notes :func:`write_specs_live` returns, and
+the second goes through xlwings:
 
-* freeze panes and zoom (``app.api.ActiveWindow``),
-* print setup other than the print area: orientation, fit to pages, repeated
-  title rows, header/footer, paper size (``sheet.api.PageSetup``),
-* the tab colour (``sheet.api.Tab.Color``),
-* input and error messages of data validations (``range.api.Validation``),
-* turning a stray table on an engine sheet back into a plain range
-  (``ListObject.Unlist``).
+* Windows only: freeze panes, zoom, the tab colour (``Window``,
+  ``Worksheet.Tab``); print setup other than the print area
+  (``PageSetup``); input and error messages of data validations
+  (``Validation``); rotated text (``Range.Orientation``); data labels and
+  per-point colours of charts; turning a stray table on an engine sheet back
+  into a plain range (``ListObject.Unlist``);
+* COM on Windows, xlwings on macOS: borders (``Range.Borders``: 4 round trips
+  for every side; xlwings' ``Borders.set("all")`` makes 30), merging
+  (``Range.Merge``; xlwings' ``Range.merge`` reads the range's shape first),
+  gridlines (``Window.DisplayGridlines``), deleting a sheet's charts.
 
 Example
 -------
@@ -58,7 +82,8 @@ import datetime as dt
 import math
 import re
 import sys
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -237,29 +262,6 @@ def translate_format(style: CellStyle | None) -> RangeFormat:
         rotation=align.rotation if align is not None else None)
 
 
-def _apply_format(rng, f: RangeFormat, windows: bool, notes: list, where: str) -> None:
-    """Apply a RangeFormat to a whole range: a fixed number of calls."""
-    if f.number_format is not None:
-        rng.number_format = f.number_format
-    if f.font:
-        rng.font.set(**dict(f.font))
-    if f.fill is not None:
-        rng.color = f.fill
-    if f.h_align:
-        rng.horizontal_alignment = f.h_align
-    if f.v_align:
-        rng.vertical_alignment = f.v_align
-    if f.wrap is not None:
-        rng.wrap_text = f.wrap
-    if f.border:
-        rng.borders.set("all", **dict(f.border))
-    if f.rotation is not None:
-        if windows:
-            rng.api.Orientation = f.rotation  # COM: no xlwings wrapper for text rotation
-        else:
-            notes.append(f"{where}: rotated text is applied on Windows only")
-
-
 # --- conditional formats --------------------------------------------------------------
 def translate_cond_format(rule) -> tuple[str, tuple, dict]:
     """A conditional format of the specs as ``(method, args, kwargs)`` of
@@ -384,28 +386,112 @@ def complement(bounds: tuple, holes: list) -> list[tuple]:
     return sorted(tuple(m) for m in merged)
 
 
+
+
+# --- addresses ------------------------------------------------------------------------------
+MAX_ROW, MAX_COL = 1_048_576, 16_384
+#: xlwings 0.37.8's write budget (``base_classes.DEFAULT_MAX_CELLS_PER_WRITE``; neither
+#: the Windows nor the macOS engine overrides it): cells per value write at most.
+WRITE_BUDGET = 100_000
+#: Excel refuses a ``Range("...")`` argument longer than 255 characters.
+ADDRESS_LIMIT = 255
+
+
+def xl_address(bounds: tuple) -> str:
+    """1-based ``(r1, c1, r2, c2)`` as an A1 address; whole rows and columns as ``5:7``, ``B:D``.
+
+    >>> xl_address((4, 1, 1004, 17)), xl_address((1, 2, MAX_ROW, 2)), xl_address((5, 1, 5, MAX_COL))
+    ('A4:Q1004', 'B:B', '5:5')
+    >>> xl_address((3, 3, 3, 3))
+    'C3'
+    """
+    r1, c1, r2, c2 = bounds
+    if r1 == 1 and r2 == MAX_ROW:
+        return f"{xl_col_to_name(c1 - 1)}:{xl_col_to_name(c2 - 1)}"
+    if c1 == 1 and c2 == MAX_COL:
+        return f"{r1}:{r2}"
+    first = f"{xl_col_to_name(c1 - 1)}{r1}"
+    return first if (r1, c1) == (r2, c2) else f"{first}:{xl_col_to_name(c2 - 1)}{r2}"
+
+
+def merge_rects(rects) -> list[tuple]:
+    """Rectangles joined where two share a whole edge, so that fewer areas cover the same cells.
+
+    >>> merge_rects([(4, 1, 4, 1), (4, 2, 4, 2), (4, 3, 4, 3), (6, 1, 9, 1)])
+    [(4, 1, 4, 3), (6, 1, 9, 1)]
+    """
+    out = sorted(set(rects))
+    changed = True
+    while changed:
+        changed = False
+        for i, a in enumerate(out):
+            for j in range(i + 1, len(out)):
+                b = out[j]
+                joined = None
+                if (a[0], a[2]) == (b[0], b[2]) and (a[3] + 1 == b[1] or b[3] + 1 == a[1]):
+                    joined = (a[0], min(a[1], b[1]), a[2], max(a[3], b[3]))
+                elif (a[1], a[3]) == (b[1], b[3]) and (a[2] + 1 == b[0] or b[2] + 1 == a[0]):
+                    joined = (min(a[0], b[0]), a[1], max(a[2], b[2]), a[3])
+                if joined is not None:
+                    out = sorted(set(out[:i] + out[i + 1:j] + out[j + 1:] + [joined]))
+                    changed = True
+                    break
+            if changed:
+                break
+    return out
+
+
+def union_addresses(rects) -> list[str]:
+    """The rectangles as multi-area addresses of at most 255 characters each.
+
+    >>> union_addresses([(4, 1, 4, 3), (6, 1, 9, 1)])
+    ['A4:C4,A6:A9']
+    """
+    out, current = [], ""
+    for rect in merge_rects(rects):
+        a = xl_address(rect)
+        if current and len(current) + 1 + len(a) > ADDRESS_LIMIT:
+            out.append(current)
+            current = a
+        else:
+            current = f"{current},{a}" if current else a
+    if current:
+        out.append(current)
+    return out
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
 # --- the plan: everything translated before Excel is touched ------------------------------
+NO_FILL = "none"  # a fill reset: no fill at all
+_ASPECTS = ("number_format", "font", "fill", "h_align", "v_align", "wrap", "border", "rotation")
+#: Excel's default of each part of a style that a later style may have to put back.
+_DEFAULTS = {"number_format": "General", "fill": NO_FILL, "h_align": "general",
+             "v_align": "bottom", "wrap": False, "rotation": 0}
+
+
 @dataclass
 class _TablePlan:
     spec: object
     bounds: tuple  # 1-based (r1, c1, r2, c2), header row included
-    headers: list
-    rows: list
+    rows: list  # header row first
     style: str
-    column_formats: list  # (col 1-based, RangeFormat)
-    header_formats: list  # (col 1-based, RangeFormat)
 
 
 @dataclass
 class _SheetPlan:
     spec: SheetSpec
     tables: list
-    cells: list  # (bounds, rows, RangeFormat)
-    columns: list  # (first col letter, last col letter, width or None, RangeFormat, hidden)
-    merges: list  # (bounds, value, RangeFormat)
-    cond_formats: list  # (bounds, method, args, kwargs)
-    validations: list  # (bounds, method, args, com_messages)
-    notes: list
+    blocks: list  # (bounds, rows): every value outside the tables, in few rectangles
+    merges: list  # bounds
+    layers: list  # [{(aspect, value): [rects]}], applied in order
+    widths: dict  # width -> [(c1, c2)]
+    heights: dict  # height -> [row]
+    cond_formats: list  # (method, args, kwargs, [rects])
+    validations: list  # (method, args, com_messages, [rects])
+    notes: list = field(default_factory=list)
 
 
 def _table_style(name: str) -> str:
@@ -413,46 +499,141 @@ def _table_style(name: str) -> str:
     return (name or "TableStyleMedium2").replace(" ", "")
 
 
+def _aspects(f: RangeFormat):
+    for name in _ASPECTS:
+        value = getattr(f, name)
+        if value is not None and value != ():
+            yield name, value
+
+
+def _with_resets(f: RangeFormat, under: list) -> RangeFormat:
+    """``f`` where it lies over the styles ``under``: what they set and ``f`` does not goes back
+    to Excel's default (XlsxWriter's semantics: a cell's format replaces the column's)."""
+    changes = {}
+    for g in under:
+        for name, _ in _aspects(g):
+            if name in _DEFAULTS and getattr(f, name) is None and name not in changes:
+                changes[name] = _DEFAULTS[name]
+        mine = dict(f.font)
+        for attr in ("bold", "italic"):
+            if dict(g.font).get(attr) and attr not in mine:
+                mine[attr] = False
+        if len(mine) != len(f.font):
+            changes["font"] = tuple(sorted(mine.items()))
+            f = replace(f, font=changes["font"])
+    return replace(f, **changes) if changes else f
+
+
+def _layers(ops: list) -> list:
+    """Format operations ``(rect, RangeFormat)``, in file-mode precedence order, as layers of
+    ``{(aspect, value): [rects]}``: within a layer no two rectangles overlap, so grouping
+    them by value changes nothing; an operation over an earlier one goes to a later layer."""
+    placed = []  # (rect, layer, RangeFormat)
+    for rect, f in ops:
+        under = [(layer, g) for r, layer, g in placed if _overlap(r, rect)]
+        layer = 1 + max((lay for lay, _ in under), default=-1)
+        placed.append((rect, layer, _with_resets(f, [g for _, g in under])))
+    layers: list = [defaultdict(list) for _ in range(1 + max((p[1] for p in placed), default=-1))]
+    for rect, layer, f in placed:
+        for name, value in _aspects(f):
+            layers[layer][(name, value)].append(rect)
+    return [dict(layer) for layer in layers]
+
+
+def _blocks(cells: list, holes: list) -> list:
+    """Every value outside the tables (``cells``: ``(bounds, rows)``) as few rectangles:
+    their bounding box minus the tables, each with its values (None where nothing is)."""
+    if not cells:
+        return []
+    box = (min(b[0] for b, _ in cells), min(b[1] for b, _ in cells),
+           max(b[2] for b, _ in cells), max(b[3] for b, _ in cells))
+    out = []
+    for rect in complement(box, holes):
+        inside = [(b, rows) for b, rows in cells if _overlap(b, rect)]
+        if not inside:
+            continue
+        r1, c1, r2, c2 = rect
+        # only the rows and columns the values reach
+        r1 = max(r1, min(b[0] for b, _ in inside))
+        r2 = min(r2, max(b[2] for b, _ in inside))
+        c1 = max(c1, min(b[1] for b, _ in inside))
+        c2 = min(c2, max(b[3] for b, _ in inside))
+        grid = [[None] * (c2 - c1 + 1) for _ in range(r2 - r1 + 1)]
+        for (b1, d1, b2, d2), rows in inside:
+            for r in range(max(b1, r1), min(b2, r2) + 1):
+                row = rows[r - b1]
+                for c in range(max(d1, c1), min(d2, c2) + 1):
+                    grid[r - r1][c - c1] = row[c - d1]
+        out.append(((r1, c1, r2, c2), grid))
+    return out
+
+
+def _key(value) -> str:
+    return repr(value)
+
+
 def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
-    notes: list = []
-
     fmt = translate_format
-
-    tables = []
+    tables, ops = [], []
+    for c in spec.columns:
+        f = fmt(c.fmt)
+        if f:
+            ops.append(((1, c.first + 1, MAX_ROW, c.last + 1), f))
     for t in spec.tables:
-        headers = [str(h) for h in t.data.columns]
+        headers = [_text(str(h)) for h in t.data.columns]
         rows = excel_rows(t.data)
         if not rows:
             rows = [[None] * len(headers)]
         bounds = (t.row + 1, t.col + 1, t.row + 1 + len(rows), t.col + len(headers))
-        colf = [(t.column_index(h) + 1, fmt(f)) for h, f in t.column_formats.items()]
-        headf = [(t.column_index(h) + 1, fmt(f)) for h, f in t.header_formats.items()]
-        tables.append(_TablePlan(t, bounds, [_text(h) for h in headers], rows,
-                                 _table_style(t.style), colf, headf))
+        tables.append(_TablePlan(t, bounds, [headers] + rows, _table_style(t.style)))
+        r1, _, r2, _ = bounds
+        for h, style in t.column_formats.items():
+            col = t.column_index(h) + 1
+            if fmt(style):
+                ops.append(((r1 + 1, col, r2, col), fmt(style)))
+        for h, style in t.header_formats.items():
+            col = t.column_index(h) + 1
+            if fmt(style):
+                ops.append(((r1, col, r1, col), fmt(style)))
     cells = []
     for c in spec.cells:
         rows = excel_rows(c.values)
         if not rows or not rows[0]:
             continue
         bounds = (c.row + 1, c.col + 1, c.row + len(rows), c.col + len(rows[0]))
-        cells.append((bounds, rows, fmt(c.fmt)))
-    columns = [(xl_col_to_name(c.first), xl_col_to_name(c.last), c.width, fmt(c.fmt), c.hidden)
-               for c in spec.columns]
-    merges = [((m.first_row + 1, m.first_col + 1, m.last_row + 1, m.last_col + 1),
-               excel_value(m.value), fmt(m.fmt)) for m in spec.merges]
-    conds = []
+        cells.append((bounds, rows))
+        if fmt(c.fmt):
+            ops.append((bounds, fmt(c.fmt)))
+    merges = []
+    for m in spec.merges:
+        bounds = (m.first_row + 1, m.first_col + 1, m.last_row + 1, m.last_col + 1)
+        merges.append(bounds)
+        cells.append((bounds[:2] * 2, [[excel_value(m.value)]]))
+        if fmt(m.fmt):
+            ops.append((bounds, fmt(m.fmt)))
+    widths: dict = defaultdict(list)
+    for c in spec.columns:
+        widths[0 if c.hidden else c.width].append((c.first + 1, c.last + 1))
+    heights: dict = defaultdict(list)
+    for row, height in spec.row_heights.items():
+        heights[height].append(row + 1)
+    conds: dict = {}
     for cf in spec.cond_formats:
         method, args, kwargs = translate_cond_format(cf)
-        conds.append(((cf.first_row + 1, cf.first_col + 1, cf.last_row + 1, cf.last_col + 1),
-                      method, args, kwargs))
-    vals = []
+        entry = conds.setdefault(_key((method, args, sorted(kwargs.items()))),
+                                 (method, args, kwargs, []))
+        entry[3].append((cf.first_row + 1, cf.first_col + 1, cf.last_row + 1, cf.last_col + 1))
+    vals: dict = {}
     for v in spec.validations:
         method, args, messages = translate_validation(v)
-        vals.append(((v.first_row + 1, v.first_col + 1, v.last_row + 1, v.last_col + 1),
-                     method, args, messages))
+        entry = vals.setdefault(_key((method, args, sorted(messages.items()))),
+                                (method, args, messages, []))
+        entry[3].append((v.first_row + 1, v.first_col + 1, v.last_row + 1, v.last_col + 1))
     for chart in spec.charts:
         _chart_type(chart)
-    return _SheetPlan(spec, tables, cells, columns, merges, conds, vals, notes)
+    return _SheetPlan(spec, tables, _blocks(cells, [t.bounds for t in tables]), merges,
+                      _layers(ops), dict(widths), dict(heights), list(conds.values()),
+                      list(vals.values()))
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -460,125 +641,177 @@ def _is_windows(platform: str | None) -> bool:
     return (platform or sys.platform).startswith("win")
 
 
-def _rng(sheet, bounds: tuple):
-    r1, c1, r2, c2 = bounds
-    return sheet.range((r1, c1), (r2, c2))
+_XL_WEIGHT = {"thin": 2, "medium": -4138}  # XlBorderWeight: xlThin, xlMedium
+_XL_CONTINUOUS = 1  # XlLineStyle.xlContinuous
 
 
-def _catalog(book) -> dict:
-    """Every table of the workbook: lower-case name -> (sheet, table)."""
-    found = {}
-    for sheet in book.sheets:
-        for table in sheet.tables:
-            found[table.name.lower()] = (sheet, table)
-    return found
+class _SheetWriter:
+    """One engine sheet: a cache of the ranges already asked for, and the writes."""
+
+    def __init__(self, ctx, sheet, plan: _SheetPlan):
+        self.ctx, self.sheet, self.plan = ctx, sheet, plan
+        self.name = plan.spec.name
+        self._ranges: dict = {}
+
+    def range(self, address: str):
+        rng = self._ranges.get(address)
+        if rng is None:
+            rng = self._ranges[address] = self.sheet.range(address)
+        return rng
+
+    def ranges(self, rects):
+        return [self.range(a) for a in union_addresses(rects)]
+
+    # values --------------------------------------------------------------------------------
+    def write_block(self, bounds: tuple, rows: list) -> None:
+        """``rows`` into ``bounds``, in row chunks of at most WRITE_BUDGET cells."""
+        prepare = self.ctx.prepare
+        r1, c1, r2, c2 = bounds
+        per_chunk = max(1, WRITE_BUDGET // (c2 - c1 + 1))
+        for start in range(0, len(rows), per_chunk):
+            part = rows[start:start + per_chunk]
+            top = r1 + start
+            rng = self.range(xl_address((top, c1, top + len(part) - 1, c2)))
+            rng.raw_value = [[prepare(v) for v in row] for row in part]
+
+    # formats -------------------------------------------------------------------------------
+    def apply(self, aspect: str, value, rects) -> None:
+        windows, notes = self.ctx.windows, self.ctx.notes
+        for rng in self.ranges(rects):
+            if aspect == "number_format":
+                rng.number_format = value
+            elif aspect == "font":
+                rng.font.set(**dict(value))
+            elif aspect == "fill":
+                rng.color = None if value == NO_FILL else value
+            elif aspect == "h_align":
+                rng.horizontal_alignment = value
+            elif aspect == "v_align":
+                rng.vertical_alignment = value
+            elif aspect == "wrap":
+                rng.wrap_text = value
+            elif aspect == "border":
+                lines = dict(value)
+                if windows:
+                    # COM: the Borders collection sets every side and inside line at once
+                    borders = rng.api.Borders
+                    if "color" in lines:
+                        borders.Color = _bgr(lines["color"])
+                    borders.Weight = _XL_WEIGHT[lines["weight"]]
+                    borders.LineStyle = _XL_CONTINUOUS
+                else:
+                    rng.borders.set("all", **lines)
+            elif aspect == "rotation":
+                if windows:
+                    rng.api.Orientation = value  # COM: no xlwings wrapper for text rotation
+                else:
+                    notes.append(f"{self.name}: rotated text is applied on Windows only")
 
 
-def _prepare_sheet(book, plan: _SheetPlan, sheet, existed: bool, catalog: dict,
-                   windows: bool, notes: list) -> list:
-    """Clear an engine sheet except its kept tables; returns the tables still to create."""
-    spec = plan.spec
+@dataclass
+class _Context:
+    book: object
+    found: object  # Survey
+    windows: bool
+    notes: list
+    prepare: object  # one value as the xlwings engine writes it
+
+
+def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool) -> list:
+    """Clear an engine sheet except its kept tables, move and resize those; returns the tables
+    still to create."""
+    plan, sheet = w.plan, w.sheet
     wanted = {t.spec.name.lower() for t in plan.tables}
     if existed:
-        used = sheet.used_range.address
-        for chart in list(sheet.charts):
-            chart.delete()
+        if plan.spec.charts:
+            _delete_charts(ctx, sheet)
         whole = sheet.cells
         whole.conditional_formats.clear()
         whole.data_validation.delete()
-        sheet.range(used).unmerge()
+        whole.unmerge()
         whole.clear_formats()
-        for name, (owner, table) in catalog.items():
-            if owner.name == sheet.name and name not in wanted:
-                if windows:
-                    table.api.Unlist()  # COM: keep the cells, drop the table
+        for name, info in ctx.found.tables.items():
+            if info.sheet_name.lower() == plan.spec.name.lower() and name not in wanted:
+                if ctx.windows:
+                    info.table.api.Unlist()  # COM: keep the cells, drop the table
                 else:
-                    notes.append(f"{spec.name}: table {table.name} is not part of the "
-                                 "sheet any more; remove it by hand (Table > Convert to Range)")
+                    ctx.notes.append(f"{plan.spec.name}: table {info.name} is not part of the "
+                                     "sheet any more; remove it by hand (Table > Convert to "
+                                     "Range)")
     to_create, kept = [], []
     for t in plan.tables:
-        entry = catalog.get(t.spec.name.lower())
-        if entry is None:
+        info = ctx.found.tables.get(t.spec.name.lower())
+        if info is None:
             to_create.append(t)
             continue
-        owner, table = entry
-        r1, c1, r2, c2 = t.bounds
-        cur = parse_address(table.range.address)
-        if owner.name != sheet.name or cur[:2] != (r1, c1):
+        if info.address is None:
+            info.address = info.table.range.address
+        r1, c1, _, _ = t.bounds
+        if info.sheet_name.lower() != plan.spec.name.lower() or parse_address(info.address)[:2] \
+                != (r1, c1):
             # Cut and paste: the table keeps its name and every reference to it.
-            table.range.move(sheet.range((r1, c1)))
-        table.resize(_rng(sheet, t.bounds))
-        table.table_style = t.style
+            info.table.range.move(w.range(xl_address((r1, c1, r1, c1))))
+        info.table.resize(w.range(xl_address(t.bounds)))
+        info.table.table_style = t.style
+        info.address = xl_address(t.bounds)  # where the table now is
         kept.append(t.bounds)
     if existed:
-        for rect in complement(parse_address(used), kept):
-            _rng(sheet, rect).clear_contents()
+        for rng in w.ranges(complement((1, 1, MAX_ROW, MAX_COL), kept)):
+            rng.clear_contents()
     return to_create
 
 
-def _write_values(sheet, plan: _SheetPlan, to_create: list) -> None:
+def _delete_charts(ctx: _Context, sheet) -> None:
+    if ctx.windows:
+        charts = sheet.api.ChartObjects()
+        if charts.Count:
+            charts.Delete()  # COM: the whole collection at once
+    else:
+        for chart in list(sheet.charts):
+            chart.delete()
+
+
+def _write_values(ctx: _Context, w: _SheetWriter, to_create: list) -> None:
     creating = {id(t) for t in to_create}
-    for t in plan.tables:
-        r1, c1, r2, c2 = t.bounds
+    for t in w.plan.tables:
+        w.write_block(t.bounds, t.rows)
         if id(t) in creating:
-            _rng(sheet, t.bounds).value = [t.headers] + t.rows
-            sheet.tables.add(source=_rng(sheet, t.bounds), name=t.spec.name,
-                             table_style_name=t.style)
+            w.sheet.tables.add(source=w.range(xl_address(t.bounds)), name=t.spec.name,
+                               table_style_name=t.style)
+    for bounds, rows in w.plan.blocks:
+        w.write_block(bounds, rows)
+    if w.plan.merges:
+        if ctx.windows:
+            for rng in w.ranges(w.plan.merges):
+                rng.api.Merge()  # COM: each area of the multi-area range is merged
         else:
-            _rng(sheet, (r1, c1, r1, c2)).value = [t.headers]
-            _rng(sheet, (r1 + 1, c1, r2, c2)).value = t.rows
-    for bounds, rows, _ in plan.cells:
-        _rng(sheet, bounds).value = rows
-    for bounds, value, _ in plan.merges:
-        rng = _rng(sheet, bounds)
-        rng.merge()
-        sheet.range(bounds[:2]).value = value
+            for bounds in w.plan.merges:
+                w.range(xl_address(bounds)).merge()
 
 
-def _write_formats(book, sheet, plan: _SheetPlan, existed: bool, windows: bool,
-                   notes: list) -> None:
-    spec = plan.spec
-    for first, last, width, f, hidden in plan.columns:
-        rng = sheet.range(f"{first}:{last}")
-        if f:
-            _apply_format(rng, f, windows, notes, spec.name)
-        if hidden:
-            rng.column_width = 0  # a zero width hides the columns
-        elif width is not None:
-            rng.column_width = width
-    for t in plan.tables:
-        r1, c1, r2, c2 = t.bounds
-        for col, f in t.column_formats:
-            if f:
-                _apply_format(_rng(sheet, (r1 + 1, col, r2, col)), f, windows, notes, spec.name)
-        for col, f in t.header_formats:
-            if f:
-                _apply_format(_rng(sheet, (r1, col, r1, col)), f, windows, notes, spec.name)
-    for bounds, _, f in plan.cells:
-        if f:
-            _apply_format(_rng(sheet, bounds), f, windows, notes, spec.name)
-    for bounds, _, f in plan.merges:
-        if f:
-            _apply_format(_rng(sheet, bounds), f, windows, notes, spec.name)
-    for row, height in spec.row_heights.items():
-        sheet.range(f"{row + 1}:{row + 1}").row_height = height
-    for bounds, method, args, kwargs in plan.cond_formats:
-        getattr(_rng(sheet, bounds).conditional_formats, method)(*args, **kwargs)
-    for bounds, method, args, messages in plan.validations:
-        rng = _rng(sheet, bounds)
-        getattr(rng.data_validation, method)(*args)
-        if messages:
-            if windows:
+def _write_formats(ctx: _Context, w: _SheetWriter) -> None:
+    plan = w.plan
+    for layer in plan.layers:
+        for (aspect, value), rects in layer.items():
+            w.apply(aspect, value, rects)
+    for width, cols in plan.widths.items():
+        for rng in w.ranges([(1, a, MAX_ROW, b) for a, b in cols]):
+            rng.column_width = width  # a zero width hides the columns
+    for height, rows in plan.heights.items():
+        for rng in w.ranges([(r, 1, r, MAX_COL) for r in rows]):
+            rng.row_height = height
+    for method, args, kwargs, rects in plan.cond_formats:
+        for rng in w.ranges(rects):
+            getattr(rng.conditional_formats, method)(*args, **kwargs)
+    for method, args, messages, rects in plan.validations:
+        for rng in w.ranges(rects):
+            getattr(rng.data_validation, method)(*args)
+            if messages and ctx.windows:
                 validation = rng.api.Validation
                 for prop, value in messages.items():
                     setattr(validation, prop, value)
-            else:
-                notes.append(f"{spec.name}: validation messages are shown on Windows only")
-    if existed or not spec.gridlines:
-        sheet.show_gridlines = bool(spec.gridlines)
-    if spec.page is not None and spec.page.print_area is not None:
-        r1, c1, r2, c2 = spec.page.print_area
-        sheet.page_setup.print_area = range_abs(r1, c1, r2, c2)
+        if messages and not ctx.windows:
+            ctx.notes.append(f"{plan.spec.name}: validation messages are shown on Windows only")
 
 
 _HEADER_SECTION = re.compile(r"&([LCR])")
@@ -601,61 +834,127 @@ def header_sections(text: str) -> dict:
     return out
 
 
-def _write_windows_only(book, sheet, spec: SheetSpec) -> None:
-    """Settings with no xlwings wrapper: the Windows COM object model."""
-    app_api = book.app.api
-    if spec.freeze is not None or spec.zoom != 100:
-        sheet.activate()
-        window = app_api.ActiveWindow
-        if spec.freeze is not None:
-            row, col = spec.freeze
+def page_settings(page) -> list[tuple[str, object]]:
+    """The Windows ``PageSetup`` properties of a :class:`~maillon.addin.render.specs.Page`, in order.
+
+    >>> from maillon.addin.render.specs import Page
+    >>> page_settings(Page(landscape=True, repeat_rows=(3, 3), footer="&RPage &P",
+    ...                    print_area=(0, 0, 9, 4)))  # doctest: +NORMALIZE_WHITESPACE
+    [('Orientation', 2), ('PaperSize', 9), ('Zoom', False), ('FitToPagesWide', 1),
+     ('FitToPagesTall', False), ('PrintTitleRows', '$4:$4'), ('RightFooter', 'Page &P'),
+     ('PrintArea', '$A$1:$E$10')]
+    """
+    out = [("Orientation", 2 if page.landscape else 1),  # xlLandscape / xlPortrait
+           ("PaperSize", page.paper)]  # XlPaperSize uses XlsxWriter's numbers (9 = A4)
+    if page.fit_width is not None:
+        out += [("Zoom", False), ("FitToPagesWide", page.fit_width),
+                ("FitToPagesTall", page.fit_height if page.fit_height else False)]
+    if page.repeat_rows is not None:
+        first, last = page.repeat_rows
+        out.append(("PrintTitleRows", f"${first + 1}:${last + 1}"))
+    out += [(f"{where}Header", text) for where, text in header_sections(page.header).items()]
+    out += [(f"{where}Footer", text) for where, text in header_sections(page.footer).items()]
+    if page.print_area is not None:
+        out.append(("PrintArea", range_abs(*page.print_area)))
+    return out
+
+
+class _Refusals:
+    """Settings Excel refused: each kind named once, with the sheets it concerns."""
+
+    def __init__(self):
+        self.by_kind: dict = {}
+
+    def add(self, kind: str, sheet: str, error: Exception) -> None:
+        sheets, _ = self.by_kind.setdefault(kind, ([], error))
+        if sheet not in sheets:
+            sheets.append(sheet)
+
+    def notes(self) -> list[str]:
+        out = []
+        for kind, (sheets, error) in self.by_kind.items():
+            reason = str(error).strip() or type(error).__name__
+            out.append(f"{kind} could not be applied on {', '.join(sheets)} (Excel said: "
+                       f"{reason[:160]}); the rest of the recompute was written")
+        return out
+
+
+def _guarded(refusals: _Refusals, kind: str, sheet: str, action) -> bool:
+    try:
+        action()
+        return True
+    except Exception as exc:  # Excel refused this one setting: go on with the rest
+        refusals.add(kind, sheet, exc)
+        return False
+
+
+def _write_window(ctx: _Context, sheet, spec: SheetSpec, window, refusals: _Refusals,
+                  existed: bool) -> None:
+    """Freeze panes, zoom, gridlines and tab colour (Windows COM), each on its own."""
+    name = spec.name
+    gridlines = existed or not spec.gridlines
+    if spec.freeze is not None or spec.zoom != 100 or gridlines:
+        if not _guarded(refusals, "Showing the sheet", name, sheet.api.Activate):
+            return
+    if spec.freeze is not None:
+        row, col = spec.freeze
+
+        def freeze():
             window.FreezePanes = False
             window.ScrollRow = 1
             window.ScrollColumn = 1
             window.SplitRow = row
             window.SplitColumn = col
             window.FreezePanes = True
-        if spec.zoom != 100:
-            window.Zoom = spec.zoom
+        _guarded(refusals, "Freeze panes", name, freeze)
+    if spec.zoom != 100:
+        _guarded(refusals, "Zoom", name, lambda: setattr(window, "Zoom", spec.zoom))
+    if gridlines:
+        _guarded(refusals, "Gridlines", name,
+                 lambda: setattr(window, "DisplayGridlines", bool(spec.gridlines)))
     if spec.tab_color is not None:
-        sheet.api.Tab.Color = _bgr(spec.tab_color)
-    page = spec.page
-    if page is not None:
-        app_api.PrintCommunication = False  # batch the page setup (Excel 2010+)
-        try:
-            ps = sheet.api.PageSetup
-            ps.Orientation = 2 if page.landscape else 1  # xlLandscape / xlPortrait
-            ps.PaperSize = page.paper  # XlPaperSize uses XlsxWriter's numbers (9 = A4)
-            if page.fit_width is not None:
-                ps.Zoom = False
-                ps.FitToPagesWide = page.fit_width
-                ps.FitToPagesTall = page.fit_height if page.fit_height else False
-            if page.repeat_rows is not None:
-                first, last = page.repeat_rows
-                ps.PrintTitleRows = f"${first + 1}:${last + 1}"
-            for where, text in header_sections(page.header).items():
-                setattr(ps, f"{where}Header", text)
-            for where, text in header_sections(page.footer).items():
-                setattr(ps, f"{where}Footer", text)
-        finally:
-            app_api.PrintCommunication = True
+        _guarded(refusals, "Tab colour", name,
+                 lambda: setattr(sheet.api.Tab, "Color", _bgr(spec.tab_color)))
 
 
-def _write_charts(book, sheet, spec: SheetSpec, windows: bool, notes: list) -> None:
+def _write_page(sheet, spec: SheetSpec, refusals: _Refusals) -> None:
+    """Print setup (Windows COM): each property on its own, so that one Excel refuses (the
+    paper size with no printer installed) never stops the others or the recompute."""
+    holder = {}
+    if not _guarded(refusals, "Print setup", spec.name,
+                    lambda: holder.setdefault("ps", sheet.api.PageSetup)):
+        return
+    ps = holder["ps"]
+    for prop, value in page_settings(spec.page):
+        kind = "Print area" if prop == "PrintArea" else f"Print setup ({prop})"
+        _guarded(refusals, kind, spec.name, lambda p=prop, v=value: setattr(ps, p, v))
+
+
+def _write_charts(ctx: _Context, sheet, spec: SheetSpec, refusals: _Refusals) -> None:
+    book, windows, notes = ctx.book, ctx.windows, ctx.notes
+    sheets = {}
+
+    def source_sheet(name):
+        if name not in sheets:
+            entry = ctx.found.sheets.get(name.lower())
+            sheets[name] = entry[1] if entry is not None else book.sheets[name]
+        return sheets[name]
+
     for chart in spec.charts:
         kind = _chart_type(chart)
-        xl_chart = sheet.charts.add(anchor=sheet.range((chart.row + 1, chart.col + 1)),
+        xl_chart = sheet.charts.add(anchor=sheet.range(xl_address((chart.row + 1,
+                                                                   chart.col + 1) * 2)),
                                     width=chart.width * _PX_TO_PT,
                                     height=chart.height * _PX_TO_PT, chart_type=kind)
         if not chart.series:
             continue
         first = chart.series[0].values
         horizontal = first.first_row == first.last_row and first.first_col != first.last_col
-        source_sheet = book.sheets[first.sheet]
-        source = source_sheet.range(",".join(_ref_address(s.values) for s in chart.series))
+        source = source_sheet(first.sheet).range(
+            ",".join(_ref_address(s.values) for s in chart.series))
         xl_chart.set_source_data(source, plot_by="rows" if horizontal else "columns")
         cats = chart.series[0].categories
-        xl_chart.set_x_axis_values(book.sheets[cats.sheet].range(_ref_address(cats)))
+        xl_chart.set_x_axis_values(source_sheet(cats.sheet).range(_ref_address(cats)))
         series = xl_chart.series
         pie_like = chart.kind in _PIE_LIKE
         for i, s in enumerate(chart.series):
@@ -668,9 +967,13 @@ def _write_charts(book, sheet, spec: SheetSpec, windows: bool, notes: list) -> N
             if windows and (point_colors or chart.data_labels):
                 com = one.api  # COM Series: no xlwings wrapper for labels and point fills
                 if chart.data_labels:
-                    com.HasDataLabels = True
+                    _guarded(refusals, "Chart data labels", spec.name,
+                             lambda com=com: setattr(com, "HasDataLabels", True))
                 for j, c in enumerate(point_colors):
-                    com.Points(j + 1).Format.Fill.ForeColor.RGB = _bgr(c)
+                    _guarded(refusals, "Chart point colours", spec.name,
+                             lambda j=j, c=c, com=com: setattr(
+                                 com.Points(j + 1).Format.Fill.ForeColor,
+                                                      "RGB", _bgr(c)))
             elif point_colors or chart.data_labels:
                 notes.append(f"{spec.name}: data labels and per-point colours of charts "
                              "are applied on Windows only")
@@ -686,7 +989,14 @@ def _write_charts(book, sheet, spec: SheetSpec, windows: bool, notes: list) -> N
                 xl_chart.value_axis.set(**axis)
 
 
-def write_specs_live(book, specs: list, progress=None, platform: str | None = None) -> list[str]:
+def _add_sheet(ctx: _Context, name: str, last):
+    sheet = ctx.book.sheets.add(name=name, after=last)
+    ctx.found.add_sheet(name, sheet)
+    return sheet
+
+
+def write_specs_live(book, specs: list, progress=None, platform: str | None = None,
+                     found=None, app=None) -> list[str]:
     """Write engine-owned sheets into the open workbook ``book`` (an ``xlwings.Book``).
 
     Parameters
@@ -701,11 +1011,18 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
     platform : str or None
         ``sys.platform`` by default; ``"win32"`` enables the settings that go
         through the Windows COM object model (see the module docstring).
+    found : Survey or None
+        The workbook's sheets and tables (:func:`maillon.addin.live.book.survey`),
+        surveyed here when None.
+    app : xlwings.App or None
+        ``book.app``, looked up when None (two round trips on Windows).
 
     Returns
     -------
     list of str
-        What could not be written on this platform (empty on Windows).
+        What could not be written: settings this platform lacks (none on
+        Windows), and settings Excel refused (print setup without a printer…),
+        each named once.
 
     Raises
     ------
@@ -713,36 +1030,87 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         Before anything is written, when a spec holds something the live
         backend cannot translate.
     """
+    from maillon.addin.live.book import survey
+
     if not isinstance(specs, (list, tuple)) or not all(isinstance(s, SheetSpec) for s in specs):
         raise TypeError("specs must be a list of SheetSpec (what layout(result) returns)")
     plans = [_plan_sheet(s) for s in specs]  # may raise: nothing written yet
     windows = _is_windows(platform)
     notes: list = [n for p in plans for n in p.notes]
     progress = progress or (lambda message: None)
+    found = found if found is not None else survey(book)
+    app = app if app is not None else book.app
+    engine = app.engine.impl
+    ctx = _Context(book, found, windows, notes,
+                   lambda v, _p=engine.prepare_xl_data_element: _p(v, {}))
+    refusals = _Refusals()
 
-    existing = {name.lower(): name for name in book.sheet_names}
-    catalog = _catalog(book)
-    sheets = {}
+    writers, existed = [], {}
+    last = None
     for plan in plans:
         name = plan.spec.name
         progress(f"Writing {name}")
-        existed = name.lower() in existing
-        if existed:
-            sheet = book.sheets[existing[name.lower()]]
+        entry = found.sheets.get(name.lower())
+        existed[name] = entry is not None
+        if entry is not None:
+            sheet = entry[1]
         else:
-            sheet = book.sheets.add(name=name, after=book.sheets[-1])
-        sheets[name] = sheet
-        to_create = _prepare_sheet(book, plan, sheet, existed, catalog, windows, notes)
-        _write_values(sheet, plan, to_create)
-        _write_formats(book, sheet, plan, existed, windows, notes)
+            if last is None:
+                last = book.sheets[-1]
+            sheet = _add_sheet(ctx, name, last)
+        last = sheet
+        w = _SheetWriter(ctx, sheet, plan)
+        to_create = _prepare_sheet(ctx, w, existed[name])
+        _write_values(ctx, w, to_create)
+        _write_formats(ctx, w)
+        if not windows and (existed[name] or not plan.spec.gridlines):
+            _guarded(refusals, "Gridlines", name,
+                     lambda s=sheet, g=plan.spec.gridlines: setattr(s, "show_gridlines", bool(g)))
+        writers.append(w)
     progress("Drawing charts")
-    for plan in plans:  # after every sheet exists: charts refer to other sheets
-        sheet = sheets[plan.spec.name]
-        _write_charts(book, sheet, plan.spec, windows, notes)
-        if windows:
-            _write_windows_only(book, sheet, plan.spec)
-        elif plan.spec.freeze is not None or plan.spec.page is not None \
-                or plan.spec.zoom != 100 or plan.spec.tab_color is not None:
-            notes.append(f"{plan.spec.name}: freeze panes, zoom, tab colour and print "
-                         "setup (except the print area) are applied on Windows only")
-    return notes
+    for w in writers:  # after every sheet exists: charts refer to other sheets
+        if w.plan.spec.charts:
+            _write_charts(ctx, w.sheet, w.plan.spec, refusals)
+    progress("Page setup")
+    _write_sheet_settings(ctx, app, writers, existed, refusals)
+    return notes + refusals.notes()
+
+
+def _write_sheet_settings(ctx: _Context, app, writers: list, existed: dict,
+                          refusals: _Refusals) -> None:
+    """Window settings and print setup, last: none of them may stop the others."""
+    specs = [w.plan.spec for w in writers]
+    if not ctx.windows:
+        for w in writers:
+            spec = w.plan.spec
+            if spec.page is not None and spec.page.print_area is not None:
+                area = range_abs(*spec.page.print_area)
+                _guarded(refusals, "Print area", spec.name,
+                         lambda s=w.sheet, a=area: setattr(s.page_setup, "print_area", a))
+            if spec.freeze is not None or spec.page is not None or spec.zoom != 100 \
+                    or spec.tab_color is not None:
+                ctx.notes.append(f"{spec.name}: freeze panes, zoom, tab colour and print "
+                                 "setup (except the print area) are applied on Windows only")
+        return
+    book_api = ctx.book.api
+    holder = {}
+    _guarded(refusals, "Showing the sheets", specs[0].name if specs else "",
+             lambda: holder.update(window=book_api.Windows(1), active=book_api.ActiveSheet))
+    app_api = app.api
+    paging = any(s.page is not None for s in specs)
+    if paging:  # batch the page setup (Excel 2010+); an older Excel just goes slower
+        _guarded(refusals, "Print setup", "every sheet",
+                 lambda: setattr(app_api, "PrintCommunication", False))
+    try:
+        for w in writers:
+            spec = w.plan.spec
+            if "window" in holder:
+                _write_window(ctx, w.sheet, spec, holder["window"], refusals, existed[spec.name])
+            if spec.page is not None:
+                _write_page(w.sheet, spec, refusals)
+    finally:
+        if paging:
+            _guarded(refusals, "Print setup", "every sheet",
+                     lambda: setattr(app_api, "PrintCommunication", True))
+        if "active" in holder:
+            _guarded(refusals, "Showing the sheet you were on", "", holder["active"].Activate)
