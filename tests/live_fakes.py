@@ -118,6 +118,7 @@ class FakeExcel:
         self.refused: list = []  # COM assignments refused (see refuse())
         _SINK.update(sets=self.api_sets, gets=self.api_gets, refuse={}, refused=self.refused)
         self.writes: list = []  # (sheet, address, value) of every range.value = ...
+        self.range_sets: list = []  # (sheet, address, property, value) of every Range property set
         self.events: list = []  # (what, details) of structural changes
         self.alerts: list = []
         self.app = self._new(xwm.App, api=Lazy(self._api), status_bar=None,
@@ -225,6 +226,9 @@ class FakeExcel:
         return m
 
     def _on_set(self, m, cls, name, value):
+        if cls is xwm.Range:
+            st = self._state(m)
+            self.range_sets.append((self.name(st["_sheet"]), st["address"], name, value))
         if cls is xwm.Range and name in ("value", "raw_value"):
             st = self._state(m)
             self.writes.append((self.name(st["_sheet"]), st["address"], value))
@@ -288,7 +292,7 @@ class FakeExcel:
     def _range(self, sheet, bounds, address=None, value=None):
         rng = self._new(xwm.Range, _sheet=sheet, sheet=sheet, api=Lazy(self._api),
                         address=address or _address(*bounds),
-                        font=Lazy(lambda: self._new(xwm.Font)),
+                        font=Lazy(lambda: self._font(sheet, address or _address(*bounds))),
                         borders=Lazy(lambda: self._new(xwm.Borders)),
                         conditional_formats=Lazy(lambda: self._new(xwm.ConditionalFormats)),
                         data_validation=Lazy(lambda: self._new(xwm.DataValidation)))
@@ -300,6 +304,15 @@ class FakeExcel:
         rng.move.side_effect = lambda destination: self.events.append(
             ("move", self._state(rng)["address"], self._state(destination)["address"]))
         return rng
+
+    def _font(self, sheet, address):
+        font = self._new(xwm.Font)
+
+        def record(**kw):
+            for k, v in kw.items():
+                self.range_sets.append((self.name(sheet), address, f"font.{k}", v))
+        font.set.side_effect = record
+        return font
 
     def _values_in(self, sheet, bounds):
         for t in self.tables.values():

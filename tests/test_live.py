@@ -129,23 +129,7 @@ def test_maillon_main_is_the_live_main(monkeypatch):
     assert maillon.main() == "called"
 
 
-# --- calls do not grow with rows --------------------------------------------------------------
-CALLS = {}
-
-
-@pytest.mark.parametrize("n", [1_000, 100_000])
-def test_excel_calls_do_not_grow_with_rows(n, monkeypatch):
-    fake = synthetic_workbook(n)
-    code, result = run_live(fake, monkeypatch)
-    assert code == 0, fake.alerts
-    assert result.key_figures["Accounts"] == n
-    CALLS[n] = (fake.calls, len(fake.api_sets))
-    assert fake.calls > 0 and any(isinstance(m, ApiMock) and m.mock_calls for m in fake.roots)
-    if len(CALLS) == 2:
-        print(f"Excel calls: {CALLS}")
-        assert CALLS[1_000] == CALLS[100_000]
-
-
+# --- reading: round trips are counted in test_live_round_trips.py -------------------------------
 def test_each_table_is_read_in_one_call(monkeypatch):
     fake = synthetic_workbook(50)
     code, _ = run_live(fake, monkeypatch)
@@ -415,3 +399,45 @@ def test_header_sections():
     assert header_sections("&LAction Plan&C&P of &N&R&D") == {
         "Left": "Action Plan", "Center": "&P of &N", "Right": "&D"}
     assert header_sections("Plan") == {"Center": "Plan"}
+
+
+# --- print setup never stops the recompute (issue 12, item 6) ----------------------------------
+def test_a_refused_paper_size_is_named_once_and_the_rest_is_written(monkeypatch, tmp_path):
+    # Excel without a printer: "Unable to set the PaperSize property of the PageSetup
+    # class" (run-time error 1004) on every sheet
+    monkeypatch.setattr(live, "ERROR_LOG", tmp_path / "live-errors.log")
+    fake = synthetic_workbook(300)
+    fake.refuse("PaperSize", RuntimeError("Unable to set the PaperSize property of the "
+                                          "PageSetup class"))
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    specs = layout(result)
+    with_page = [s.name for s in specs if s.page is not None]
+    assert len(fake.refused) == len(with_page) >= 2  # tried on every sheet, refused each time
+    prompt = fake.alerts[-1][0]
+    assert prompt.startswith("Recompute done")
+    assert len([line for line in prompt.splitlines() if "PaperSize" in line]) == 1  # one note
+    assert all(name in prompt for name in with_page)
+    assert "PaperSize" in (tmp_path / "live-errors.log").read_text()
+    # the other print settings, the charts and the window settings after it were all written
+    sets = [name for name, _ in fake.api_sets]
+    for prop in ("Orientation", "FitToPagesWide", "PrintArea", "FreezePanes", "RightFooter"):
+        assert prop in sets, prop
+    assert sets.count("Orientation") >= len(with_page)
+    assert len([e for e in fake.events if e[0] == "add chart"]) == sum(len(s.charts)
+                                                                      for s in specs)
+
+
+def test_print_setup_failing_at_its_root_still_ends_in_done(monkeypatch, tmp_path):
+    monkeypatch.setattr(live, "ERROR_LOG", tmp_path / "live-errors.log")
+    fake = synthetic_workbook(50)
+    for prop in ("PrintCommunication", "PaperSize", "PrintArea", "FreezePanes", "Zoom"):
+        fake.refuse(prop, RuntimeError(f"{prop} refused"))
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    prompt = fake.alerts[-1][0]
+    assert prompt.startswith("Recompute done") and "Excel refused some settings" in prompt
+    log = (tmp_path / "live-errors.log").read_text()
+    for what in ("Print setup could not", "PaperSize", "Print area", "Freeze panes", "Zoom"):
+        assert what in log, what
+    assert "Traceback" not in log
