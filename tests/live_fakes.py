@@ -20,6 +20,7 @@ MagicMocks whose method calls *and* attribute assignments are counted.
 from __future__ import annotations
 
 import inspect
+import re
 from types import FunctionType
 from unittest import mock
 
@@ -128,7 +129,8 @@ class FakeExcel:
         self.sheets: list = []
         self.tables: dict = {}  # lower name -> [table mock, sheet mock, bounds, values]
         self.book = self._new(xwm.Book, app=self.app, api=Lazy(self._api), name="team.xlsx",
-                              sheet_names=Lazy(None))
+                              sheet_names=Lazy(None), names=Lazy(self._names))
+        self.defined_names: dict = {}  # name -> refers_to
         self.sheets_coll = self._new(xwm.Sheets)
         self._state(self.book)["sheets"] = self.sheets_coll
         self._state(self.book)["sheet_names"] = _Dynamic(lambda: [self.name(s) for s in self.sheets])
@@ -208,7 +210,8 @@ class FakeExcel:
         for pname in _properties(cls):
             def prop(*args, _n=pname, _m=m, _cls=cls):
                 if args:
-                    state[_n] = args[0]
+                    if not isinstance(state.get(_n), _Dynamic):
+                        state[_n] = args[0]
                     self._on_set(_m, _cls, _n, args[0])
                     return None
                 if _n not in state:
@@ -232,6 +235,8 @@ class FakeExcel:
         if cls is xwm.Range and name in ("value", "raw_value"):
             st = self._state(m)
             self.writes.append((self.name(st["_sheet"]), st["address"], value))
+            if "row" in st:
+                self._store(st["_sheet"], (st["row"], st["column"]), value)
 
     def name(self, sheet) -> str:
         return self._state(sheet)["name"]  # the fake's own read: not a call into "Excel"
@@ -246,11 +251,19 @@ class FakeExcel:
         raise KeyError(key)
 
     def _add_sheet(self, name=None, before=None, after=None, record=True):
-        sheet = self._new(xwm.Sheet, name=name, api=Lazy(self._api), book=self.book,
+        sheet = self._new(xwm.Sheet, name=name, api=None, book=self.book,
                           show_gridlines=True)
         st = self._state(sheet)
+
+        def sheet_api():
+            api = self._api()
+            # COM ChartObjects().Delete(): every chart of the sheet goes
+            api.ChartObjects.return_value.Delete.side_effect = lambda: st["_charts"].clear()
+            return api
+        st["api"] = Lazy(sheet_api)
         st["_tables"] = []
         st["_charts"] = []
+        st["_cells"] = {}  # (row, col) -> value: what the sheet holds
         tables = self._new(xwm.Tables)
         tables.__iter__.side_effect = lambda: self._walk("Tables", st["_tables"])
         tables.__len__.side_effect = lambda: len(st["_tables"])
@@ -259,6 +272,13 @@ class FakeExcel:
         charts = self._new(xwm.Charts)
         charts.__iter__.side_effect = lambda: self._walk("Charts", st["_charts"])
         charts.add.side_effect = lambda **kw: self._add_chart(sheet, kw)
+
+        def chart_named(key):
+            for chart in st["_charts"]:
+                if self._state(chart)["name"] == key:
+                    return chart
+            raise KeyError(key)
+        charts.__getitem__.side_effect = chart_named
         st["tables"] = tables
         st["charts"] = charts
         st["cells"] = Lazy(lambda: self._range(sheet, (1, 1, 1048576, 16384)))
@@ -298,12 +318,29 @@ class FakeExcel:
                         data_validation=Lazy(lambda: self._new(xwm.DataValidation)))
         if bounds is not None:
             self._state(rng)["row"], self._state(rng)["column"] = bounds[0], bounds[1]
-            self._state(rng)["value"] = value if value is not None else self._values_in(sheet, bounds)
+            self._state(rng)["value"] = _Dynamic(lambda: self._values_in(sheet, bounds))
             self._state(rng)["raw_value"] = self._state(rng)["value"]
+        where = self._state(rng)["address"]
+        rng.clear_contents.side_effect = lambda: self._clear(sheet, where)
         rng.options.side_effect = lambda *a, **kw: rng
         rng.move.side_effect = lambda destination: self.events.append(
             ("move", self._state(rng)["address"], self._state(destination)["address"]))
         return rng
+
+    def _names(self):
+        names = self._new(xwm.Names)
+
+        def getitem(key):
+            if key not in self.defined_names:
+                raise KeyError(key)
+            return self._new(xwm.Name, name=key, refers_to=self.defined_names[key])
+
+        def add(name, refers_to):
+            self.defined_names[name] = refers_to
+            return getitem(name)
+        names.__getitem__.side_effect = getitem
+        names.add.side_effect = add
+        return names
 
     def _font(self, sheet, address):
         font = self._new(xwm.Font)
@@ -315,20 +352,36 @@ class FakeExcel:
         return font
 
     def _values_in(self, sheet, bounds):
-        for t in self.tables.values():
-            if t[1] is sheet and t[2] == bounds:
-                return t[3]
         r1, c1, r2, c2 = bounds
-        if r2 - r1 > 10_000:  # not a table: a blank area
+        if r2 - r1 > 200_000:  # a whole column: not read by the live mode
             return None
-        return [[None] * (c2 - c1 + 1) for _ in range(r2 - r1 + 1)]
+        cells = self._state(sheet)["_cells"]
+        return [[cells.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+
+    def _store(self, sheet, bounds, values):
+        cells = self._state(sheet)["_cells"]
+        r1, c1 = bounds[0], bounds[1]
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                if v is None or v == "":
+                    cells.pop((r1 + i, c1 + j), None)
+                else:
+                    cells[(r1 + i, c1 + j)] = v
+
+    def _clear(self, sheet, address):
+        cells = self._state(sheet)["_cells"]
+        for r1, c1, r2, c2 in rects(address):
+            for key in [k for k in cells if r1 <= k[0] <= r2 and c1 <= k[1] <= c2]:
+                del cells[key]
 
     # --- tables ----------------------------------------------------------------------------
     def _make_table(self, sheet, name, bounds, values):
         table = self._new(xwm.Table, name=name, api=Lazy(self._api), table_style="TableStyleMedium2")
-        entry = [table, sheet, bounds, values]
+        entry = [table, sheet, bounds]
         self.tables[name.lower()] = entry
-        self._state(table)["range"] = _Dynamic(lambda: self._range(sheet, entry[2], value=entry[3]))
+        if values is not None:
+            self._store(sheet, bounds, values)
+        self._state(table)["range"] = _Dynamic(lambda: self._range(sheet, entry[2]))
 
         def resize(rng):
             new = parse_address(self._state(rng)["address"])
@@ -353,6 +406,7 @@ class FakeExcel:
         st["category_axis"] = Lazy(lambda: self._new(xwm.ChartAxis))
         st["value_axis"] = Lazy(lambda: self._new(xwm.ChartAxis))
         self._state(sheet)["_charts"].append(chart)
+        chart.delete.side_effect = lambda: self._state(sheet)["_charts"].remove(chart)
         self.events.append(("add chart", self.name(sheet)))
         return chart
 
@@ -362,6 +416,30 @@ class FakeExcel:
         found = [v for s, a, v in self.writes if s == sheet and a == address]
         assert found, f"nothing written to {sheet}!{address}"
         return found[-1]
+
+
+_AREA = re.compile(r"^([A-Z]+):([A-Z]+)$|^(\d+):(\d+)$")
+
+
+def _col(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def rects(address: str) -> list[tuple]:
+    """An address (``"A1:B2,D:D,5:7"``) as 1-based rectangles (r1, c1, r2, c2)."""
+    out = []
+    for part in address.replace("$", "").split(","):
+        m = _AREA.match(part)
+        if m and m.group(1):
+            out.append((1, _col(m.group(1)), 1_048_576, _col(m.group(2))))
+        elif m:
+            out.append((int(m.group(3)), 1, int(m.group(4)), 16_384))
+        else:
+            out.append(parse_address(part))
+    return out
 
 
 class _FakeEngine:
