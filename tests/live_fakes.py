@@ -365,6 +365,8 @@ class FakeExcel:
             for j, v in enumerate(row):
                 if v is None or v == "":
                     cells.pop((r1 + i, c1 + j), None)
+                elif isinstance(v, str) and v.startswith("'"):
+                    cells[(r1 + i, c1 + j)] = v[1:]  # Excel's text prefix is not in the value
                 else:
                     cells[(r1 + i, c1 + j)] = v
 

@@ -108,8 +108,10 @@ def run(book, platform: str | None = None) -> int:
         found = survey(book)  # sheets and tables, once for the read and the write
         tables, extra = read_tables_live(book, found=found, engine=app.engine.impl,
                                          platform=platform)
+        run_at = dt.datetime.now().replace(microsecond=0)
+        previous = _previous_layout(book, tables)
         inp = build_engine_input(tables, plan_extra_rows=extra, run_by=current_user(),
-                                 run_at=dt.datetime.now().replace(microsecond=0))
+                                 run_at=run_at)
         app.status_bar = "Maillon: computing segments, ABC matrix, targets and plan..."
         stage = "computing"
         result = _recompute(inp)
@@ -119,6 +121,7 @@ def run(book, platform: str | None = None) -> int:
         app.screen_updating = False
         app.calculation = "manual"
         notes = write_specs_live(book, specs, platform=platform, found=found, app=app,
+                                 previous=previous, stamp=_stamp(run_at),
                                  progress=lambda m: setattr(app, "status_bar", f"Maillon: {m}..."))
     except InputError as exc:
         _finish(app, restore)
@@ -159,6 +162,33 @@ def run(book, platform: str | None = None) -> int:
                                                                    missing[:5]]
     _alert(app, "\n".join(lines))
     return 0
+
+
+def _stamp(when) -> str | None:
+    """A run's ``Run at`` as the layout record writes it."""
+    try:
+        import pandas as pd
+
+        return pd.Timestamp(when).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return None
+
+
+def _previous_layout(book, tables: dict) -> dict:
+    """What the last recompute formatted, if it was a live one and its result is what the
+    workbook holds: the layout record's stamp is the last run of ``tblHistory`` (a file-mode
+    recompute since then adds a later run, and the record no longer counts)."""
+    from maillon.engine import contract as C
+    from maillon.addin.live.write import read_layout_record
+
+    history = tables.get(C.TBL_HISTORY)
+    if history is None or not len(history) or "Run at" not in history.columns:
+        return {}
+    record = read_layout_record(book)
+    if record is None:
+        return {}
+    stamp, digests = record
+    return digests if stamp and stamp == _stamp(history["Run at"].iloc[-1]) else {}
 
 
 def _finish(app, restore) -> None:

@@ -79,6 +79,7 @@ Example
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 import sys
@@ -491,6 +492,9 @@ class _SheetPlan:
     heights: dict  # height -> [row]
     cond_formats: list  # (method, args, kwargs, [rects])
     validations: list  # (method, args, com_messages, [rects])
+    fills: dict = field(default_factory=dict)  # fill -> [rects]: table cells, set every time
+    unfills: list = field(default_factory=list)  # rects below the tables' filled columns
+    digest: str = ""  # of everything above but the values and the fills of table cells
     notes: list = field(default_factory=list)
 
 
@@ -572,9 +576,40 @@ def _key(value) -> str:
     return repr(value)
 
 
+def _down_to_the_end(rect: tuple, tables: list) -> tuple:
+    """A rectangle on the data rows of a table, extended to the sheet's last row, so that the
+    format, rule or validation it carries does not depend on the number of rows."""
+    for t in tables:
+        r1, c1, r2, c2 = t.bounds
+        if rect[0] == r1 + 1 and rect[2] == r2 and c1 <= rect[1] and rect[3] <= c2:
+            return (rect[0], rect[1], MAX_ROW, rect[3])
+    return rect
+
+
+#: Changes whenever what the writer does with a plan changes: older layout records are void.
+LAYOUT_VERSION = "live-1"
+#: Page settings whose values depend on the data (the print area, titles with counts).
+_DYNAMIC_PAGE = {"PrintArea", "LeftHeader", "CenterHeader", "RightHeader", "LeftFooter",
+                 "CenterFooter", "RightFooter"}
+
+
+def _digest(plan: _SheetPlan) -> str:
+    spec = plan.spec
+    static_page = [(p, v) for p, v in page_settings(spec.page) if p not in _DYNAMIC_PAGE] \
+        if spec.page is not None else None
+    state = (LAYOUT_VERSION, plan.layers, plan.widths, plan.heights, plan.cond_formats,
+             plan.validations, plan.merges,
+             [(t.spec.name, t.style, t.bounds[:2], t.rows[0]) for t in plan.tables],
+             (spec.freeze, spec.zoom, spec.tab_color, spec.gridlines, static_page),
+             [replace(c, title="") for c in spec.charts])
+    return hashlib.sha1(repr(state).encode("utf-8")).hexdigest()[:8]
+
+
 def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
     fmt = translate_format
     tables, ops = [], []
+    fills: dict = defaultdict(list)
+    unfills: list = []
     for c in spec.columns:
         f = fmt(c.fmt)
         if f:
@@ -589,8 +624,13 @@ def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
         r1, _, r2, _ = bounds
         for h, style in t.column_formats.items():
             col = t.column_index(h) + 1
-            if fmt(style):
-                ops.append(((r1 + 1, col, r2, col), fmt(style)))
+            f = fmt(style)
+            if f.fill is not None:  # a fill shows on empty cells: the table's rows only
+                fills[f.fill].append((r1 + 1, col, r2, col))
+                unfills.append((r2 + 1, col, MAX_ROW, col))
+                f = replace(f, fill=None)
+            if f:
+                ops.append(((r1 + 1, col, MAX_ROW, col), f))
         for h, style in t.header_formats.items():
             col = t.column_index(h) + 1
             if fmt(style):
@@ -622,18 +662,22 @@ def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
         method, args, kwargs = translate_cond_format(cf)
         entry = conds.setdefault(_key((method, args, sorted(kwargs.items()))),
                                  (method, args, kwargs, []))
-        entry[3].append((cf.first_row + 1, cf.first_col + 1, cf.last_row + 1, cf.last_col + 1))
+        entry[3].append(_down_to_the_end((cf.first_row + 1, cf.first_col + 1, cf.last_row + 1,
+                                          cf.last_col + 1), tables))
     vals: dict = {}
     for v in spec.validations:
         method, args, messages = translate_validation(v)
         entry = vals.setdefault(_key((method, args, sorted(messages.items()))),
                                 (method, args, messages, []))
-        entry[3].append((v.first_row + 1, v.first_col + 1, v.last_row + 1, v.last_col + 1))
+        entry[3].append(_down_to_the_end((v.first_row + 1, v.first_col + 1, v.last_row + 1,
+                                          v.last_col + 1), tables))
     for chart in spec.charts:
         _chart_type(chart)
-    return _SheetPlan(spec, tables, _blocks(cells, [t.bounds for t in tables]), merges,
+    plan = _SheetPlan(spec, tables, _blocks(cells, [t.bounds for t in tables]), merges,
                       _layers(ops), dict(widths), dict(heights), list(conds.values()),
-                      list(vals.values()))
+                      list(vals.values()), dict(fills), unfills)
+    plan.digest = _digest(plan)
+    return plan
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -717,12 +761,13 @@ class _Context:
     prepare: object  # one value as the xlwings engine writes it
 
 
-def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool) -> list:
+def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool, keep: bool = False) -> list:
     """Clear an engine sheet except its kept tables, move and resize those; returns the tables
-    still to create."""
+    still to create. With ``keep`` (the sheet's formats are those of the plan already),
+    only the values are cleared."""
     plan, sheet = w.plan, w.sheet
     wanted = {t.spec.name.lower() for t in plan.tables}
-    if existed:
+    if existed and not keep:
         if plan.spec.charts:
             _delete_charts(ctx, sheet)
         whole = sheet.cells
@@ -771,7 +816,7 @@ def _delete_charts(ctx: _Context, sheet) -> None:
             chart.delete()
 
 
-def _write_values(ctx: _Context, w: _SheetWriter, to_create: list) -> None:
+def _write_values(ctx: _Context, w: _SheetWriter, to_create: list, keep: bool = False) -> None:
     creating = {id(t) for t in to_create}
     for t in w.plan.tables:
         w.write_block(t.bounds, t.rows)
@@ -780,13 +825,21 @@ def _write_values(ctx: _Context, w: _SheetWriter, to_create: list) -> None:
                                table_style_name=t.style)
     for bounds, rows in w.plan.blocks:
         w.write_block(bounds, rows)
-    if w.plan.merges:
+    if w.plan.merges and not keep:
         if ctx.windows:
             for rng in w.ranges(w.plan.merges):
                 rng.api.Merge()  # COM: each area of the multi-area range is merged
         else:
             for bounds in w.plan.merges:
                 w.range(xl_address(bounds)).merge()
+
+
+def _write_fills(w: _SheetWriter) -> None:
+    """The fills of table cells: on the table's rows, and none below (a table that shrank)."""
+    for fill, rects in w.plan.fills.items():
+        w.apply("fill", fill, rects)
+    if w.plan.unfills:
+        w.apply("fill", NO_FILL, w.plan.unfills)
 
 
 def _write_formats(ctx: _Context, w: _SheetWriter) -> None:
@@ -917,15 +970,18 @@ def _write_window(ctx: _Context, sheet, spec: SheetSpec, window, refusals: _Refu
                  lambda: setattr(sheet.api.Tab, "Color", _bgr(spec.tab_color)))
 
 
-def _write_page(sheet, spec: SheetSpec, refusals: _Refusals) -> None:
+def _write_page(sheet, spec: SheetSpec, refusals: _Refusals, only_data: bool = False) -> None:
     """Print setup (Windows COM): each property on its own, so that one Excel refuses (the
-    paper size with no printer installed) never stops the others or the recompute."""
+    paper size with no printer installed) never stops the others or the recompute;
+    ``only_data``: only the settings that depend on the data."""
     holder = {}
     if not _guarded(refusals, "Print setup", spec.name,
                     lambda: holder.setdefault("ps", sheet.api.PageSetup)):
         return
     ps = holder["ps"]
     for prop, value in page_settings(spec.page):
+        if only_data and prop not in _DYNAMIC_PAGE:
+            continue
         kind = "Print area" if prop == "PrintArea" else f"Print setup ({prop})"
         _guarded(refusals, kind, spec.name, lambda p=prop, v=value: setattr(ps, p, v))
 
@@ -940,12 +996,13 @@ def _write_charts(ctx: _Context, sheet, spec: SheetSpec, refusals: _Refusals) ->
             sheets[name] = entry[1] if entry is not None else book.sheets[name]
         return sheets[name]
 
-    for chart in spec.charts:
+    for number, chart in enumerate(spec.charts, 1):
         kind = _chart_type(chart)
         xl_chart = sheet.charts.add(anchor=sheet.range(xl_address((chart.row + 1,
                                                                    chart.col + 1) * 2)),
                                     width=chart.width * _PX_TO_PT,
                                     height=chart.height * _PX_TO_PT, chart_type=kind)
+        xl_chart.name = chart_name(number)  # found again by name when only titles change
         if not chart.series:
             continue
         first = chart.series[0].values
@@ -989,14 +1046,58 @@ def _write_charts(ctx: _Context, sheet, spec: SheetSpec, refusals: _Refusals) ->
                 xl_chart.value_axis.set(**axis)
 
 
+def chart_name(number: int) -> str:
+    """The name of the ``number``-th chart of a sheet's spec (from 1).
+
+    >>> chart_name(2)
+    'Maillon chart 2'
+    """
+    return f"Maillon chart {number}"
+
+
+def _retitle_charts(ctx: _Context, sheet, spec: SheetSpec) -> bool:
+    """The charts drawn by the last recompute, with this one's titles; False when one is gone."""
+    try:
+        found = [sheet.charts[chart_name(i)] for i in range(1, len(spec.charts) + 1)]
+    except Exception:  # a chart was deleted or renamed: draw them again
+        return False
+    for xl_chart, chart in zip(found, spec.charts):
+        xl_chart.title = chart.title or None
+    return True
+
+
 def _add_sheet(ctx: _Context, name: str, last):
     sheet = ctx.book.sheets.add(name=name, after=last)
     ctx.found.add_sheet(name, sheet)
     return sheet
 
 
+#: The workbook name that remembers what the last live recompute formatted.
+LAYOUT_NAME = "Maillon_live_layout"
+
+
+def read_layout_record(book) -> tuple[str, dict] | None:
+    """What the last live recompute of ``book`` formatted: ``(its stamp, {sheet: digest})``,
+    from the workbook name :data:`LAYOUT_NAME`; None when there is none."""
+    try:
+        text = book.names[LAYOUT_NAME].refers_to
+    except Exception:  # no such name (first live recompute, or removed by hand)
+        return None
+    m = re.fullmatch(r'="(.*)"', str(text or "").strip())
+    if not m or "|" not in m.group(1):
+        return None
+    stamp, _, body = m.group(1).partition("|")
+    digests = dict(item.split("=", 1) for item in body.split(";") if "=" in item)
+    return stamp, digests
+
+
+def _layout_record(stamp: str, plans: list) -> str:
+    return '="' + stamp + "|" + ";".join(f"{p.spec.name}={p.digest}" for p in plans) + '"'
+
+
 def write_specs_live(book, specs: list, progress=None, platform: str | None = None,
-                     found=None, app=None) -> list[str]:
+                     found=None, app=None, previous: dict | None = None,
+                     stamp: str | None = None) -> list[str]:
     """Write engine-owned sheets into the open workbook ``book`` (an ``xlwings.Book``).
 
     Parameters
@@ -1016,6 +1117,17 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         surveyed here when None.
     app : xlwings.App or None
         ``book.app``, looked up when None (two round trips on Windows).
+    previous : dict or None
+        ``{sheet: digest}`` of what the previous recompute formatted, when it was
+        a live recompute whose result is still in the workbook (the caller checks
+        that its stamp is the last run of ``tblHistory``). A sheet whose plan has
+        the same digest keeps its formats, rules, widths, merges, charts and
+        settings: only its values, the fills of its table cells, its print area,
+        print titles and chart titles are written.
+    stamp : str or None
+        This recompute's stamp (its ``Run at``); with it, what was formatted is
+        remembered in the workbook name :data:`LAYOUT_NAME` once everything is
+        written.
 
     Returns
     -------
@@ -1038,6 +1150,7 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
     windows = _is_windows(platform)
     notes: list = [n for p in plans for n in p.notes]
     progress = progress or (lambda message: None)
+    previous = previous or {}
     found = found if found is not None else survey(book)
     app = app if app is not None else book.app
     engine = app.engine.impl
@@ -1045,13 +1158,14 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
                    lambda v, _p=engine.prepare_xl_data_element: _p(v, {}))
     refusals = _Refusals()
 
-    writers, existed = [], {}
+    writers, existed, kept = [], {}, {}
     last = None
     for plan in plans:
         name = plan.spec.name
         progress(f"Writing {name}")
         entry = found.sheets.get(name.lower())
         existed[name] = entry is not None
+        kept[name] = existed[name] and previous.get(name) == plan.digest
         if entry is not None:
             sheet = entry[1]
         else:
@@ -1060,25 +1174,37 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
             sheet = _add_sheet(ctx, name, last)
         last = sheet
         w = _SheetWriter(ctx, sheet, plan)
-        to_create = _prepare_sheet(ctx, w, existed[name])
-        _write_values(ctx, w, to_create)
-        _write_formats(ctx, w)
-        if not windows and (existed[name] or not plan.spec.gridlines):
+        to_create = _prepare_sheet(ctx, w, existed[name], kept[name])
+        _write_values(ctx, w, to_create, kept[name])
+        if not kept[name]:
+            _write_formats(ctx, w)
+        _write_fills(w)
+        if not windows and not kept[name] and (existed[name] or not plan.spec.gridlines):
             _guarded(refusals, "Gridlines", name,
                      lambda s=sheet, g=plan.spec.gridlines: setattr(s, "show_gridlines", bool(g)))
         writers.append(w)
     progress("Drawing charts")
     for w in writers:  # after every sheet exists: charts refer to other sheets
-        if w.plan.spec.charts:
-            _write_charts(ctx, w.sheet, w.plan.spec, refusals)
+        spec = w.plan.spec
+        if not spec.charts:
+            continue
+        if kept[spec.name] and _retitle_charts(ctx, w.sheet, spec):
+            continue
+        if kept[spec.name]:
+            _delete_charts(ctx, w.sheet)
+        _write_charts(ctx, w.sheet, spec, refusals)
     progress("Page setup")
-    _write_sheet_settings(ctx, app, writers, existed, refusals)
+    _write_sheet_settings(ctx, app, writers, existed, kept, refusals)
+    if stamp:
+        _guarded(refusals, "Remembering the formats", "the workbook",
+                 lambda: book.names.add(LAYOUT_NAME, _layout_record(stamp, plans)))
     return notes + refusals.notes()
 
 
-def _write_sheet_settings(ctx: _Context, app, writers: list, existed: dict,
+def _write_sheet_settings(ctx: _Context, app, writers: list, existed: dict, kept: dict,
                           refusals: _Refusals) -> None:
-    """Window settings and print setup, last: none of them may stop the others."""
+    """Window settings and print setup, last: none of them may stop the others. A kept sheet
+    gets only what depends on the data (print area, print titles)."""
     specs = [w.plan.spec for w in writers]
     if not ctx.windows:
         for w in writers:
@@ -1094,8 +1220,9 @@ def _write_sheet_settings(ctx: _Context, app, writers: list, existed: dict,
         return
     book_api = ctx.book.api
     holder = {}
-    _guarded(refusals, "Showing the sheets", specs[0].name if specs else "",
-             lambda: holder.update(window=book_api.Windows(1), active=book_api.ActiveSheet))
+    if not all(kept.get(s.name) for s in specs):
+        _guarded(refusals, "Showing the sheets", specs[0].name if specs else "",
+                 lambda: holder.update(window=book_api.Windows(1), active=book_api.ActiveSheet))
     app_api = app.api
     paging = any(s.page is not None for s in specs)
     if paging:  # batch the page setup (Excel 2010+); an older Excel just goes slower
@@ -1104,10 +1231,10 @@ def _write_sheet_settings(ctx: _Context, app, writers: list, existed: dict,
     try:
         for w in writers:
             spec = w.plan.spec
-            if "window" in holder:
+            if "window" in holder and not kept[spec.name]:
                 _write_window(ctx, w.sheet, spec, holder["window"], refusals, existed[spec.name])
             if spec.page is not None:
-                _write_page(w.sheet, spec, refusals)
+                _write_page(w.sheet, spec, refusals, only_data=kept[spec.name])
     finally:
         if paging:
             _guarded(refusals, "Print setup", "every sheet",
