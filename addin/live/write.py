@@ -775,6 +775,8 @@ def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool, keep: bool = F
         whole.data_validation.delete()
         whole.unmerge()
         whole.clear_formats()
+    elif existed and plan.merges:
+        sheet.cells.unmerge()  # clearing part of a merged area fails; merged again below
         for name, info in ctx.found.tables.items():
             if info.sheet_name.lower() == plan.spec.name.lower() and name not in wanted:
                 if ctx.windows:
@@ -816,7 +818,7 @@ def _delete_charts(ctx: _Context, sheet) -> None:
             chart.delete()
 
 
-def _write_values(ctx: _Context, w: _SheetWriter, to_create: list, keep: bool = False) -> None:
+def _write_values(ctx: _Context, w: _SheetWriter, to_create: list) -> None:
     creating = {id(t) for t in to_create}
     for t in w.plan.tables:
         w.write_block(t.bounds, t.rows)
@@ -825,7 +827,7 @@ def _write_values(ctx: _Context, w: _SheetWriter, to_create: list, keep: bool = 
                                table_style_name=t.style)
     for bounds, rows in w.plan.blocks:
         w.write_block(bounds, rows)
-    if w.plan.merges and not keep:
+    if w.plan.merges:
         if ctx.windows:
             for rng in w.ranges(w.plan.merges):
                 rng.api.Merge()  # COM: each area of the multi-area range is merged
@@ -1175,7 +1177,7 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         last = sheet
         w = _SheetWriter(ctx, sheet, plan)
         to_create = _prepare_sheet(ctx, w, existed[name], kept[name])
-        _write_values(ctx, w, to_create, kept[name])
+        _write_values(ctx, w, to_create)
         if not kept[name]:
             _write_formats(ctx, w)
         _write_fills(w)
