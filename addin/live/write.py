@@ -17,6 +17,19 @@ the user has open. Three rules shape it:
   that covers every cell using it. Column widths, row heights, conditional
   formats and validations are grouped the same way; ranges are A1 addresses
   (a ``(row, col)`` tuple costs five round trips, an address one).
+* **What did not change is not written again.** Once everything is written,
+  the workbook name ``Maillon_live_layout`` records this run's stamp (its
+  ``Run at``) and a digest per sheet of everything but the values: formats,
+  rules, validations, widths, heights, merges, charts, window and print
+  settings. The next live recompute trusts the record only when its stamp is
+  still the last run of ``tblHistory`` (a file-mode recompute since then adds
+  a later one); a sheet whose digest is unchanged then gets only its values,
+  the fills of its table cells, its print area and print titles and its chart
+  titles. For that, what a table column carries (number format, alignment,
+  conditional formats, validation) reaches the sheet's last row, so that it
+  does not depend on the number of rows; fills, which show on empty cells,
+  cover the table's rows only. Formats a user changes by hand on an engine
+  sheet are kept until its layout changes.
 * **Tables keep their identity.** A table the workbook already holds
   (``tblTargets`` …) is moved into place if needed and resized, never deleted,
   so formulas such as ``=COUNTIF(tblTargets[Final priority],"P1")`` keep
