@@ -16,6 +16,7 @@ import pytest
 import xlwings as xw
 
 from maillon.addin.live import ribbon as live
+from maillon.addin.live import write as live_write
 from maillon.addin.render.layout import layout
 from maillon.addin.live.write import (LiveSpecError, complement, excel_rows, excel_value,
                                         header_sections, needs_text_prefix,
@@ -441,3 +442,50 @@ def test_print_setup_failing_at_its_root_still_ends_in_done(monkeypatch, tmp_pat
     for what in ("Print setup could not", "PaperSize", "Print area", "Freeze panes", "Zoom"):
         assert what in log, what
     assert "Traceback" not in log
+
+
+# --- reading and writing in xlwings' budgets -----------------------------------------------------
+def test_large_tables_are_read_in_chunks_under_the_apple_event_limit():
+    from maillon.addin.live.read import read_budget, read_values
+
+    asked = []
+
+    class Sheet:
+        def range(self, address):
+            asked.append(address)
+            r1, c1, r2, c2 = live_write.parse_address(address)
+            return type("R", (), {"raw_value": [[r] * (c2 - c1 + 1) for r in range(r1, r2 + 1)]})
+
+    engine = type("E", (), {"clean_value_data": staticmethod(
+        lambda rows, *a: [list(r) for r in rows])})
+    rows = read_values(Sheet(), (5, 1, 200_004, 15), engine, platform="darwin")
+    assert read_budget("darwin") == 1_500_000 and read_budget("win32") == 4_000_000
+    assert len(rows) == 200_000 and [r[0] for r in rows[:2]] == [5, 6] and rows[-1][0] == 200_004
+    assert len(asked) == 2  # 3 million cells: two reads of at most 1.5 million
+    asked.clear()
+    read_values(Sheet(), (5, 1, 200_004, 15), engine, platform="win32")
+    assert len(asked) == 1
+
+
+def test_the_read_budget_is_xlwings_own():
+    import inspect
+
+    from xlwings import base_classes
+
+    from xlwings_costs import macos_backend
+
+    assert base_classes.DEFAULT_MAX_CELLS_PER_READ == 4_000_000
+    assert base_classes.DEFAULT_MAX_CELLS_PER_WRITE == live_write.WRITE_BUDGET
+    assert "return 1_500_000" in inspect.getsource(macos_backend().Range.max_cells_per_read.fget)
+
+
+def test_values_are_written_in_chunks_of_the_write_budget(monkeypatch):
+    fake = synthetic_workbook(20_000)
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0
+    spec = next(s for s in layout(result) if s.name == C.SHEET_TARGETS)
+    table = next(t for t in spec.tables if t.name == C.TBL_TARGETS)
+    cols = len(table.data.columns)
+    writes = [v for s, a, v in fake.writes if s == C.SHEET_TARGETS and len(v[0]) == cols]
+    assert all(len(v) * cols <= live_write.WRITE_BUDGET for v in writes)
+    assert sum(len(v) for v in writes) == len(table.data) + 1  # header and every row, once
