@@ -537,3 +537,30 @@ def test_a_file_mode_recompute_in_between_makes_the_next_one_format_again(monkey
     assert run_live(fake, monkeypatch)[0] == 0
     props = {p for _, _, p, _ in fake.range_sets}
     assert {"number_format", "column_width", "font.bold"} <= props
+
+
+def test_more_accounts_keep_the_formats_and_fill_the_new_rows(monkeypatch):
+    from maillon.engine import contract as C
+    from maillon.engine.samples import small_input
+
+    from test_live import HEADER_ROW, _table_values
+
+    fake = synthetic_workbook(300)
+    assert run_live(fake, monkeypatch)[0] == 0
+    # the user pastes 300 more accounts into tblAccounts
+    entry = fake.tables[C.TBL_ACCOUNTS.lower()]
+    values = _table_values(small_input(600, Segments=4).accounts)
+    fake._clear(entry[1], "A:ZZ")
+    entry[2] = (HEADER_ROW, 1, HEADER_ROW + len(values) - 1, len(values[0]))
+    fake._store(entry[1], entry[2], values)
+    fake.range_sets.clear()
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0 and result.key_figures["Accounts"] == 600
+    props = {p for _, _, p, _ in fake.range_sets}
+    assert props <= {"raw_value", "color"}, props  # the layout did not change: formats kept
+    targets = [(a, v) for s, a, p, v in fake.range_sets if s == C.SHEET_TARGETS and p == "color"]
+    last = HEADER_ROW + 600  # the table's last row
+    filled = [a for a, v in targets if v is not None]
+    assert filled and all(a.endswith(str(last)) for a in filled)  # down to the last account
+    cleared = [a for a, v in targets if v is None]
+    assert cleared and all(f"{last + 1}:" in a for a in cleared)  # and none below it
