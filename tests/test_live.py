@@ -489,3 +489,15 @@ def test_values_are_written_in_chunks_of_the_write_budget(monkeypatch):
     writes = [v for s, a, v in fake.writes if s == C.SHEET_TARGETS and len(v[0]) == cols]
     assert all(len(v) * cols <= live_write.WRITE_BUDGET for v in writes)
     assert sum(len(v) for v in writes) == len(table.data) + 1  # header and every row, once
+
+
+def test_a_stray_table_on_an_engine_sheet_becomes_a_range(monkeypatch):
+    fake = synthetic_workbook(100)
+    sheet = next(s for s in fake.sheets if fake.name(s) == C.SHEET_TARGETS)
+    fake._make_table(sheet, "tblOld", (300, 30, 302, 31), [["a", "b"], [1, 2], [3, 4]])
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    stray = fake.tables["tblold"][0]
+    assert [c[0] for c in stray.api.mock_calls] == ["Unlist"]
+    kept = fake.tables[C.TBL_TARGETS.lower()][0]
+    assert "Unlist" not in [c[0] for c in kept.api.mock_calls]

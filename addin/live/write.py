@@ -790,6 +790,7 @@ def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool, keep: bool = F
         whole.clear_formats()
     elif existed and plan.merges:
         sheet.cells.unmerge()  # clearing part of a merged area fails; merged again below
+    if existed:
         for name, info in ctx.found.tables.items():
             if info.sheet_name.lower() == plan.spec.name.lower() and name not in wanted:
                 if ctx.windows:
