@@ -501,3 +501,15 @@ def test_a_stray_table_on_an_engine_sheet_becomes_a_range(monkeypatch):
     assert [c[0] for c in stray.api.mock_calls] == ["Unlist"]
     kept = fake.tables[C.TBL_TARGETS.lower()][0]
     assert "Unlist" not in [c[0] for c in kept.api.mock_calls]
+
+
+def test_no_fill_below_a_table_spares_the_cells_the_layout_paints():
+    from maillon.addin.live.write import _plan_sheet
+
+    table = S.Table("tblT", 3, 0, pd.DataFrame({"Status": ["Open", "Done"]}),
+                    column_formats={"Status": S.CellStyle(fill="#FFF2CC")})
+    note = S.Cells(8, 0, [["a note"]], S.CellStyle(fill="#D9E1F2"))
+    plan = _plan_sheet(S.SheetSpec("Plan", cells=(note,), tables=(table,)))
+    assert plan.fills == {"#FFF2CC": [(5, 1, 6, 1)]}
+    # every row below the table loses its fill, except the note's (row 9)
+    assert sorted(plan.unfills) == [(7, 1, 8, 1), (10, 1, live_write.MAX_ROW, 1)]

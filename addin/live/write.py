@@ -686,8 +686,13 @@ def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
                                           v.last_col + 1), tables))
     for chart in spec.charts:
         _chart_type(chart)
+    layers = _layers(ops)
+    # below a table, "no fill" must not wipe the fill of a cell the layout paints there
+    painted = [r for layer in layers for (aspect, _), rects in layer.items()
+               if aspect == "fill" for r in rects]
+    unfills = [piece for u in unfills for piece in complement(u, painted)]
     plan = _SheetPlan(spec, tables, _blocks(cells, [t.bounds for t in tables]), merges,
-                      _layers(ops), dict(widths), dict(heights), list(conds.values()),
+                      layers, dict(widths), dict(heights), list(conds.values()),
                       list(vals.values()), dict(fills), unfills)
     plan.digest = _digest(plan)
     return plan
