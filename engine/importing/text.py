@@ -132,8 +132,9 @@ def frame_rows(rows: list[list[str]], line_numbers: list[int] | None = None,
     ...                 ["C", "Nice", "1"], ["3 rows"]])
     >>> t.headers, t.rows[1], t.first_line, len(t.rows)
     (['Name', 'City', 'Size'], ['B', '', '3'], 3, 3)
-    >>> [str(g) for g in t.guesses]
-    ['title rows: 1 skipped (above the header on row 2)', 'footer rows: 1 skipped (row 6: a total or much narrower than the data)']
+    >>> for g in t.guesses: print(g)
+    title rows: 1 skipped (above the header on row 2)
+    footer rows: 1 skipped (row 6: a total or much narrower than the data)
     """
     guesses = list(guesses or [])
     numbers = line_numbers or list(range(1, len(rows) + 1))
