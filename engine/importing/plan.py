@@ -26,8 +26,8 @@ Example
 ...                     "SIREN": [None, None]}, index=[2, 3])
 >>> from maillon.engine.importing.records import add_keys
 >>> p = plan_import(accounts, Records("crm", add_keys(inc), ["Account name", "City"], [], []))
->>> p.counts, p.work.edits()[0], p.review[["Kind", "Account ID", "Incoming: name"]].values.tolist()
-({'matched': 0, 'new': 1, 'held': 1, 'values differ': 0}, {}, [['Probable duplicate', 'A-001', 'DUPONT']])
+>>> p.counts, p.work.edits()[1], p.review[["Kind", "Account ID", "Incoming: name"]].values.tolist()
+({'matched': 0, 'new': 1, 'held': 1, 'values differ': 0}, [{'Account ID': 'A-002', 'Account name': 'Durand', 'City': 'Nice', 'Status': 'Prospect'}], [['Probable duplicate', 'A-001', 'DUPONT']])
 """
 from __future__ import annotations
 
@@ -127,38 +127,62 @@ class IdMaker:
 
 
 class Working:
-    """A copy of ``tblAccounts`` that an import changes; :meth:`edits` says how."""
+    """A copy of ``tblAccounts`` that an import changes; :meth:`edits` says how.
 
-    def __init__(self, accounts: pd.DataFrame):
+    Body rows live in a frame (indexed by Excel row); appended accounts in a
+    dict per row below the table, so that adding 100k accounts stays cheap.
+    """
+
+    def __init__(self, accounts: pd.DataFrame, body_rows: range | None = None):
+        """``body_rows``: the Excel rows of the table's body, blank ones included
+        (they are filled before rows are appended below the table)."""
         self.original = accounts
         self.df = accounts.astype(object).copy()
+        self.columns = list(accounts.columns)
         self.columns0 = list(accounts.columns)
         self.last_row = int(accounts.index.max()) if len(accounts) else 0
-        self.row_of = {str(a): int(r) for r, a in zip(self.df.index, self.df.get(
-            "Account ID", pd.Series(dtype=object))) if not _blank(a)}
+        ids = self.df["Account ID"] if "Account ID" in self.df else pd.Series(dtype=object)
+        self.row_of = {str(a): int(r) for r, a in zip(self.df.index, ids) if not _blank(a)}
         self.ids = IdMaker(self.row_of)
-        self.new_rows: list[int] = []
+        self.added: dict[int, dict] = {}
+        self.changed: dict[tuple[int, str], object] = {}
+        self.free = []
+        if body_rows is not None and len(body_rows):
+            taken = set(int(r) for r in accounts.index)
+            self.free = [r for r in body_rows if r not in taken]
+            self.last_row = max(self.last_row, body_rows[-1])
         self._next_row = self.last_row + 1
 
     def has(self, account_id) -> bool:
         return str(account_id) in self.row_of
 
     def get(self, row: int, column: str):
-        if column not in self.df.columns:
-            return None
-        v = self.df.at[row, column]
+        if row in self.added:
+            v = self.added[row].get(column)
+        elif (row, column) in self.changed:
+            v = self.changed[(row, column)]
+        elif column in self.df.columns:
+            v = self.df.at[row, column]
+        else:
+            v = None
         return None if _blank(v) else v
 
     def set(self, row: int, column: str, value) -> None:
-        if column not in self.df.columns:
-            self.df[column] = None
-        self.df.at[row, column] = value
+        if column not in self.columns:
+            self.columns.append(column)
+        if row in self.added:
+            self.added[row][column] = value
+        else:
+            self.changed[(row, column)] = value
 
     def add(self, values: dict) -> str:
-        row = self._next_row
-        self._next_row += 1
+        if self.free:
+            row = self.free.pop(0)
+        else:
+            row = self._next_row
+            self._next_row += 1
         account_id = self.ids.next()
-        self.df.loc[row] = None
+        self.added[row] = {}
         self.set(row, "Account ID", account_id)
         for k, v in values.items():
             if k not in NOT_FILLED and not _blank(v):
@@ -166,26 +190,34 @@ class Working:
         if _blank(self.get(row, "Status")):
             self.set(row, "Status", "Prospect")
         self.row_of[account_id] = row
-        self.new_rows.append(row)
         return account_id
+
+    def frame(self) -> pd.DataFrame:
+        """The accounts as they are now (body rows changed, appended rows below)."""
+        df = self.df.reindex(columns=self.columns)
+        for (r, c), v in self.changed.items():
+            df.at[r, c] = v
+        if self.added:
+            extra = pd.DataFrame.from_dict(self.added, orient="index", dtype=object)
+            df = pd.concat([df, extra.reindex(columns=self.columns)])
+        return df
 
     def edits(self) -> tuple[dict, list[dict], list[str]]:
         """``(cells, new_rows, new_columns)`` for the user-table writer's ``TableEdit``."""
-        new_columns = [c for c in self.df.columns if c not in self.columns0]
+        new_columns = [c for c in self.columns if c not in self.columns0]
         cells = {}
-        old = self.original
-        body = self.df.loc[self.df.index <= self.last_row]
-        for c in body.columns:
-            now = body[c].to_numpy(dtype=object)
-            was = old[c].to_numpy(dtype=object) if c in old.columns else np.full(len(now), None)
-            for r, a, b in zip(body.index, was, now):
-                if _blank(a) and _blank(b):
-                    continue
-                if _blank(a) != _blank(b) or not (a is b or a == b):
-                    cells[(int(r), c)] = b
+        for (r, c), v in self.changed.items():
+            was = self.df.at[r, c] if c in self.df.columns else None
+            if _blank(was) and _blank(v):
+                continue
+            if _blank(was) != _blank(v) or not (was is v or was == v):
+                cells[(int(r), c)] = v
         rows = []
-        for r in self.new_rows:
-            rows.append({c: v for c, v in self.df.loc[r].items() if not _blank(v)})
+        for r, values in sorted(self.added.items()):
+            if r <= self.last_row:  # a blank row of the table's body
+                cells.update({(r, c): v for c, v in values.items() if not _blank(v)})
+            else:
+                rows.append({c: v for c, v in values.items() if not _blank(v)})
         return cells, rows, new_columns
 
 
@@ -281,7 +313,7 @@ def plan_import(accounts: pd.DataFrame, records: Records, work: Working | None =
     """Plan the import of ``records`` into ``accounts`` (see the module)."""
     work = work or Working(accounts)
     review = _Review(review_start)
-    current = work.df
+    current = work.frame()
     rows = current.index.to_numpy()
     links = find_links(account_keys(current), records.frame)
     ne = len(current)
