@@ -184,7 +184,6 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
     from maillon.addin.filemode.read import read_tables
     from maillon.addin.render.layout import TBL_IMPORT_MAPPING, TBL_IMPORT_REVIEW
 
-    target_table = C.TBL_ACCOUNTS if into == "accounts" else C.TBL_FEEDBACK
     found = read_tables(workbook, [C.TBL_ACCOUNTS, C.TBL_FEEDBACK, TBL_IMPORT_MAPPING,
                                    TBL_IMPORT_REVIEW])
     if C.TBL_ACCOUNTS not in found:

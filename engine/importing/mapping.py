@@ -17,9 +17,10 @@ says ``Skip``: either way it is listed.
 
 Example
 -------
->>> m = map_columns(["Account Name", "Billing City", "Annual Revenue", "Owner", "Fax"])
+>>> m = map_columns(["Account Name", "Billing City", "Annual Revenue", "Owner", "Fax"],
+...                 "generic")
 >>> m.profile, [(c.header, c.target, c.how) for c in m.columns]  # doctest: +NORMALIZE_WHITESPACE
-('salesforce', [('Account Name', 'Account name', 'alias'), ('Billing City', 'City', 'alias'),
+('generic', [('Account Name', 'Account name', 'alias'), ('Billing City', 'City', 'alias'),
  ('Annual Revenue', 'Annual revenue', 'alias'), ('Owner', 'Sales owner', 'ambiguous'),
  ('Fax', 'Keep', 'unmapped')])
 >>> [c.header for c in m.to_confirm()]
@@ -124,6 +125,9 @@ AMBIGUOUS = {alias_key(k): v for k, v in {
     "Propriétaire": "Sales owner", "Record ID": "CRM ID", "ID": "CRM ID", "Type": "Status",
     "Date": "Last contact", "Revenue": "Annual revenue", "CA": "Annual revenue",
 }.items()}
+# what an ambiguous header means in an export that is known
+PROFILE_ALIASES = {"salesforce": {"type": "Status", "owner": "Sales owner"},
+                   "pipedrive": {"owner": "Sales owner"}}
 # feedback (--into feedback) headers
 FEEDBACK_ALIASES = _table({
     "Account ID": "account id maillon|maillon id",
@@ -255,6 +259,8 @@ def map_columns(headers: list[str], profile: str = "auto", saved: dict[str, str]
             cm = ColumnMap(header, i, saved[key], "saved")
         elif key in aliases:
             cm = ColumnMap(header, i, aliases[key], "alias")
+        elif key in PROFILE_ALIASES.get(profile, {}) and into == "accounts":
+            cm = ColumnMap(header, i, PROFILE_ALIASES[profile][key], f"{profile} alias")
         elif key in AMBIGUOUS and into == "accounts":
             cm = ColumnMap(header, i, AMBIGUOUS[key], "ambiguous", confirmed=False)
         elif key.startswith("(do not modify)"):

@@ -26,8 +26,12 @@ Example
 ...                     "SIREN": [None, None]}, index=[2, 3])
 >>> from maillon.engine.importing.records import add_keys
 >>> p = plan_import(accounts, Records("crm", add_keys(inc), ["Account name", "City"], [], []))
->>> p.counts, p.work.edits()[1], p.review[["Kind", "Account ID", "Incoming: name"]].values.tolist()
-({'matched': 0, 'new': 1, 'held': 1, 'values differ': 0}, [{'Account ID': 'A-002', 'Account name': 'Durand', 'City': 'Nice', 'Status': 'Prospect'}], [['Probable duplicate', 'A-001', 'DUPONT']])
+>>> p.counts
+{'matched': 0, 'new': 1, 'held': 1, 'values differ': 0}
+>>> p.work.edits()[1]
+[{'Account ID': 'A-002', 'Account name': 'Durand', 'City': 'Nice', 'Status': 'Prospect'}]
+>>> p.review[["Kind", "Account ID", "Incoming: name"]].values.tolist()
+[['Probable duplicate', 'A-001', 'DUPONT']]
 """
 from __future__ import annotations
 
