@@ -117,6 +117,21 @@ def _drop_attr(start: str, name: str) -> str:
 
 # --------------------------------------------------------------------------- plans
 @dataclass
+class _Append:
+    """Rows appended below a table: each new cell takes the style of ``style_row``'s."""
+
+    first_row: int
+    style_row: int | None  # the table's last body row (None: the table had no body row)
+    c1: int
+    c2: int
+    records: list[dict[int, object]]  # column -> value
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.records) - 1
+
+
+@dataclass
 class _Plan:
     """Every cell to write on one sheet, and the checks that the growth needs."""
 
@@ -125,6 +140,7 @@ class _Plan:
     header_cells: set[tuple[int, int]] = field(default_factory=set)  # new header cells
     must_be_empty: list[tuple[int, int, int, int]] = field(default_factory=list)
     style_from: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    appends: list[_Append] = field(default_factory=list)
     grown: list[tuple[TableInfo, str, list[str]]] = field(default_factory=list)
     extend_rows: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # c1, c2,
     # first body row, old and new last row of a table that grows down
@@ -171,14 +187,10 @@ def _plan_edit(plan: _Plan, info: TableInfo, edit: TableEdit, others: list[Table
         plan.set(row, column(header), value)
     new_last = last + n_new
     new_c2 = c2 + len(new_columns)
-    for i, record in enumerate(edit.new_rows):
-        row = last + 1 + i
-        for header, value in record.items():
-            plan.set(row, column(header), value)
-        for col in range(c1, new_c2 + 1):
-            plan.values.setdefault(row, {}).setdefault(col, None)
-            plan.style_from[(row, col)] = (last, col) if last >= first else (row, col)
     if n_new:
+        plan.appends.append(_Append(
+            last + 1, last if last >= first else None, c1, new_c2,
+            [{column(h): v for h, v in record.items()} for record in edit.new_rows]))
         plan.must_be_empty.append((last + 1, c1, new_last, new_c2))
         plan.extend_rows.append((c1, c2, first, last, new_last))
     if new_columns:
@@ -203,17 +215,31 @@ def _plan_edit(plan: _Plan, info: TableInfo, edit: TableEdit, others: list[Table
 
 
 # --------------------------------------------------------------------------- sheet XML
+class _Row:
+    """A ``<row>`` element of the sheet text: where it is, its start tag, its cells."""
+
+    __slots__ = ("number", "start", "end", "attrs", "body_start", "body_end")
+
+    def __init__(self, number, start, end, attrs, body_start, body_end):
+        self.number, self.start, self.end = number, start, end
+        self.attrs, self.body_start, self.body_end = attrs, body_start, body_end
+
+
+_ROW_NUMBER = re.compile(r"""\sr\s*=\s*["'](\d+)["']""")
+_CELL_COLUMN = re.compile(r"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})""")
+_CELL_STYLE = re.compile(r"""\ss\s*=\s*["'](\d+)["']""")
+
+
 class _SheetText:
-    """The rows of a worksheet part, found by regular expressions (rows do not nest)."""
+    """The rows of a worksheet part (rows do not nest; cells are in column order)."""
 
     def __init__(self, text: str):
         self.text = text
         self.p = _root_prefix(text, "worksheet")
         p = re.escape(self.p)
-        self.row_re = re.compile(r"<" + p + r"row(?=[\s/>])([^>]*?)(/>|>(.*?)</" + p + r"row>)",
-                                 re.S)
         self.cell_re = re.compile(r"<" + p + r"c(?=[\s/>])([^>]*?)(/>|>(.*?)</" + p + r"c>)",
                                   re.S)
+        self.content_re = re.compile(r"<" + p + r"(v|f|is)[\s>]")
         m = re.search(r"<" + p + r"sheetData(?=[\s/>])[^>]*?(/?)>", text)
         if m is None:
             raise WorkbookError("the sheet has no cell data part (sheetData)")
@@ -225,30 +251,53 @@ class _SheetText:
             self.empty_tag = None
             self.data_end = text.index("</" + self.p + "sheetData>", m.end())
 
-    def rows(self):
-        """``(row number, match)`` of every row in order (rows without ``r`` counted on)."""
-        number = 0
-        for m in self.row_re.finditer(self.text, self.data_start, self.data_end):
-            r = _attrs(m.group(1)).get("r")
-            number = int(r) if r and r.isdigit() else number + 1
-            yield number, m
+    def rows(self) -> list[_Row]:
+        """Every row in order (a row without ``r`` is the one after the previous)."""
+        text, end_of_data = self.text, self.data_end
+        opening, closing = "<" + self.p + "row", "</" + self.p + "row>"
+        out, number, pos = [], 0, self.data_start
+        while True:
+            i = text.find(opening, pos, end_of_data)
+            if i < 0:
+                return out
+            j = text.index(">", i)
+            attrs = text[i + len(opening):j]
+            if attrs[:1] not in (" ", "\t", "\n", "\r", "/", ""):
+                pos = j  # another element whose name begins with "row"
+                continue
+            m = _ROW_NUMBER.search(attrs)
+            number = int(m.group(1)) if m else number + 1
+            if attrs.endswith("/"):
+                out.append(_Row(number, i, j + 1, attrs[:-1], j + 1, j + 1))
+                pos = j + 1
+            else:
+                k = text.index(closing, j)
+                out.append(_Row(number, i, k + len(closing), attrs, j + 1, k))
+                pos = k + len(closing)
 
-    def cells(self, row_match) -> dict[int, tuple[dict, str]]:
-        """Column -> (attributes, whole element) of a row's cells."""
-        out: dict[int, tuple[dict, str]] = {}
-        body = row_match.group(3) or ""
+    def cells(self, row: _Row) -> dict[int, tuple[str | None, str]]:
+        """Column -> (style index or None, whole element) of a row's cells."""
+        out: dict[int, tuple[str | None, str]] = {}
         col = 0
-        for m in self.cell_re.finditer(body):
-            a = _attrs(m.group(1))
-            ref = a.get("r", "")
-            letters = re.match(r"\$?([A-Za-z]{1,3})", ref)
+        for m in self.cell_re.finditer(self.text, row.body_start, row.body_end):
+            a = m.group(1)
+            letters = _CELL_COLUMN.search(a)
             col = col_number(letters.group(1)) if letters else col + 1
-            out[col] = (a, m.group(0))
+            style = _CELL_STYLE.search(a)
+            out[col] = (style.group(1) if style else None, m.group(0))
         return out
 
-
-def _holds_content(element: str, p: str) -> bool:
-    return bool(re.search(r"<" + re.escape(p) + r"(v|f|is)[\s>]", element))
+    def last_column(self, row: _Row) -> int:
+        """Column of a row's last cell (0 for none), without parsing the others."""
+        i = self.text.rfind("<" + self.p + "c", row.body_start, row.body_end)
+        while i >= 0 and self.text[i + 2 + len(self.p)] not in " \t\n\r/>":
+            i = self.text.rfind("<" + self.p + "c", row.body_start, i)
+        if i < 0:
+            return 0
+        letters = _CELL_COLUMN.search(self.text, i, self.text.index(">", i))
+        if letters:
+            return col_number(letters.group(1))
+        return max(self.cells(row), default=0)  # cells without references: count them
 
 
 def _shares_formula(element: str, p: str) -> bool:
@@ -269,28 +318,75 @@ def _prefixed(element: str, p: str) -> str:
                   element) if p else element
 
 
+def _style(cell) -> str:
+    style = cell[0] if cell is not None else None
+    return f' s="{style}"' if style not in (None, "", "0") else ""
+
+
+def _check_growth(sheet: _SheetText, row: _Row, plan: _Plan, parsed: dict) -> None:
+    """A row that a table grows into holds nothing in the cells it takes."""
+    boxes = [box for box in plan.must_be_empty if box[0] <= row.number <= box[2]]
+    if not boxes or sheet.last_column(row) < min(box[1] for box in boxes):
+        return
+    cells = parsed.get(row.number)
+    if cells is None:
+        cells = parsed[row.number] = sheet.cells(row)
+    for col, (_, element) in cells.items():
+        if any(_in(box, row.number, col) for box in boxes) \
+                and (row.number, col) not in plan.header_cells \
+                and sheet.content_re.search(element):
+            raise WorkbookError(
+                f"sheet {plan.sheet!r}: the table would grow over cell "
+                f"{col_letters(col)}{row.number}, which is not empty. Move what is there "
+                f"and try again; nothing was changed.")
+
+
+def _appended_rows(append: _Append, numbers, parsed: dict, p: str) -> dict[int, str]:
+    """The ``<row>`` elements of appended rows that the sheet does not have yet."""
+    above = parsed.get(append.style_row, {}) if append.style_row else {}
+    styles = {col: _style(above.get(col)) for col in range(append.c1, append.c2 + 1)}
+    blanks = {col: f'<c r="{col_letters(col)}%d"{st}/>' for col, st in styles.items() if st}
+    letters = {col: col_letters(col) for col in styles}
+    out = {}
+    for number, record in zip(range(append.first_row, append.last_row + 1), append.records):
+        if number not in numbers:
+            continue
+        cells = []
+        for col in styles:
+            value = record.get(col)
+            if value is None or value == "":
+                if col in blanks:
+                    cells.append(blanks[col] % number)
+            else:
+                cells.append(cell_xml(f"{letters[col]}{number}", value, styles[col]))
+        body = _prefixed("".join(cells), p)
+        out[number] = f'<{p}row r="{number}">{body}</{p}row>' if body else f'<{p}row r="{number}"/>'
+    return out
+
+
 def _patch_sheet(text: str, plan: _Plan) -> str:
     sheet = _SheetText(text)
     p = sheet.p
-    rows = list(sheet.rows())
+    rows = sheet.rows()
+    existing = {row.number for row in rows}
+    # appended rows that the sheet already has (empty, perhaps styled) are rebuilt cell by cell
+    for append in plan.appends:
+        for number, record in zip(range(append.first_row, append.last_row + 1), append.records):
+            if number in existing:
+                for col in range(append.c1, append.c2 + 1):
+                    plan.set(number, col, record.get(col))
+                    if append.style_row:
+                        plan.style_from[(number, col)] = (append.style_row, col)
     need = set(plan.values) | {src[0] for src in plan.style_from.values()}
-    growth_rows = [(b[0], b[2]) for b in plan.must_be_empty]
-    parsed: dict[int, dict[int, tuple[dict, str]]] = {}
-    for number, m in rows:
-        in_growth = any(a <= number <= b for a, b in growth_rows)
-        if number not in need and not in_growth:
-            continue
-        cells = sheet.cells(m)
-        parsed[number] = cells
-        if not in_growth:
-            continue
-        for col, (_, element) in cells.items():
-            if any(_in(box, number, col) for box in plan.must_be_empty) \
-                    and (number, col) not in plan.header_cells and _holds_content(element, p):
-                raise WorkbookError(
-                    f"sheet {plan.sheet!r}: the table would grow over cell "
-                    f"{col_letters(col)}{number}, which is not empty. Move what is there "
-                    f"and try again; nothing was changed.")
+    need |= {a.style_row for a in plan.appends if a.style_row}
+    lowest = min((box[0] for box in plan.must_be_empty), default=0)
+    highest = max((box[2] for box in plan.must_be_empty), default=-1)
+    parsed: dict[int, dict[int, tuple[str | None, str]]] = {}
+    for row in rows:
+        if row.number in need:
+            parsed[row.number] = sheet.cells(row)
+        if lowest <= row.number <= highest:
+            _check_growth(sheet, row, plan, parsed)
     for number, cols in plan.values.items():
         row_cells = parsed.get(number, {})
         for col in cols:
@@ -302,16 +398,12 @@ def _patch_sheet(text: str, plan: _Plan) -> str:
                     f"cell (or delete it) and try again; nothing was changed.")
     _refuse_merges(text, p, plan)
 
-    def style(cell) -> str:
-        s = cell[0].get("s") if cell is not None else None
-        return f' s="{s}"' if s not in (None, "", "0") else ""
-
     def style_of(row: int, col: int) -> str:
-        own = style(parsed.get(row, {}).get(col))
+        own = _style(parsed.get(row, {}).get(col))
         if own:
             return own
         src = plan.style_from.get((row, col))
-        return style(parsed.get(src[0], {}).get(src[1])) if src and src != (row, col) else ""
+        return _style(parsed.get(src[0], {}).get(src[1])) if src and src != (row, col) else ""
 
     def row_xml(number: int, start_attrs: str | None) -> str:
         cells = {col: element for col, (_, element) in parsed.get(number, {}).items()}
@@ -326,20 +418,29 @@ def _patch_sheet(text: str, plan: _Plan) -> str:
                               str(number))[:-1]
         return f"{start}>{body}</{p}row>" if body else f"{start}/>"
 
-    existing = {number for number, _ in rows}
-    pending = sorted(n for n in plan.values if n not in existing)
+    new_rows: dict[int, str] = {}
+    for number in plan.values:
+        if number not in existing:
+            new_rows[number] = row_xml(number, None)
+    for append in plan.appends:
+        wanted = set(range(append.first_row, append.last_row + 1)) - existing
+        new_rows.update(_appended_rows(append, wanted, parsed, p))
+    pending = sorted(new_rows)
     pieces: list[str] = []
     pos = sheet.data_start
-    for number, m in rows:
-        if number not in plan.values and not (pending and pending[0] < number):
+    k = 0
+    for row in rows:
+        if row.number not in plan.values and not (k < len(pending) and pending[k] < row.number):
             continue
-        pieces.append(text[pos:m.start()])
-        while pending and pending[0] < number:
-            pieces.append(row_xml(pending.pop(0), None))
-        pieces.append(row_xml(number, m.group(1)) if number in plan.values else m.group(0))
-        pos = m.end()
+        pieces.append(text[pos:row.start])
+        while k < len(pending) and pending[k] < row.number:
+            pieces.append(new_rows[pending[k]])
+            k += 1
+        pieces.append(row_xml(row.number, row.attrs) if row.number in plan.values
+                      else text[row.start:row.end])
+        pos = row.end
     pieces.append(text[pos:sheet.data_end])
-    pieces.extend(row_xml(n, None) for n in pending)
+    pieces.extend(new_rows[n] for n in pending[k:])
     if sheet.empty_tag is None:
         head = _grow_dimension(text[:sheet.data_start], p, plan)
     else:  # <sheetData/>: opened and closed around the new rows
