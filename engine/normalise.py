@@ -34,6 +34,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import lru_cache
+
+from stdnum.fr import siren, siret, tva
 
 __all__ = ["fold", "name_key", "city_key", "parse_number", "parse_date", "salesforce_18",
            "siren_from", "web_domain", "postcode_departement", "clean_text",
@@ -61,7 +64,10 @@ def fold(text: str) -> str:
     >>> fold("Société Générale ŒUVRES")
     'societe generale oeuvres'
     """
-    text = clean_text(text).casefold().replace("œ", "oe").replace("æ", "ae")
+    text = clean_text(text).casefold()
+    if text.isascii():
+        return text
+    text = text.replace("œ", "oe").replace("æ", "ae")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -69,7 +75,7 @@ def fold(text: str) -> str:
 # Legal forms, written as they are after folding and punctuation removal
 # ("S.A.R.L." -> "s a r l", kept here as the joined "sarl" too).
 LEGAL_FORMS = frozenset("""
-sarl sas sasu sa eurl sci snc scop scic selarl selas sca gie eirl ei ets etablissements
+sarl sas sasu sa eurl sci snc scop scic selarl selas sca gie eirl ei ets etablissements cie
 gmbh ag kg ohg ug ltd limited llc llp inc incorporated corp corporation plc co bv nv
 srl spa sl sau oy ab as aps
 """.split())
@@ -85,6 +91,21 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
+@lru_cache(maxsize=1 << 16)
+def _name_key(name: str) -> str:
+    words = _words(name)
+    if not words:
+        return ""
+    start, end = 0, len(words)
+    while start < end and words[start] in LEGAL_FORMS:
+        start += 1
+    while end > start and (words[end - 1] in LEGAL_FORMS
+                           or words[end - 1] in ("et", "and") and end < len(words)):
+        end -= 1  # "Dupont SAS et Cie": the "et" before a removed form goes too
+    kept = words[start:end] or words
+    return " ".join(kept)
+
+
 def name_key(name) -> str:
     """A company name reduced to what identifies it, for comparison.
 
@@ -95,17 +116,10 @@ def name_key(name) -> str:
 
     >>> name_key("DUPONT S.A.R.L."), name_key("Müller GmbH"), name_key("Ateliers d'Élise, Ltd.")
     ('dupont', 'muller', 'ateliers d elise')
+    >>> name_key("Perrin SAS et Cie"), name_key("Cie des Eaux et Forêts")
+    ('perrin', 'des eaux et forets')
     """
-    words = _words(name)
-    if not words:
-        return ""
-    start, end = 0, len(words)
-    while start < end and words[start] in LEGAL_FORMS:
-        start += 1
-    while end > start and words[end - 1] in LEGAL_FORMS:
-        end -= 1
-    kept = words[start:end] or words
-    return " ".join(kept)
+    return _name_key(str(name))
 
 
 _CITY_ARRONDISSEMENT = re.compile(r"\b(\d{1,2})\s*(e|er|eme|ieme)?\s*(arrondissement|arr)?$")
@@ -119,6 +133,11 @@ def city_key(city) -> str:
     >>> city_key("PARIS 8E"), city_key("St-Étienne Cedex 2"), city_key("Lyon")
     ('paris', 'saint etienne', 'lyon')
     """
+    return _city_key(str(city))
+
+
+@lru_cache(maxsize=1 << 14)
+def _city_key(city: str) -> str:
     text = fold(city)
     text = re.sub(r"\bcedex\b.*$", "", text)
     text = _NON_WORD.sub(" ", text).strip()
@@ -318,8 +337,6 @@ def siren_from(value) -> tuple[str, bool]:
     >>> siren_from("FR 40 303 265 045"), siren_from("356000000 49837"), siren_from("123456789")
     (('303265045', True), ('356000000', True), ('123456789', False))
     """
-    from stdnum.fr import siren, siret, tva
-
     s = _digits(value)
     if not s:
         return "", False
@@ -342,8 +359,6 @@ def siret_valid(value) -> bool:
     >>> siret_valid("73282932000074"), siret_valid("73282932000075")
     (True, False)
     """
-    from stdnum.fr import siret
-
     return siret.is_valid(_digits(value))
 
 

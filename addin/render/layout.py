@@ -677,12 +677,12 @@ def layout(result: EngineResult) -> list[SheetSpec]:
 # Written by ``maillon import`` (engine/importing), not by a recompute: Import Review is
 # engine-owned and re-rendered by every import; Import Mapping is rendered once, when an
 # import first needs it, and is the user's from then on.
-SHEET_IMPORT_REVIEW = "Import Review"
-SHEET_IMPORT_MAPPING = "Import Mapping"
-TBL_IMPORT_REVIEW = "tblImportReview"
-TBL_IMPORT_MAPPING = "tblImportMapping"
-IMPORT_MAPPING_COLUMNS = ["Source", "Column in file", "Maps to", "Found by", "Confirmed"]
-REVIEW_DECISIONS = ("Same", "Different", "Use incoming", "Keep current")
+SHEET_IMPORT_REVIEW = C.SHEET_IMPORT_REVIEW
+SHEET_IMPORT_MAPPING = C.SHEET_IMPORT_MAPPING
+TBL_IMPORT_REVIEW = C.TBL_IMPORT_REVIEW
+TBL_IMPORT_MAPPING = C.TBL_IMPORT_MAPPING
+IMPORT_MAPPING_COLUMNS = C.IMPORT_MAPPING_COLUMNS
+REVIEW_DECISIONS = C.IMPORT_DECISIONS
 
 
 class _ImportLook(_Look):
@@ -712,7 +712,8 @@ def import_review_sheet(review: pd.DataFrame) -> SheetSpec:
            "current. The next maillon import applies your decisions.")
     spec.cells.append(Cells(2, 0, [["Nothing below certainty is merged without your "
                                     "Decision."]], FORMATS["legend"]))
-    table = _table(spec, _ImportLook(), TBL_IMPORT_REVIEW, TABLE_ROW, 0, df, ["Decision"])
+    table = _table(spec, _ImportLook(), TBL_IMPORT_REVIEW, TABLE_ROW, 0, df,
+                   C.IMPORT_REVIEW_EDITABLE)
     record = table.column_index("Record")
     spec.columns = [c for c in spec.columns if c.first != record]
     spec.columns.append(Column(record, record, CHECK_WIDTH, hidden=True))

@@ -27,6 +27,7 @@ Example
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,7 @@ __all__ = ["Link", "find_links", "REVIEW_SCORE", "NAME_CUTOFF"]
 NAME_CUTOFF = 80.0      # below it two names are not compared further
 REVIEW_SCORE = 85.0     # a pair at or above it goes to review
 BLOCK_CAP = 4000        # a block bigger than this is split further (by département/city)
+TOP = 5                 # candidates kept per incoming record and block, best first
 _IDENTIFIERS = [("_id", "same Account ID"), ("_crm", "same CRM ID"), ("_siren", "same SIREN"),
                 ("_domain", "same web domain")]
 
@@ -78,21 +80,27 @@ def _exact(keys: np.ndarray, n_existing: int, evidence: str) -> list[Link]:
             for a, b in zip(target[keep], frame["node"][keep])]
 
 
-def _city_score(ca: str, cb: str, da: str, db: str) -> tuple[float, str]:
-    from rapidfuzz import fuzz
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Each distinct non-blank text as a positive integer, blank as 0."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    codes = codes + 1
+    blank = np.array([u == "" for u in uniques], dtype=bool)
+    if blank.any():
+        codes[np.isin(codes - 1, np.nonzero(blank)[0])] = 0
+    return codes.astype(np.int64)
 
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _city_words(ca: str, cb: str, da: str, db: str, city: float) -> str:
     if ca and ca == cb:
-        return 100.0, f"same city ({ca})"
+        return f"same city ({ca})"
     if da and db:
-        if da == db:
-            return 80.0, f"same département ({da})"
-        return 0.0, f"different départements ({da}, {db})"
+        return f"same département ({da})" if da == db else f"different départements ({da}, {db})"
     if not ca or not cb:
-        return 60.0, "city unknown on one side"
-    r = fuzz.ratio(ca, cb)
-    if r >= 80:
-        return float(r), f"cities alike ({ca} / {cb})"
-    return 0.0, f"different cities ({ca} / {cb})"
+        return "city unknown on one side"
+    return f"cities alike ({ca} / {cb})" if city >= 80 else f"different cities ({ca} / {cb})"
 
 
 def _blocks(names: np.ndarray, cities: np.ndarray, depts: np.ndarray) -> list[np.ndarray]:
@@ -127,8 +135,6 @@ def find_links(existing: pd.DataFrame, incoming: pd.DataFrame) -> list[Link]:
     :mod:`maillon.engine.importing.records` (``_name``, ``_city``, ``_dept``,
     ``_siren``, ``_domain``, ``_crm``, ``_id``); missing ones count as blank.
     """
-    from rapidfuzz import fuzz, process
-
     ne, ni = len(existing), len(incoming)
     n = ne + ni
     both = {c: np.concatenate([_col(existing, c, ne), _col(incoming, c, ni)])
@@ -142,33 +148,76 @@ def find_links(existing: pd.DataFrame, incoming: pd.DataFrame) -> list[Link]:
                                   links[key].evidence + ", " + evidence)
             else:
                 links[key] = link
-    exact_pairs = set(links)
+    exact_codes = np.array([a * n + b for a, b in links], dtype=np.int64)
     names, cities, depts, sirens = both["_name"], both["_city"], both["_dept"], both["_siren"]
     if ni:
-        seen: set[tuple[int, int]] = set()
-        for nodes in _blocks(names, cities, depts):
-            inc = nodes[nodes >= ne]
-            if not len(inc):
-                continue
-            scores = process.cdist(list(names[inc]), list(names[nodes]),
-                                   scorer=fuzz.token_sort_ratio, score_cutoff=NAME_CUTOFF,
-                                   dtype=np.uint8, workers=1)
-            ii, jj = np.nonzero(scores)
-            for i, j in zip(ii, jj):
-                b, a = int(inc[i]), int(nodes[j])
-                if a >= b or (a, b) in seen or (a, b) in exact_pairs:
-                    continue
-                seen.add((a, b))
-                if sirens[a] and sirens[b] and sirens[a] != sirens[b]:
-                    continue  # two valid SIRENs: two legal units
-                name_score = float(fuzz.token_sort_ratio(names[a], names[b]))
-                city, city_words = _city_score(cities[a], cities[b], depts[a], depts[b])
-                score = round(0.75 * name_score + 0.25 * city, 1)
-                if score < REVIEW_SCORE:
-                    continue
-                name_words = ("same name" if names[a] == names[b]
-                              else f"names alike {name_score:.0f}")
-                links[(a, b)] = Link(a, b, "probable", score,
-                                     f"{name_words} ({names[a]} / {names[b]}), {city_words}")
+        for a, b, score, evidence in _probable(names, cities, depts, sirens, ne, exact_codes):
+            links[(a, b)] = Link(a, b, "probable", score, evidence)
     del n
     return sorted(links.values(), key=lambda link: (link.b, link.a))
+
+
+def _probable(names, cities, depts, sirens, ne: int, exact_codes: np.ndarray):
+    """``(a, b, score, evidence)`` of the probable pairs: blocked, scored in C, best first."""
+    from rapidfuzz import fuzz, process
+
+    n = len(names)
+    city_c, dept_c, siren_c = _codes(cities), _codes(depts), _codes(sirens)
+    digit_c = _codes(np.array([" ".join(_DIGITS.findall(x)) for x in names], dtype=object))
+    found_a, found_b, found_s = [], [], []
+    for nodes in _blocks(names, cities, depts):
+        inc = nodes[nodes >= ne]
+        if not len(inc):
+            continue
+        name = process.cdist(list(names[inc]), list(names[nodes]), scorer=fuzz.token_sort_ratio,
+                             score_cutoff=NAME_CUTOFF, dtype=np.uint8,
+                             workers=-1 if len(inc) * len(nodes) > 200_000 else 1)
+        name = name.astype(np.float32)
+        name[nodes[None, :] >= inc[:, None]] = 0          # each pair once, a < b
+        ci, cj = city_c[inc][:, None], city_c[nodes][None, :]
+        di, dj = dept_c[inc][:, None], dept_c[nodes][None, :]
+        city = np.where((ci != 0) & (ci == cj), 100.0,
+                        np.where((di != 0) & (dj != 0), np.where(di == dj, 80.0, 0.0),
+                                 np.where((ci == 0) | (cj == 0), 60.0, 100.0)))  # 100: see below
+        score = 0.75 * name + 0.25 * city
+        score[name == 0] = 0
+        si, sj = siren_c[inc][:, None], siren_c[nodes][None, :]
+        score[(si != 0) & (sj != 0) & (si != sj)] = 0     # two valid SIRENs: two legal units
+        gi, gj = digit_c[inc][:, None], digit_c[nodes][None, :]
+        score[(gi != 0) & (gj != 0) & (gi != gj)] = 0     # "Lot 12" is not "Lot 13"
+        if score.shape[1] > TOP:
+            top = np.argpartition(-score, TOP, axis=1)[:, :TOP]
+        else:
+            top = np.broadcast_to(np.arange(score.shape[1]), score.shape)
+        picked = np.take_along_axis(score, top, axis=1)
+        r, k = np.nonzero(picked >= REVIEW_SCORE)
+        found_a.append(nodes[top[r, k]])
+        found_b.append(inc[r])
+        found_s.append(picked[r, k])
+    if not found_a:
+        return []
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    code = a.astype(np.int64) * n + b
+    code, first = np.unique(code, return_index=True)
+    a, b = a[first], b[first]
+    keep = ~np.isin(code, exact_codes)
+    out = []
+    for x, y in zip(a[keep].tolist(), b[keep].tolist()):
+        ca, cb, da, db = cities[x], cities[y], depts[x], depts[y]
+        if ca and cb and ca != cb and not (da and db):
+            city = float(fuzz.ratio(ca, cb))      # a typo in the city, or another city
+            city = city if city >= 80 else 0.0
+        elif ca and ca == cb:
+            city = 100.0
+        elif da and db:
+            city = 80.0 if da == db else 0.0
+        else:
+            city = 60.0
+        name_score = float(fuzz.token_sort_ratio(names[x], names[y]))
+        score = round(0.75 * name_score + 0.25 * city, 1)
+        if score < REVIEW_SCORE:
+            continue
+        name_words = "same name" if names[x] == names[y] else f"names alike {name_score:.0f}"
+        out.append((x, y, score, f"{name_words} ({names[x]} / {names[y]}), "
+                                 f"{_city_words(ca, cb, da, db, city)}"))
+    return out

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from maillon.engine import contract as C
 from maillon.engine.cells import is_blank
 from maillon.engine.importing.dedupe import find_links
 from maillon.engine.importing.records import Records, add_keys
@@ -52,13 +53,9 @@ from maillon.engine.normalise import city_key, fold, name_key, parse_date, parse
 __all__ = ["REVIEW_COLUMNS", "DECISIONS", "Working", "ImportPlan", "plan_import",
            "apply_decisions", "account_keys", "IdMaker"]
 
-REVIEW_COLUMNS = ["Review ID", "Kind", "Cluster", "Score", "Evidence", "Account ID",
-                  "Listed: name", "Listed: city", "Listed: SIREN", "Incoming: source",
-                  "Incoming: row", "Incoming: name", "Incoming: city", "Incoming: SIREN",
-                  "Column", "Listed value", "Incoming value", "Decision", "Record"]
-REVIEW_EDITABLE = ["Decision"]
+REVIEW_COLUMNS = C.IMPORT_REVIEW_COLUMNS
 DUPLICATE, DIFFERS = "Probable duplicate", "Value differs"
-DECISIONS = ("Same", "Different", "Use incoming", "Keep current")
+DECISIONS = C.IMPORT_DECISIONS
 NOT_FILLED = ("Account ID",)  # never taken from another record
 
 
@@ -307,9 +304,10 @@ def _fill(work: Working, row: int, values: dict, review: _Review, source: str, f
     return differ
 
 
-def _values(records: Records, i: int) -> dict:
-    row = records.frame.iloc[i]
-    return {c: row[c] for c in records.fields + records.extras if not _blank(row[c])}
+def _all_values(records: Records) -> list[dict]:
+    cols = list(dict.fromkeys(records.fields + records.extras))
+    return [{c: v for c, v in row.items() if not _blank(v)}
+            for row in records.frame[cols].to_dict("records")]
 
 
 def plan_import(accounts: pd.DataFrame, records: Records, work: Working | None = None,
@@ -342,10 +340,11 @@ def plan_import(accounts: pd.DataFrame, records: Records, work: Working | None =
     counts = {"matched": 0, "new": 0, "held": 0, "values differ": 0}
     account_of: dict[int, str] = {}     # root -> account ID (matched or new)
     candidate_of: dict[int, str] = {}   # held root -> candidate account ID
+    all_values = _all_values(records)
     for i in range(len(records.frame)):
         node = ne + i
         r = root(node)
-        values = _values(records, i)
+        values = all_values[i]
         file_row = int(records.frame.index[i])
         if r < ne:  # matched exactly to an existing account
             row = int(rows[r])

@@ -1,0 +1,48 @@
+"""Import N rows (half of them companies already listed, written otherwise) into an N-account workbook.
+
+    .venv/bin/python benchmarks/bench_import.py 10000
+    .venv/bin/python benchmarks/bench_import.py 100000
+
+Prints the wall time of ``import_files`` (reading the CSV, mapping, duplicate
+search, the save) and the peak memory of the process.
+"""
+from __future__ import annotations
+
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from maillon.addin.filemode.importing import import_files
+from maillon.addin.filemode.read import read_tables
+from maillon.workbook_templates.build import build_demo
+
+FORMS = ["", " SARL", " SAS", " S.A.", " et Cie"]
+
+
+def main(n: int) -> None:
+    rnd = random.Random(5)
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "team.xlsx"
+        build_demo(book, n_accounts=n, seed=3)
+        accounts = read_tables(book, ["tblAccounts"])["tblAccounts"].data
+        lines = ["Nom du compte;Ville;Effectif;Chiffre d'affaires annuel"]
+        for name, city in zip(accounts["Account name"][: n // 2], accounts["City"][: n // 2]):
+            lines.append(f"{str(name).upper()}{rnd.choice(FORMS)};{city};{rnd.randint(1, 900)};"
+                         f"{rnd.randint(1, 900)}\u00a0000")
+        for i in range(n - n // 2):
+            lines.append(f"Nouvelle Société {i:06d}{rnd.choice(FORMS)};Ville {i % 300};12;")
+        csv = Path(tmp) / "export.csv"
+        csv.write_bytes("\r\n".join(lines).encode("cp1252"))
+        start = time.perf_counter()
+        s = import_files(book, [csv], accept=True)
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"import {n:,} rows into {n:,} accounts: {seconds:.1f} s, peak {peak:,.0f} MB "
+              f"(new {s.new:,}, matched {s.matched:,}, to review {s.to_review:,})")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
