@@ -229,8 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="auto",
                    choices=["auto", "salesforce", "hubspot", "dynamics", "pipedrive", "sirene",
                             "generic"], help="the kind of export (default: auto)")
-    p.add_argument("--into", default="accounts", choices=["accounts", "feedback"],
-                   help="accounts (default) or feedback (meetings appended to tblFeedback)")
+    p.add_argument("--into", default="accounts", choices=["accounts", "feedback", "needs"],
+                   help="accounts (default), feedback (meetings appended to tblFeedback) or "
+                        "needs (a survey's answers, 1-5 or words such as Très important, "
+                        "into the Need: columns of the accounts it names)")
     p.add_argument("--dry-run", action="store_true",
                    help="write nothing; print rows read, new, matched, to review, unmapped")
     p.add_argument("--yes", action="store_true",

@@ -319,3 +319,55 @@ def test_no_planted_non_duplicate_is_merged(team, tmp_path):
             held = {(r["Incoming: name"], r["Incoming: city"])
                     for r in _table_rows(team, "Import Review", "tblImportReview")}
             assert (ia, ib) in names or (ia, ib) in held
+
+
+def test_meetings_into_feedback(team, tmp_path):
+    assert main(["import", str(team), str(salesforce_csv(tmp_path / "sf.csv")), "-q"]) == 0
+    ids = {r["Account name"]: r["Account ID"] for r in _table_rows(team, "Accounts", "tblAccounts")}
+    meetings = tmp_path / "activites.csv"
+    meetings.write_bytes("\r\n".join([
+        "Compte;Date de l'activité;Attribué à;Intention d'achat;Relation;Commentaires",
+        "001A0000006Vm9r;02/12/2026;Claire Morel;Forte;4;Veut un devis",
+        "Ateliers Réunis SARL;15/11/2026;Paul Roy;moyen;Très important;",
+    ]).encode("cp1252"))
+    # "Compte" names the account by its CRM ID or its name: mapped as Account name
+    assert main(["import", str(team), str(meetings), "--into", "feedback", "-q", "--yes"]) == 0
+    rows = _table_rows(team, "Field Feedback", "tblFeedback")
+    got = {r["Account ID"]: r for r in rows if r["Account ID"]}
+    assert set(got) == {ids["Dupont SARL"], ids["Ateliers Réunis"]}
+    dupont = got[ids["Dupont SARL"]]
+    assert (dupont["Sales rep"], dupont["Buying intent"], dupont["Relationship"]) == \
+        ("Claire Morel", "High", 4)
+    assert _date(dupont["Date"]) == dt.date(2026, 12, 2) and dupont["Note"] == "Veut un devis"
+    assert got[ids["Ateliers Réunis"]]["Relationship"] == 5
+
+
+def test_survey_answers_fill_need_columns(team, tmp_path, capsys):
+    assert main(["import", str(team), str(salesforce_csv(tmp_path / "sf.csv")), "-q"]) == 0
+    exp = [r["Expectation"] for r in _table_rows(team, "Expectations", "tblExpectations")]
+    survey = tmp_path / "enquete.csv"
+    survey.write_text("\n".join([
+        f"Horodatage,Entreprise,Ville,Importance : {exp[0]},{exp[1]} ?",
+        "2026-11-20 10:02,Dupont SARL,Lyon,Très important,2",
+        "2026-11-20 11:15,Boulangerie Martin,Lille,Peu important,5 - Essentiel",
+        "2026-11-21 09:00,Inconnue SA,Paris,3,3",
+    ]) + "\n", encoding="utf-8-sig")
+    assert main(["import", str(team), str(survey), "--into", "needs", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "'Inconnue SA' is no single account" in out
+    rows = _table_rows(team, "Accounts", "tblAccounts")
+    dupont = next(r for r in rows if r["Account name"] == "Dupont SARL")
+    lille = next(r for r in rows if r["Account name"] == "Boulangerie Martin" and r["City"] == "Lille")
+    lyon = next(r for r in rows if r["Account name"] == "Boulangerie Martin" and r["City"] == "Lyon")
+    assert (dupont[f"Need: {exp[0]}"], dupont[f"Need: {exp[1]}"]) == (5, 2)
+    assert (lille[f"Need: {exp[0]}"], lille[f"Need: {exp[1]}"]) == (2, 5)
+    assert lyon[f"Need: {exp[0]}"] is None
+    assert "Horodatage" not in rows[0] and len(rows) == 5
+    # a second answer that differs is listed, not overwritten
+    survey.write_text(f"Entreprise,Ville,{exp[0]}\nDupont SARL,Lyon,1\n", encoding="utf-8")
+    assert main(["import", str(team), str(survey), "--into", "needs", "-q", "--source", "s2"]) == 0
+    dupont = next(r for r in _table_rows(team, "Accounts", "tblAccounts")
+                  if r["Account name"] == "Dupont SARL")
+    assert dupont[f"Need: {exp[0]}"] == 5
+    review = _table_rows(team, "Import Review", "tblImportReview")
+    assert any(r["Kind"] == "Value differs" and r["Column"] == f"Need: {exp[0]}" for r in review)

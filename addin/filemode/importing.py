@@ -35,7 +35,7 @@ __all__ = ["ImportSummary", "import_files", "read_export"]
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 BOOK_SUFFIXES = (".xlsx", ".xlsm")
 MAX_TEXT_BYTES = 512 * 1024 ** 2
-INTO = ("accounts", "feedback")
+INTO = ("accounts", "feedback", "needs")
 
 
 def _noop(message: str) -> None:
@@ -184,8 +184,8 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
     from maillon.addin.filemode.read import read_tables
     from maillon.addin.render.layout import TBL_IMPORT_MAPPING, TBL_IMPORT_REVIEW
 
-    found = read_tables(workbook, [C.TBL_ACCOUNTS, C.TBL_FEEDBACK, TBL_IMPORT_MAPPING,
-                                   TBL_IMPORT_REVIEW])
+    found = read_tables(workbook, [C.TBL_ACCOUNTS, C.TBL_FEEDBACK, C.TBL_EXPECTATIONS,
+                                   TBL_IMPORT_MAPPING, TBL_IMPORT_REVIEW])
     if C.TBL_ACCOUNTS not in found:
         raise InputError([Problem(C.SHEET_ACCOUNTS, C.TBL_ACCOUNTS, None, None, None,
                                   "the Accounts table (tblAccounts) is missing: an import adds "
@@ -195,7 +195,8 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
                                   "the Field Feedback table (tblFeedback) is missing")])
     import pandas as pd
 
-    from maillon.engine.importing.plan import REVIEW_COLUMNS, Working, apply_decisions, plan_import
+    from maillon.engine.importing.plan import (REVIEW_COLUMNS, Working, apply_decisions,
+                                               plan_fill, plan_import)
     from maillon.engine.importing.records import parse_records
 
     accounts = found[C.TBL_ACCOUNTS]
@@ -209,13 +210,29 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
     previous = review_table.data if review_table is not None else \
         pd.DataFrame(columns=REVIEW_COLUMNS)
     previous = previous.reindex(columns=REVIEW_COLUMNS)
-    review, decided = (apply_decisions(work, previous) if into == "accounts"
+    review, decided = (apply_decisions(work, previous) if into != "feedback"
                        else (previous, {}))
     summary.decisions = {k: v for k, v in decided.items() if v}
     new_mapping_rows = []
     feedback_rows = []
-    allowed = set(FIELDS if into == "accounts" else FEEDBACK_FIELDS + ("CRM ID",))
-    allowed |= set(accounts.headers)
+    expectations: tuple[str, ...] = ()
+    if into == "needs":
+        exp = found.get(C.TBL_EXPECTATIONS)
+        if exp is not None and "Expectation" in exp.data.columns:
+            expectations = tuple(str(e) for e in exp.data["Expectation"].dropna())
+        if not expectations:
+            raise InputError([Problem(C.SHEET_EXPECTATIONS, C.TBL_EXPECTATIONS, None,
+                                      "Expectation", None,
+                                      "at least one expectation: a survey's questions are "
+                                      "matched to them by name")])
+    if into == "feedback":
+        allowed = set(FEEDBACK_FIELDS + ("CRM ID",))
+    elif into == "needs":
+        allowed = {"Account ID", "Account name", "City", "CRM ID", "SIREN", "SIRET",
+                   "VAT number", "Website", "Email", "Postal code"}
+        allowed |= {C.need_column(e) for e in expectations}
+    else:
+        allowed = set(FIELDS) | set(accounts.headers)
     for path, table in tables:
         progress(f"Mapping {path.name}")
         from maillon.engine.importing.mapping import detect_profile
@@ -225,7 +242,7 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
         saved, known = _saved_mapping(mapping_table, src)
         _check_targets(saved, allowed, src)
         mapping = map_columns(table.headers, prof, saved, into=into,
-                              allowed=tuple(allowed))
+                              allowed=tuple(allowed), expectations=expectations)
         summary.guesses += [f"{path.name}: {g}" for g in table.guesses]
         summary.guesses.append(f"{path.name}: export: {mapping.profile} (source {src!r})")
         for cm in mapping.columns:
@@ -246,6 +263,12 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
                                for c in pending]
         summary.unmapped += [f"{path.name}: {c.header!r} ({c.target.lower()})"
                              for c in mapping.unmapped()]
+        if into == "needs" and not any(f.startswith(C.NEED_PREFIX) for f in mapping.fields()) \
+                and not mapping.to_confirm():
+            raise WorkbookError(
+                f"{path.name}: no question names an expectation of the Expectations sheet "
+                f"({', '.join(expectations)}); map the questions on the Import Mapping sheet "
+                f"(Maps to: {C.need_column(expectations[0])}, ...). Nothing was changed.")
         if into == "accounts" and "Account name" not in mapping.fields():
             raise WorkbookError(
                 f"{path.name}: no column holds the company name (such as Account Name, Nom de "
@@ -271,8 +294,17 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
             summary.matched += plan.counts["matched"]
             summary.to_review += plan.counts["held"]
             summary.values_differ += plan.counts["values differ"]
+        elif into == "needs":
+            plan = plan_fill(work, records, review_start=_next_number(review))
+            review = pd.concat([review, plan.review], ignore_index=True) if len(plan.review) \
+                else review
+            summary.matched += plan.counts["matched"]
+            summary.notes += [f"{path.name}: {n}" for n in plan.notes[:20]]
+            if len(plan.notes) > 20:
+                summary.notes.append(f"{path.name}: … and {len(plan.notes) - 20} more not "
+                                     f"imported")
         else:
-            feedback_rows += _feedback_rows(records, work, summary)
+            feedback_rows += _feedback_rows(records, work, summary, path.name)
     summary.to_review = int((review["Kind"] == "Probable duplicate").sum()) if len(review) else 0
     summary.values_differ = int((review["Kind"] == "Value differs").sum()) if len(review) else 0
     if dry_run:
@@ -298,7 +330,7 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
             mapping_spec = import_mapping_sheet(pd.DataFrame(new_mapping_rows,
                                                              columns=IMPORT_MAPPING_COLUMNS))
     review_spec = None
-    if into == "accounts" and (len(review) or review_table is not None) and not summary.to_confirm:
+    if into != "feedback" and (len(review) or review_table is not None) and not summary.to_confirm:
         from maillon.addin.render.layout import import_review_sheet
 
         review_spec = import_review_sheet(review.reset_index(drop=True))
@@ -324,7 +356,7 @@ def _next_number(review) -> int:
     return _next_review_number(review)
 
 
-def _feedback_rows(records, work, summary) -> list[dict]:
+def _feedback_rows(records, work, summary, label: str) -> list[dict]:
     """Meetings as tblFeedback rows, each tied to an account by Account ID, CRM ID or name."""
     from maillon.engine.normalise import name_key
 
@@ -336,27 +368,35 @@ def _feedback_rows(records, work, summary) -> list[dict]:
     for a, n in zip(df.get("Account ID", []), df.get("Account name", [])):
         if isinstance(n, str):
             by_name.setdefault(name_key(n), str(a))
+    from maillon.engine.normalise import salesforce_18
+
     rows, problems = [], []
     for line, r in records.frame.iterrows():
         account = None
-        if r.get("Account ID") and str(r["Account ID"]) in by_id:
-            account = str(r["Account ID"])
-        elif r.get("_crm") and r["_crm"] in by_crm:
-            account = by_crm[r["_crm"]]
-        elif r.get("_name") and r["_name"] in by_name:
-            account = by_name[r["_name"]]
+        for value in (r.get("Account ID"), r.get("CRM ID"), r.get("Account name")):
+            if not isinstance(value, str) or not value:
+                continue
+            if value in by_id:
+                account = value
+            elif value in by_crm or salesforce_18(value) in by_crm:
+                account = by_crm.get(value) or by_crm[salesforce_18(value)]
+            elif name_key(value) in by_name:
+                account = by_name[name_key(value)]
+            if account is not None:
+                break
         if account is None:
             if len(problems) < 20:
                 problems.append(Problem(records.source, "feedback", line, "Account",
-                                        r.get("Account name") or r.get("Account ID"),
+                                        r.get("Account name") or r.get("Account ID")
+                                        or r.get("CRM ID"),
                                         "an account of tblAccounts (by Account ID, CRM ID or "
-                                        "exact name): import the accounts first"))
+                                        "name): import the accounts first"))
             continue
         row = {c: r[c] for c in C.FEEDBACK_COLUMNS if c in r and r[c] is not None}
         row["Account ID"] = account
         rows.append(row)
     if problems:
-        raise _file_problems(Path(records.source), problems)
+        raise _file_problems(Path(label), problems)
     summary.new += len(rows)
     return rows
 

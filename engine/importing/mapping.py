@@ -133,7 +133,8 @@ FEEDBACK_ALIASES = _table({
     "Account ID": "account id maillon|maillon id",
     "Account name": "account name|nom du compte|company|entreprise|societe|company name|"
                     "nom de l'entreprise|organization - name|organization|associated company|"
-                    "entreprise associee|regarding|concernant|client",
+                    "entreprise associee|regarding|concernant|client|compte|account|"
+                    "organisation|societe associee",
     "CRM ID": "account id|record id|company id|(do not modify) account|organization - id|"
               "associated company id|crm id",
     "Date": "date|activity date|date de l'activite|meeting date|date du rendez-vous|"
@@ -229,14 +230,44 @@ class Mapping:
 FUZZY_ACCEPT, FUZZY_PROPOSE = 94.0, 82.0
 
 
+def _need_column(header: str, index: int, expectations: tuple[str, ...]) -> ColumnMap:
+    """A survey question as the ``Need:`` column of the expectation it names (or Skip)."""
+    from rapidfuzz import fuzz
+
+    key = alias_key(header)
+    best, best_score = None, 0.0
+    for e in expectations:
+        ek = alias_key(e)
+        if ek and (ek in key or key == alias_key(C.need_column(e))):
+            return ColumnMap(header, index, C.need_column(e), "expectation")
+        score = fuzz.partial_ratio(ek, key)
+        if score > best_score:
+            best, best_score = e, score
+    if best is not None and best_score >= FUZZY_PROPOSE:
+        return ColumnMap(header, index, C.need_column(best), "fuzzy", round(best_score, 1),
+                         confirmed=False)
+    return ColumnMap(header, index, SKIP, "unmapped")
+
+
 def map_columns(headers: list[str], profile: str = "auto", saved: dict[str, str] | None = None,
-                into: str = "accounts", allowed: tuple[str, ...] | None = None) -> Mapping:
+                into: str = "accounts", allowed: tuple[str, ...] | None = None,
+                expectations: tuple[str, ...] = ()) -> Mapping:
     """Map each header to a field (see the module).
 
     ``saved`` is ``{header: target}`` from the Import Mapping sheet for this
     source (confirmed by the user): it wins over everything. ``into`` is
     ``accounts`` or ``feedback`` (its own aliases). Two columns mapped to the
-    same field: the second needs a confirmation.
+    same field: the second needs a confirmation. ``into="needs"`` (a survey)
+    maps questions to ``Need: E`` columns by the ``expectations`` they name:
+    a question that contains an expectation's name maps to it; one only close
+    to a name needs a confirmation; other columns are not imported.
+
+    >>> m = map_columns(["Entreprise", "Horodatage", "Importance : Price", "Delivery reliabilty ?"],
+    ...                 into="needs", expectations=("Price", "Delivery reliability"))
+    >>> [(c.header, c.target, c.confirmed) for c in m.columns]  # doctest: +NORMALIZE_WHITESPACE
+    [('Entreprise', 'Account name', True), ('Horodatage', 'Skip', True),
+     ('Importance : Price', 'Need: Price', True),
+     ('Delivery reliabilty ?', 'Need: Delivery reliability', False)]
     """
     from rapidfuzz import fuzz, process
 
@@ -272,6 +303,8 @@ def map_columns(headers: list[str], profile: str = "auto", saved: dict[str, str]
             else:
                 cm = ColumnMap(header, i, aliases[hit[0]], "fuzzy", round(hit[1], 1),
                                confirmed=hit[1] >= FUZZY_ACCEPT)
+        if into == "needs" and cm.target == KEEP:
+            cm = _need_column(header, i, expectations)
         if allowed is not None and cm.target not in allowed and cm.target not in (KEEP, SKIP):
             cm = ColumnMap(header, i, KEEP, "unmapped")
         if cm.target not in (KEEP, SKIP):

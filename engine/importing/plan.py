@@ -433,3 +433,54 @@ def _next_review_number(review: pd.DataFrame) -> int:
     numbers = [int(m.group(1)) for x in review.get("Review ID", [])
                if isinstance(x, str) and (m := re.match(r"R(\d+)$", x))]
     return max(numbers, default=0) + 1
+
+
+def plan_fill(work: Working, records: Records, review_start: int = 1) -> ImportPlan:
+    """Fill accounts already listed, never add one (a survey's answers: ``--into needs``).
+
+    A record is the account with its Account ID, CRM ID, valid SIREN or web
+    domain, else the one account with its exact name (names compared by
+    :func:`name_key`; several: the one in its city). Blanks are filled; a
+    differing answer is listed for review; a record that is no account is noted.
+    """
+    review = _Review(review_start)
+    current = work.frame()
+    keys = account_keys(current)
+    rows = current.index.to_numpy()
+    lookups = {}
+    for col in ("_id", "_crm", "_siren", "_domain"):
+        d: dict[str, int] = {}
+        for pos, k in enumerate(keys[col]):
+            if k:
+                d.setdefault(k, pos)
+        lookups[col] = d
+    by_name: dict[str, list[int]] = {}
+    for pos, k in enumerate(keys["_name"]):
+        if k:
+            by_name.setdefault(k, []).append(pos)
+    counts = {"matched": 0, "new": 0, "held": 0, "values differ": 0}
+    notes = []
+    all_values = _all_values(records)
+    inc = records.frame
+    for i in range(len(inc)):
+        pos = None
+        for col in ("_id", "_crm", "_siren", "_domain"):
+            k = inc[col].iat[i]
+            if k and k in lookups[col]:
+                pos = lookups[col][k]
+                break
+        if pos is None and inc["_name"].iat[i]:
+            found = by_name.get(inc["_name"].iat[i], [])
+            if len(found) > 1 and inc["_city"].iat[i]:
+                found = [p for p in found if keys["_city"].iat[p] == inc["_city"].iat[i]]
+            pos = found[0] if len(found) == 1 else None
+        file_row = int(inc.index[i])
+        if pos is None:
+            notes.append(f"row {file_row}: {all_values[i].get('Account name', '(no name)')!r} "
+                         f"is no single account of the list: not imported")
+            continue
+        counts["matched"] += 1
+        values = {k: v for k, v in all_values[i].items() if k.startswith(C.NEED_PREFIX)}
+        counts["values differ"] += _fill(work, int(rows[pos]), values, review, records.source,
+                                         file_row)
+    return ImportPlan(work, review.frame(), counts, notes)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from maillon.engine import contract as C
 from maillon.engine.errors import Problem
 from maillon.engine.importing.mapping import KEEP, SKIP, Mapping
 from maillon.engine.importing.text import Guess, TextTable
@@ -73,6 +74,57 @@ def status_of(text) -> str | None:
     if s in _PROSPECT or s.startswith(("prospect", "lead")):
         return "Prospect"
     return None
+
+
+_NEED_WORDS = [  # folded; the longest that the answer starts with wins
+    ("pas du tout important", 1), ("pas important", 1), ("not at all important", 1),
+    ("not important", 1), ("sans importance", 1), ("aucune importance", 1),
+    ("peu important", 2), ("faiblement important", 2), ("slightly important", 2),
+    ("not very important", 2), ("low", 2), ("faible", 2),
+    ("moyennement important", 3), ("assez important", 3), ("moderately important", 3),
+    ("somewhat important", 3), ("neutre", 3), ("neutral", 3), ("moyen", 3), ("medium", 3),
+    ("important", 4), ("plutot important", 4), ("high", 4), ("eleve", 4),
+    ("tres important", 5), ("very important", 5), ("extremement important", 5),
+    ("extremely important", 5), ("essentiel", 5), ("indispensable", 5), ("critique", 5),
+    ("critical", 5), ("primordial", 5),
+]
+_NEED_NUMBER = re.compile(r"^([1-5])(?:[.,]0+)?(?:\s*(?:/\s*5|sur\s*5))?(?:\s*[-:–].*)?$")
+
+
+def need_of(text) -> int | None:
+    """A survey answer as a need from 1 to 5 (None when blank or unreadable).
+
+    >>> need_of("Très important"), need_of("4/5"), need_of("2 - Peu important"), need_of("Pas du tout important")
+    (5, 4, 2, 1)
+    >>> need_of("7"), need_of("")
+    (None, None)
+    """
+    s = fold(text)
+    if not s:
+        return None
+    m = _NEED_NUMBER.match(s)
+    if m:
+        return int(m.group(1))
+    best = None
+    for words, value in _NEED_WORDS:
+        if s == words or s.startswith(words + " ") or s.rstrip(" .!") == words:
+            if best is None or len(words) > len(best[0]):
+                best = (words, value)
+    return best[1] if best else None
+
+
+_INTENTS = {"low": "Low", "faible": "Low", "bas": "Low", "basse": "Low", "medium": "Medium",
+            "moyen": "Medium", "moyenne": "Medium", "high": "High", "fort": "High",
+            "forte": "High", "eleve": "High", "elevee": "High", "haut": "High", "haute": "High"}
+
+
+def intent_of(text) -> str | None:
+    """``Low``/``Medium``/``High`` from English or French words.
+
+    >>> intent_of("Forte"), intent_of("medium"), intent_of("??")
+    ('High', 'Medium', None)
+    """
+    return _INTENTS.get(fold(text))
 
 
 def employees_of(text, tranche: bool = False) -> int | None:
@@ -180,6 +232,19 @@ def parse_records(table: TextTable, mapping: Mapping, source: str, file_label: s
                 v = parse_date(c, dayfirst) if clean_text(c) else None
                 if v is None and clean_text(c):
                     bad(i, c, "a date (such as 01/12/2026, day first)")
+                values.append(v)
+        elif target == "Buying intent":
+            for i, c in enumerate(cells):
+                v = intent_of(c)
+                if v is None and clean_text(c):
+                    bad(i, c, "Low, Medium or High (or Faible, Moyen, Fort)")
+                values.append(v)
+        elif target.startswith(C.NEED_PREFIX) or target == "Relationship":
+            for i, c in enumerate(cells):
+                v = need_of(c)
+                if v is None and clean_text(c):
+                    bad(i, c, "an answer from 1 to 5, or words such as Très important or "
+                              "Peu important")
                 values.append(v)
         elif target == "Status":
             for i, c in enumerate(cells):
