@@ -110,8 +110,14 @@ def cmd_demo(args) -> int:
 def cmd_recompute(args) -> int:
     from maillon.addin.filemode.recompute import recompute_file
 
+    from maillon.addin.filemode.importing import has_decisions, recompute_applying_decisions
+
     progress = Progress(args.quiet)
-    outcome = recompute_file(Path(args.path), Path(args.out) if args.out else None, progress)
+    out = Path(args.out) if args.out else None
+    if has_decisions(Path(args.path)):  # decisions typed on Import Review: applied first
+        outcome = recompute_applying_decisions(Path(args.path), out, progress)
+    else:
+        outcome = recompute_file(Path(args.path), out, progress)
     progress.done()
     _say(_summary(outcome))
     return EXIT_OK

@@ -371,3 +371,25 @@ def test_survey_answers_fill_need_columns(team, tmp_path, capsys):
     assert dupont[f"Need: {exp[0]}"] == 5
     review = _table_rows(team, "Import Review", "tblImportReview")
     assert any(r["Kind"] == "Value differs" and r["Column"] == f"Need: {exp[0]}" for r in review)
+
+
+def test_recompute_applies_the_decisions(team, tmp_path):
+    assert main(["import", str(team), str(hubspot_csv(tmp_path / "h.csv")), "-q"]) == 0
+    # within one file: "Dupond" is held against "DUPONT S.A.R.L." (a new account)
+    wb = _book(team)
+    ws = wb["Import Review"]
+    header = [c.value for c in ws[4]]
+    decided = None
+    for row in ws.iter_rows(min_row=5):
+        if row[header.index("Incoming: name")].value == "Dupond":
+            row[header.index("Decision")].value = "Different"
+            decided = row[header.index("Review ID")].value
+    assert decided is not None
+    wb.save(team)
+    assert main(["recompute", str(team), "-q"]) == 0
+    names = [r["Account name"] for r in _table_rows(team, "Accounts", "tblAccounts")]
+    assert "Dupond" in names
+    assert decided not in {r["Review ID"] for r in _table_rows(team, "Import Review",
+                                                               "tblImportReview")}
+    targets = {r["Account name"] for r in _table_rows(team, "Target List", "tblTargets")}
+    assert "Dupond" in targets                       # recomputed with the decision applied

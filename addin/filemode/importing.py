@@ -401,21 +401,86 @@ def _feedback_rows(records, work, summary, label: str) -> list[dict]:
     return rows
 
 
-def _save(workbook: Path, out, edits, specs) -> Path | None:
-    """The edits and the rendered sheets in one guarded, atomic save."""
-    from maillon.addin.filemode.recompute import guarded_save
+def _write_edited(source: Path, edits, specs, dest: Path, tmp: Path) -> None:
+    """``source`` with ``edits`` (the user-table writer) and ``specs`` grafted, as ``dest``."""
     from maillon.addin.filemode.write import render_skeleton
     from maillon.addin.ooxml.graft import graft
     from maillon.addin.ooxml.package import Package
     from maillon.addin.ooxml.table_patch import patch_parts, write_package
 
+    edited = tmp / f"edited{source.suffix.lower()}"
+    with Package(source) as pkg:
+        write_package(pkg, edited if specs else dest, patch_parts(pkg, edits))
+    if specs:
+        rendered = tmp / "rendered.xlsx"
+        bodies = render_skeleton(specs, rendered)
+        graft(edited, rendered, dest, [s.name for s in specs], bodies=bodies)
+
+
+def _save(workbook: Path, out, edits, specs) -> Path | None:
+    """The edits and the rendered sheets in one guarded, atomic save."""
+    from maillon.addin.filemode.recompute import guarded_save
+
     with guarded_save(workbook, out) as save:
         with tempfile.TemporaryDirectory(prefix="maillon-") as tmp, save.writing() as written:
-            edited = Path(tmp) / f"edited{workbook.suffix.lower()}"
-            with Package(save.path) as pkg:
-                write_package(pkg, edited if specs else written, patch_parts(pkg, edits))
-            if specs:
-                rendered = Path(tmp) / "rendered.xlsx"
-                bodies = render_skeleton(specs, rendered)
-                graft(edited, rendered, written, [s.name for s in specs], bodies=bodies)
+            _write_edited(save.path, edits, specs, written, Path(tmp))
             return save.commit(written)
+
+
+def has_decisions(path) -> bool:
+    """Whether the workbook's Import Review has a Decision typed (cheap when it has none)."""
+    from maillon.addin.ooxml.package import list_tables
+
+    path = Path(path)
+    if path.suffix.lower() not in BOOK_SUFFIXES or not path.is_file():
+        return False  # the recompute says what is wrong
+    try:
+        names = list_tables(path)
+    except (WorkbookError, OSError, ValueError):
+        return False
+    if C.TBL_IMPORT_REVIEW.casefold() not in {n.casefold() for n in names}:
+        return False
+    from maillon.addin.filemode.read import read_tables
+
+    review = read_tables(path, [C.TBL_IMPORT_REVIEW]).get(C.TBL_IMPORT_REVIEW)
+    return review is not None and "Decision" in review.data.columns and \
+        bool(review.data["Decision"].dropna().astype(str).str.strip().ne("").any())
+
+
+def recompute_applying_decisions(path, out=None, progress=_noop):
+    """A recompute that first applies the decisions typed on Import Review, in one save.
+
+    The decided rows change ``tblAccounts`` through the user-table writer and
+    leave the review; the engine then recomputes the result.
+    """
+    import pandas as pd
+
+    from maillon.addin.filemode.read import read_tables
+    from maillon.addin.filemode.recompute import Outcome, guarded_save, recompute_into
+    from maillon.addin.ooxml.package import parse_ref
+    from maillon.addin.ooxml.table_patch import TableEdit
+    from maillon.addin.render.layout import import_review_sheet
+    from maillon.engine.importing.plan import REVIEW_COLUMNS, Working, apply_decisions
+
+    started = time.perf_counter()
+    path = Path(path)
+    with guarded_save(path, out) as save:
+        progress("Applying the decisions of Import Review")
+        found = read_tables(save.path, [C.TBL_ACCOUNTS, C.TBL_IMPORT_REVIEW])
+        edits, specs = [], []
+        if C.TBL_ACCOUNTS in found and C.TBL_IMPORT_REVIEW in found:
+            accounts = found[C.TBL_ACCOUNTS]
+            r1, _, r2, _ = parse_ref(accounts.ref)
+            work = Working(accounts.data, range(r1 + 1, r2 + 1))
+            previous = found[C.TBL_IMPORT_REVIEW].data.reindex(columns=REVIEW_COLUMNS)
+            review, _ = apply_decisions(work, previous)
+            cells, new_rows, new_columns = work.edits()
+            if cells or new_rows or new_columns:
+                edits.append(TableEdit(C.TBL_ACCOUNTS, cells=cells, new_rows=new_rows,
+                                       new_columns=new_columns))
+            specs.append(import_review_sheet(pd.DataFrame(review).reset_index(drop=True)))
+        with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
+            edited = Path(tmp) / f"decided{path.suffix.lower()}"
+            _write_edited(save.path, edits, specs, edited, Path(tmp))
+            result, backup = recompute_into(edited, save, progress)
+    return Outcome(result, save.out, backup, time.perf_counter() - started)
