@@ -37,11 +37,15 @@ def main(n: int) -> None:
         csv = Path(tmp) / "export.csv"
         csv.write_bytes("\r\n".join(lines).encode("cp1252"))
         start = time.perf_counter()
-        s = import_files(book, [csv], accept=True)
+        steps = []
+        s = import_files(book, [csv], accept=True,
+                         progress=lambda m: steps.append((time.perf_counter() - start, m)))
         seconds = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"import {n:,} rows into {n:,} accounts: {seconds:.1f} s, peak {peak:,.0f} MB "
               f"(new {s.new:,}, matched {s.matched:,}, to review {s.to_review:,})")
+        for (t0, m), (t1, _) in zip(steps, steps[1:] + [(seconds, "")]):
+            print(f"  {t1 - t0:5.1f} s  {m}")
 
 
 if __name__ == "__main__":

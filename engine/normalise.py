@@ -82,12 +82,14 @@ srl spa sl sau oy ab as aps
 # joined forms of dotted abbreviations: "s a r l" -> "sarl"
 _DOTTED = re.compile(r"\b((?:[a-z] ){1,4}[a-z])\b")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+_SINGLE = re.compile(r"\b[a-z] [a-z]\b")
 
 
 def _words(text: str) -> list[str]:
     text = fold(text).replace("&", " et ").replace("+", " et ")
     text = _NON_WORD.sub(" ", text)
-    text = _DOTTED.sub(lambda m: m.group(1).replace(" ", ""), text)
+    if _SINGLE.search(text):  # only then can there be a dotted abbreviation
+        text = _DOTTED.sub(lambda m: m.group(1).replace(" ", ""), text)
     return text.split()
 
 

@@ -157,6 +157,57 @@ def find_links(existing: pd.DataFrame, incoming: pd.DataFrame) -> list[Link]:
     return sorted(links.values(), key=lambda link: (link.b, link.a))
 
 
+SMALL_BLOCK = 48  # blocks up to this size give their pairs; bigger ones a score matrix
+
+
+def _pairs_of_small(blocks: list[np.ndarray], ne: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``a < b`` (``b`` incoming) of the small blocks, as two arrays."""
+    aa, bb = [], []
+    for nodes in blocks:
+        nodes = np.sort(nodes)
+        i, j = np.triu_indices(len(nodes), 1)
+        a, b = nodes[i], nodes[j]
+        keep = b >= ne
+        aa.append(a[keep])
+        bb.append(b[keep])
+    if not aa:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(aa).astype(np.int64), np.concatenate(bb).astype(np.int64)
+
+
+def _pairs_of_big(nodes: np.ndarray, ne: int, names: np.ndarray, city_c: np.ndarray):
+    """The best pairs of a big block by a score matrix (rapidfuzz cdist), ``TOP`` per record."""
+    from rapidfuzz import fuzz, process
+
+    inc = nodes[nodes >= ne]
+    name = process.cdist(list(names[inc]), list(names[nodes]), scorer=fuzz.token_sort_ratio,
+                         score_cutoff=NAME_CUTOFF, dtype=np.uint8, workers=-1)
+    rank = name.astype(np.float32)
+    rank[nodes[None, :] >= inc[:, None]] = 0                 # each pair once, a < b
+    ci, cj = city_c[inc][:, None], city_c[nodes][None, :]
+    rank += np.where((ci != 0) & (ci == cj), 25.0, 0.0)      # the same city ranks first
+    rank[name == 0] = 0
+    k = min(TOP, rank.shape[1])
+    top = np.argpartition(-rank, k - 1, axis=1)[:, :k] if rank.shape[1] > k else \
+        np.broadcast_to(np.arange(rank.shape[1]), rank.shape)
+    picked = np.take_along_axis(rank, top, axis=1)
+    r, c = np.nonzero(picked > 0)
+    return nodes[top[r, c]].astype(np.int64), inc[r].astype(np.int64)
+
+
+def _by_digits(nodes: np.ndarray, digit_c: np.ndarray) -> list[np.ndarray]:
+    """A big block split by the numbers in the names: ``Lot 12`` is compared with ``Lot 12``
+    and with names without a number, never with ``Lot 13``."""
+    d = digit_c[nodes]
+    if (d == d[0]).all():
+        return [nodes]
+    plain = nodes[d == 0]
+    out = [plain] if len(plain) > 1 else []
+    for value in np.unique(d[d != 0]):
+        out.append(np.concatenate([nodes[d == value], plain]))
+    return out
+
+
 def _probable(names, cities, depts, sirens, ne: int, exact_codes: np.ndarray):
     """``(a, b, score, evidence)`` of the probable pairs: blocked, scored in C, best first."""
     from rapidfuzz import fuzz, process
@@ -164,60 +215,59 @@ def _probable(names, cities, depts, sirens, ne: int, exact_codes: np.ndarray):
     n = len(names)
     city_c, dept_c, siren_c = _codes(cities), _codes(depts), _codes(sirens)
     digit_c = _codes(np.array([" ".join(_DIGITS.findall(x)) for x in names], dtype=object))
-    found_a, found_b, found_s = [], [], []
-    for nodes in _blocks(names, cities, depts):
-        inc = nodes[nodes >= ne]
-        if not len(inc):
+    blocks = [b for b in _blocks(names, cities, depts) if (b >= ne).any()]
+    small = [b for b in blocks if len(b) <= SMALL_BLOCK]
+    a, b = _pairs_of_small(small, ne)
+    parts_a, parts_b = [a], [b]
+    for nodes in blocks:
+        if len(nodes) <= SMALL_BLOCK:
             continue
-        name = process.cdist(list(names[inc]), list(names[nodes]), scorer=fuzz.token_sort_ratio,
-                             score_cutoff=NAME_CUTOFF, dtype=np.uint8,
-                             workers=-1 if len(inc) * len(nodes) > 200_000 else 1)
-        name = name.astype(np.float32)
-        name[nodes[None, :] >= inc[:, None]] = 0          # each pair once, a < b
-        ci, cj = city_c[inc][:, None], city_c[nodes][None, :]
-        di, dj = dept_c[inc][:, None], dept_c[nodes][None, :]
-        city = np.where((ci != 0) & (ci == cj), 100.0,
-                        np.where((di != 0) & (dj != 0), np.where(di == dj, 80.0, 0.0),
-                                 np.where((ci == 0) | (cj == 0), 60.0, 100.0)))  # 100: see below
-        score = 0.75 * name + 0.25 * city
-        score[name == 0] = 0
-        si, sj = siren_c[inc][:, None], siren_c[nodes][None, :]
-        score[(si != 0) & (sj != 0) & (si != sj)] = 0     # two valid SIRENs: two legal units
-        gi, gj = digit_c[inc][:, None], digit_c[nodes][None, :]
-        score[(gi != 0) & (gj != 0) & (gi != gj)] = 0     # "Lot 12" is not "Lot 13"
-        if score.shape[1] > TOP:
-            top = np.argpartition(-score, TOP, axis=1)[:, :TOP]
-        else:
-            top = np.broadcast_to(np.arange(score.shape[1]), score.shape)
-        picked = np.take_along_axis(score, top, axis=1)
-        r, k = np.nonzero(picked >= REVIEW_SCORE)
-        found_a.append(nodes[top[r, k]])
-        found_b.append(inc[r])
-        found_s.append(picked[r, k])
-    if not found_a:
+        for sub in _by_digits(nodes, digit_c):
+            if not (sub >= ne).any() or len(sub) < 2:
+                continue
+            if len(sub) <= SMALL_BLOCK:
+                x, y = _pairs_of_small([sub], ne)
+            else:
+                x, y = _pairs_of_big(sub, ne, names, city_c)
+            parts_a.append(x)
+            parts_b.append(y)
+    a, b = np.concatenate(parts_a), np.concatenate(parts_b)
+    if not len(a):
         return []
-    a, b = np.concatenate(found_a), np.concatenate(found_b)
-    code = a.astype(np.int64) * n + b
+    code = a * n + b
     code, first = np.unique(code, return_index=True)
     a, b = a[first], b[first]
     keep = ~np.isin(code, exact_codes)
+    keep &= ~((siren_c[a] != 0) & (siren_c[b] != 0) & (siren_c[a] != siren_c[b]))  # 2 legal units
+    keep &= ~((digit_c[a] != 0) & (digit_c[b] != 0) & (digit_c[a] != digit_c[b]))  # Lot 12, Lot 13
+    a, b = a[keep], b[keep]
+    if not len(a):
+        return []
+    name = process.cpdist(list(names[a]), list(names[b]), scorer=fuzz.token_sort_ratio,
+                          dtype=np.float32, workers=-1 if len(a) > 20_000 else 1)
+    ok = name >= NAME_CUTOFF
+    a, b, name = a[ok], b[ok], name[ok]
+    ca, cb, da, db = city_c[a], city_c[b], dept_c[a], dept_c[b]
+    city = np.full(len(a), 60.0, dtype=np.float32)           # unknown on one side
+    both_dept = (da != 0) & (db != 0)
+    city[both_dept] = np.where(da[both_dept] == db[both_dept], 80.0, 0.0)
+    other = (ca != 0) & (cb != 0) & (ca != cb) & ~both_dept  # a typo, or another city
+    if other.any():
+        ratio = process.cpdist(list(cities[a[other]]), list(cities[b[other]]), scorer=fuzz.ratio,
+                               dtype=np.float32, workers=1)
+        city[other] = np.where(ratio >= 80, ratio, 0.0)
+    city[(ca != 0) & (ca == cb)] = 100.0
+    score = np.round(0.75 * name + 0.25 * city, 1)
+    ok = score >= REVIEW_SCORE
+    a, b, name, city, score = a[ok], b[ok], name[ok], city[ok], score[ok]
+    order = np.lexsort((-score, b))                           # best first for each record
+    a, b, name, city, score = a[order], b[order], name[order], city[order], score[order]
+    rank = pd.Series(b).groupby(b).cumcount().to_numpy()
     out = []
-    for x, y in zip(a[keep].tolist(), b[keep].tolist()):
-        ca, cb, da, db = cities[x], cities[y], depts[x], depts[y]
-        if ca and cb and ca != cb and not (da and db):
-            city = float(fuzz.ratio(ca, cb))      # a typo in the city, or another city
-            city = city if city >= 80 else 0.0
-        elif ca and ca == cb:
-            city = 100.0
-        elif da and db:
-            city = 80.0 if da == db else 0.0
-        else:
-            city = 60.0
-        name_score = float(fuzz.token_sort_ratio(names[x], names[y]))
-        score = round(0.75 * name_score + 0.25 * city, 1)
-        if score < REVIEW_SCORE:
-            continue
-        name_words = "same name" if names[x] == names[y] else f"names alike {name_score:.0f}"
-        out.append((x, y, score, f"{name_words} ({names[x]} / {names[y]}), "
-                                 f"{_city_words(ca, cb, da, db, city)}"))
+    for x, y, ns, cs, sc in zip(a[rank < TOP].tolist(), b[rank < TOP].tolist(),
+                                name[rank < TOP].tolist(), city[rank < TOP].tolist(),
+                                score[rank < TOP].tolist()):
+        name_words = "same name" if names[x] == names[y] else f"names alike {ns:.0f}"
+        out.append((x, y, float(sc), f"{name_words} ({names[x]} / {names[y]}), "
+                                     f"{_city_words(cities[x], cities[y], depts[x], depts[y], cs)}"))
     return out

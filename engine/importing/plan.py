@@ -60,7 +60,11 @@ NOT_FILLED = ("Account ID",)  # never taken from another record
 
 
 def _blank(v) -> bool:
-    return v is None or is_blank(v) or (isinstance(v, float) and math.isnan(v))
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return math.isnan(v)
+    return is_blank(v)
 
 
 def same_meaning(column: str, a, b) -> bool:
@@ -145,6 +149,8 @@ class Working:
         ids = self.df["Account ID"] if "Account ID" in self.df else pd.Series(dtype=object)
         self.row_of = {str(a): int(r) for r, a in zip(self.df.index, ids) if not _blank(a)}
         self.ids = IdMaker(self.row_of)
+        self._pos = {int(r): i for i, r in enumerate(self.df.index)}
+        self._cols: dict[str, object] = {}
         self.added: dict[int, dict] = {}
         self.changed: dict[tuple[int, str], object] = {}
         self.free = []
@@ -162,11 +168,17 @@ class Working:
             v = self.added[row].get(column)
         elif (row, column) in self.changed:
             v = self.changed[(row, column)]
-        elif column in self.df.columns:
-            v = self.df.at[row, column]
         else:
-            v = None
+            cells = self._column(column)
+            v = None if cells is None else cells[self._pos[row]]
         return None if _blank(v) else v
+
+    def _column(self, column: str):
+        """A body column's cells as an array (read once: ``df.at`` costs microseconds)."""
+        if column not in self._cols:
+            self._cols[column] = (self.df[column].to_numpy(dtype=object)
+                                  if column in self.df.columns else None)
+        return self._cols[column]
 
     def set(self, row: int, column: str, value) -> None:
         if column not in self.columns:
@@ -318,6 +330,8 @@ def plan_import(accounts: pd.DataFrame, records: Records, work: Working | None =
     current = work.frame()
     rows = current.index.to_numpy()
     links = find_links(account_keys(current), records.frame)
+    ids = current["Account ID"].to_numpy(dtype=object) if "Account ID" in current else \
+        np.full(len(current), "", dtype=object)
     ne = len(current)
     # exact groups: union-find, the root an existing account when there is one
     parent = list(range(ne + len(records.frame)))
@@ -364,7 +378,7 @@ def plan_import(accounts: pd.DataFrame, records: Records, work: Working | None =
                 a = link.a
                 ra = root(a)
                 if a < ne:
-                    target = str(current.at[rows[a], "Account ID"])
+                    target = str(ids[a])
                 elif ra in account_of:
                     target = account_of[ra]
                 elif ra in candidate_of:
