@@ -393,3 +393,19 @@ def test_recompute_applies_the_decisions(team, tmp_path):
                                                                "tblImportReview")}
     targets = {r["Account name"] for r in _table_rows(team, "Target List", "tblTargets")}
     assert "Dupond" in targets                       # recomputed with the decision applied
+
+
+def test_an_imported_workbook_opens_in_real_spreadsheet_programs(team, tmp_path):
+    from tests.realclients import SOFFICE, SSCONVERT, gnumeric_opens, libreoffice_opens
+
+    if SOFFICE is None and SSCONVERT is None:
+        pytest.skip("neither LibreOffice nor Gnumeric is installed (apt-get install "
+                    "libreoffice-calc gnumeric)")
+    assert main(["import", str(team), str(salesforce_csv(tmp_path / "sf.csv")), "-q"]) == 0
+    assert main(["import", str(team), str(hubspot_csv(tmp_path / "h.csv")), "-q"]) == 0
+    if SOFFICE is not None:
+        ok, message = libreoffice_opens(team)
+        assert ok, message
+    if SSCONVERT is not None:
+        ok, message = gnumeric_opens(team)
+        assert ok, message
