@@ -409,3 +409,20 @@ def test_an_imported_workbook_opens_in_real_spreadsheet_programs(team, tmp_path)
     if SSCONVERT is not None:
         ok, message = gnumeric_opens(team)
         assert ok, message
+
+
+def test_xlsx_numbers_are_their_values(team, tmp_path):
+    path = tmp_path / "salon.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Visiteurs")
+    ws.write_row(0, 0, ["Raison sociale", "Code postal", "Chiffre d'affaires", "Dernier contact"])
+    ws.write_row(1, 0, ["Imprimerie Lefèvre", 1000, 1234.567])
+    ws.write_datetime(1, 3, dt.datetime(2026, 3, 4), wb.add_format({"num_format": "dd/mm/yyyy"}))
+    ws.write_row(2, 0, ["Garage Leroy", "14000", "1 234,5"])
+    wb.close()
+    assert main(["import", str(team), str(path), "-q", "--yes"]) == 0
+    rows = {r["Account name"]: r for r in _table_rows(team, "Accounts", "tblAccounts")}
+    assert rows["Imprimerie Lefèvre"]["Annual revenue"] == pytest.approx(1234.567)
+    assert rows["Imprimerie Lefèvre"]["Postal code"] == "01000"     # the lost leading zero
+    assert _date(rows["Imprimerie Lefèvre"]["Last contact"]) == dt.date(2026, 3, 4)
+    assert rows["Garage Leroy"]["Annual revenue"] == pytest.approx(1234.5)

@@ -85,8 +85,11 @@ def read_export(path) -> object:
             raise WorkbookError(f"{path.name}: not a readable workbook ({exc}); nothing was "
                                 f"changed.") from None
         text_rows = [[_text(c) for c in r] for r in rows]
+        numbers = {(i, j): float(c) for i, r in enumerate(rows) for j, c in enumerate(r)
+                   if isinstance(c, (int, float)) and not isinstance(c, bool)}
         table = frame_rows(text_rows, guesses=[Guess("sheet", repr(name or ""),
-                                                      "the first visible sheet with data")])
+                                                      "the first visible sheet with data")],
+                           numbers=numbers)
     else:
         raise WorkbookError(f"{path.name}: expected a CSV, TXT or XLSX export; nothing was "
                             f"changed.")

@@ -210,13 +210,16 @@ def parse_records(table: TextTable, mapping: Mapping, source: str, file_label: s
                         bad(i, c, "a whole number of employees (such as 1 200 or 20-49)")
                     values.append(v)
             else:
-                dec = _decimal_of([clean_text(c) for c in cells if c])
+                typed = {i: v for (i, col), v in table.numbers.items() if col == cm.index}
+                dec = _decimal_of([clean_text(c) for i, c in enumerate(cells)
+                                   if c and i not in typed])
                 if dec:
                     guesses.append(Guess(f"decimal mark of {cm.header!r}",
                                          "comma" if dec == "," else "point",
                                          "seen in its cells"))
                 for i, c in enumerate(cells):
-                    v = parse_number(c, dec) if clean_text(c) else None
+                    v = typed[i] if i in typed else (parse_number(c, dec) if clean_text(c)
+                                                    else None)
                     if v is None and clean_text(c):
                         bad(i, c, "a number (such as 1 234,50, 12 k€ or 1,5 M€)")
                     elif v is not None and v < 0 and target in ("Revenue 12m", "Potential"):

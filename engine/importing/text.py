@@ -58,6 +58,9 @@ class TextTable:
     first_line: int
     guesses: list[Guess] = field(default_factory=list)
     line_numbers: list[int] = field(default_factory=list)  # file line of each row
+    # cells that held a number in a workbook, by (row, column) of ``rows``: their value
+    # is used as it is, never read again from text
+    numbers: dict = field(default_factory=dict)
 
 
 _BOMS = [(codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
@@ -125,7 +128,7 @@ def _is_total(row: list[str]) -> bool:
 
 
 def frame_rows(rows: list[list[str]], line_numbers: list[int] | None = None,
-               guesses: list[Guess] | None = None) -> TextTable:
+               guesses: list[Guess] | None = None, numbers: dict | None = None) -> TextTable:
     """Find the header and the footer in rows of text; rows are padded to the header's width.
 
     >>> t = frame_rows([["Export"], ["Name", "City", "Size"], ["A", "Lyon", "2"], ["B", "", "3"],
@@ -137,6 +140,7 @@ def frame_rows(rows: list[list[str]], line_numbers: list[int] | None = None,
     footer rows: 1 skipped (row 6: a total or much narrower than the data)
     """
     guesses = list(guesses or [])
+    typed = numbers
     numbers = line_numbers or list(range(1, len(rows) + 1))
     rows = [[c.strip() for c in r] for r in rows]
     filled = [sum(1 for c in r if c) for r in rows]
@@ -179,7 +183,12 @@ def frame_rows(rows: list[list[str]], line_numbers: list[int] | None = None,
         r = rows[i][:width]
         out.append(r + [""] * (width - len(r)))
     first = numbers[kept[0]] if kept else numbers[header_at] + 1
-    return TextTable(headers, out, first, guesses, [numbers[i] for i in kept])
+    values = {}
+    if typed:
+        position = {row: i for i, row in enumerate(kept)}
+        values = {(position[r], c): v for (r, c), v in typed.items()
+                  if r in position and c < width}
+    return TextTable(headers, out, first, guesses, [numbers[i] for i in kept], values)
 
 
 def read_text_table(data: bytes) -> TextTable:
