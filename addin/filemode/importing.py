@@ -99,6 +99,12 @@ def read_export(path) -> object:
     return table
 
 
+def _has_table(path: Path, name: str) -> bool:
+    from maillon.addin.ooxml.package import list_tables
+
+    return name.casefold() in {n.casefold() for n in list_tables(path)}
+
+
 def _text(cell) -> str:
     """A workbook cell as the text a user sees (numbers without a spurious ``.0``)."""
     import datetime as dt
@@ -187,13 +193,15 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
     from maillon.addin.filemode.read import read_tables
     from maillon.addin.render.layout import TBL_IMPORT_MAPPING, TBL_IMPORT_REVIEW
 
-    found = read_tables(workbook, [C.TBL_ACCOUNTS, C.TBL_FEEDBACK, C.TBL_EXPECTATIONS,
-                                   TBL_IMPORT_MAPPING, TBL_IMPORT_REVIEW])
+    wanted = [C.TBL_ACCOUNTS, TBL_IMPORT_MAPPING, TBL_IMPORT_REVIEW]
+    if into == "needs":
+        wanted.append(C.TBL_EXPECTATIONS)
+    found = read_tables(workbook, wanted)
     if C.TBL_ACCOUNTS not in found:
         raise InputError([Problem(C.SHEET_ACCOUNTS, C.TBL_ACCOUNTS, None, None, None,
                                   "the Accounts table (tblAccounts) is missing: an import adds "
                                   "rows to it")])
-    if into == "feedback" and C.TBL_FEEDBACK not in found:
+    if into == "feedback" and not _has_table(workbook, C.TBL_FEEDBACK):
         raise InputError([Problem(C.SHEET_FEEDBACK, C.TBL_FEEDBACK, None, None, None,
                                   "the Field Feedback table (tblFeedback) is missing")])
     import pandas as pd
