@@ -136,7 +136,7 @@ def test_french_csv_read_as_a_user_means_it(team, tmp_path, capsys):
     assert dupont["Revenue 12m"] is None                    # never our sales
     assert _date(dupont["Last contact"]) == dt.date(2024, 4, 3)   # 3 April: day first
     assert dupont["Status"] == "Customer"
-    assert dupont["CRM ID"] == "001A0000006Vm9rIAC"         # 18-character case-safe form
+    assert dupont["CRM ID (salesforce)"] == "001A0000006Vm9rIAC"   # 18-character case-safe form
     assert dupont["Postal code"] == "69003"
     sgf = rows["Société Générale de Fonderie"]
     assert sgf["Annual revenue"] == pytest.approx(1234567.5) and sgf["City"] == "Saint-Étienne"
@@ -194,9 +194,11 @@ def test_second_source_matches_fills_blanks_and_holds_doubts(team, tmp_path, cap
     left = _table_rows(decided, "Import Review", "tblImportReview")
     assert not any(r["Incoming: name"] in ("Dupond", "DUPONT S.A.R.L.") for r in left
                    if r["Kind"] == "Probable duplicate")
-    # what differs after "Same" (another CRM's ID) is listed, not overwritten
-    assert any(r["Kind"] == "Value differs" and r["Column"] == "CRM ID" for r in left)
-    assert final["Dupont SARL"]["CRM ID"] == "001A0000006Vm9rIAC"
+    # each CRM's IDs in their own column: never compared with another CRM's
+    assert final["Dupont SARL"]["CRM ID (salesforce)"] == "001A0000006Vm9rIAC"
+    assert final["Dupont SARL"]["CRM ID (hubspot)"] == "9001"
+    # what differs after "Same" is listed, not overwritten
+    assert final["Dupont SARL"]["Status"] == "Customer"
 
 
 def test_dynamics_hidden_columns_and_invalid_siret(team, tmp_path, capsys):
@@ -220,7 +222,8 @@ def test_dynamics_hidden_columns_and_invalid_siret(team, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "12345678901234" in out and "not a valid SIRET" in out   # flagged
     rows = {r["Account name"]: r for r in _table_rows(team, "Accounts", "tblAccounts")}
-    assert rows["Métallerie Bernard"]["CRM ID"] == "7a1c0e52-5d1f-ee11-9966-000d3a4b1234"
+    assert rows["Métallerie Bernard"]["CRM ID (dynamics)"] == \
+        "7a1c0e52-5d1f-ee11-9966-000d3a4b1234"
     assert rows["Métallerie Bernard"]["Sales owner"] == "Julie Petit"
     assert "(Do Not Modify) Row Checksum" not in rows["Métallerie Bernard"]
     # the same SIREN from SIRENE, with another name: matched exactly, its blanks filled
@@ -426,3 +429,22 @@ def test_xlsx_numbers_are_their_values(team, tmp_path):
     assert rows["Imprimerie Lefèvre"]["Postal code"] == "01000"     # the lost leading zero
     assert _date(rows["Imprimerie Lefèvre"]["Last contact"]) == dt.date(2026, 3, 4)
     assert rows["Garage Leroy"]["Annual revenue"] == pytest.approx(1234.5)
+
+
+def test_ids_of_two_crms_are_never_compared(team, tmp_path):
+    assert main(["import", str(team), str(hubspot_csv(tmp_path / "h.csv")), "-q"]) == 0
+    pipedrive = tmp_path / "pipedrive.csv"
+    pipedrive.write_text("Organization - ID,Organization - Name,Organization - City\n"
+                         "9001,Verrerie Caron,Dijon\n", encoding="utf-8")
+    assert main(["import", str(team), str(pipedrive), "-q"]) == 0
+    rows = {r["Account name"]: r for r in _table_rows(team, "Accounts", "tblAccounts")}
+    assert rows["Verrerie Caron"]["CRM ID (pipedrive)"] == "9001"     # a new account
+    assert rows["DUPONT S.A.R.L."]["CRM ID (hubspot)"] == "9001"
+    assert rows["DUPONT S.A.R.L."]["CRM ID (pipedrive)"] is None
+    # the same Pipedrive ID again is that account: exact, its blanks filled
+    pipedrive.write_text("Organization - ID,Organization - Name,Organization - Owner\n"
+                         "9001,Verrerie Caron SAS,Luc Martin\n", encoding="utf-8")
+    assert main(["import", str(team), str(pipedrive), "-q"]) == 0
+    rows = _table_rows(team, "Accounts", "tblAccounts")
+    caron = [r for r in rows if r["Account name"].startswith("Verrerie Caron")]
+    assert len(caron) == 1 and caron[0]["Sales owner"] == "Luc Martin"

@@ -373,8 +373,14 @@ def _feedback_rows(records, work, summary, label: str) -> list[dict]:
 
     df = work.df
     by_id = set(str(x) for x in df.get("Account ID", []))
-    by_crm = {str(c): str(a) for a, c in zip(df.get("Account ID", []), df.get("CRM ID", []))
-              if isinstance(c, str) and c}
+    from maillon.engine.importing.records import crm_column
+
+    crm = crm_column(records.source)
+    by_crm: dict[str, str] = {}  # a meeting names its account by any CRM's ID
+    for column in [c for c in df.columns if str(c).startswith("CRM ID")]:
+        for a, c in zip(df.get("Account ID", []), df[column]):
+            if isinstance(c, str) and c:
+                by_crm.setdefault(c, str(a))
     by_name: dict[str, str] = {}
     for a, n in zip(df.get("Account ID", []), df.get("Account name", [])):
         if isinstance(n, str):
@@ -384,7 +390,7 @@ def _feedback_rows(records, work, summary, label: str) -> list[dict]:
     rows, problems = [], []
     for line, r in records.frame.iterrows():
         account = None
-        for value in (r.get("Account ID"), r.get("CRM ID"), r.get("Account name")):
+        for value in (r.get("Account ID"), r.get(crm), r.get("Account name")):
             if not isinstance(value, str) or not value:
                 continue
             if value in by_id:
@@ -399,7 +405,7 @@ def _feedback_rows(records, work, summary, label: str) -> list[dict]:
             if len(problems) < 20:
                 problems.append(Problem(records.source, "feedback", line, "Account",
                                         r.get("Account name") or r.get("Account ID")
-                                        or r.get("CRM ID"),
+                                        or r.get(crm),
                                         "an account of tblAccounts (by Account ID, CRM ID or "
                                         "name): import the accounts first"))
             continue

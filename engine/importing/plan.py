@@ -47,7 +47,7 @@ import pandas as pd
 from maillon.engine import contract as C
 from maillon.engine.cells import is_blank
 from maillon.engine.importing.dedupe import find_links
-from maillon.engine.importing.records import Records, add_keys
+from maillon.engine.importing.records import Records, add_keys, crm_column
 from maillon.engine.normalise import city_key, fold, name_key, parse_date, parse_number
 
 __all__ = ["REVIEW_COLUMNS", "DECISIONS", "Working", "ImportPlan", "plan_import",
@@ -255,9 +255,11 @@ def record_json(values: dict) -> str:
                       ensure_ascii=False, sort_keys=True)
 
 
-def account_keys(accounts: pd.DataFrame) -> pd.DataFrame:
-    """The matching keys of existing accounts (their extra columns CRM ID, SIREN... if any)."""
-    return add_keys(accounts.reset_index(drop=True))
+def account_keys(accounts: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
+    """The matching keys of existing accounts (their extra columns CRM ID, SIREN... if any);
+    CRM IDs are those of ``source`` (``CRM ID (source)``)."""
+    return add_keys(accounts.reset_index(drop=True),
+                    crm_column(source) if source else "CRM ID")
 
 
 @dataclass
@@ -329,7 +331,7 @@ def plan_import(accounts: pd.DataFrame, records: Records, work: Working | None =
     review = _Review(review_start)
     current = work.frame()
     rows = current.index.to_numpy()
-    links = find_links(account_keys(current), records.frame)
+    links = find_links(account_keys(current, records.source), records.frame)
     ids = current["Account ID"].to_numpy(dtype=object) if "Account ID" in current else \
         np.full(len(current), "", dtype=object)
     ne = len(current)
@@ -459,7 +461,7 @@ def plan_fill(work: Working, records: Records, review_start: int = 1) -> ImportP
     """
     review = _Review(review_start)
     current = work.frame()
-    keys = account_keys(current)
+    keys = account_keys(current, records.source)
     rows = current.index.to_numpy()
     lookups = {}
     for col in ("_id", "_crm", "_siren", "_domain"):

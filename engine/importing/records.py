@@ -37,7 +37,7 @@ from maillon.engine.normalise import (city_key, clean_text, date_order, fold, na
                                       parse_date, parse_number, postcode_departement,
                                       salesforce_18, siren_from, siret_valid, web_domain)
 
-__all__ = ["Records", "parse_records", "add_keys", "status_of", "KEY_COLUMNS", "NUMBER_FIELDS"]
+__all__ = ["Records", "parse_records", "add_keys", "crm_column", "status_of", "KEY_COLUMNS", "NUMBER_FIELDS"]
 
 NUMBER_FIELDS = ("Employees", "Revenue 12m", "Potential", "Annual revenue")
 WHOLE_FIELDS = ("Employees",)
@@ -58,6 +58,16 @@ _PROSPECT = ("prospect", "lead", "subscriber", "abonne", "opportunity", "opportu
              "marketing qualified lead", "sales qualified lead", "piste", "suspect",
              "prospect chaud", "prospect froid", "other", "autre", "partner", "partenaire",
              "evangelist", "evangeliste")
+
+
+def crm_column(source: str) -> str:
+    """The column of ``tblAccounts`` that keeps one source's CRM IDs: IDs of two CRMs are
+    never compared (HubSpot's 9001 is not Pipedrive's 9001).
+
+    >>> crm_column("hubspot")
+    'CRM ID (hubspot)'
+    """
+    return f"CRM ID ({source})"
 
 
 def status_of(text) -> str | None:
@@ -272,12 +282,15 @@ def parse_records(table: TextTable, mapping: Mapping, source: str, file_label: s
             values = [clean_text(c) or None for c in cells]
         data[target] = values
     n = len(rows)
+    if "CRM ID" in data:  # kept per source
+        data[crm_column(source)] = data.pop("CRM ID")
+        fields = [crm_column(source) if f == "CRM ID" else f for f in fields]
     frame = pd.DataFrame(data, index=pd.Index(lines[:n], name="File row"), dtype=object)
     for f in fields + extras:
         if f not in frame.columns:
             frame[f] = None
     flags += _key_flags(frame)
-    frame = add_keys(frame)
+    frame = add_keys(frame, crm_column(source))
     if into == "accounts" and "Account name" in fields:
         for i, x in enumerate(frame["Account name"]):
             if not _present(x):
@@ -307,11 +320,12 @@ def _present(v) -> bool:
     return v is not None and not (isinstance(v, float) and v != v) and str(v).strip() != ""
 
 
-def add_keys(frame: pd.DataFrame) -> pd.DataFrame:
+def add_keys(frame: pd.DataFrame, crm: str = "CRM ID") -> pd.DataFrame:
     """``frame`` with the matching keys (see the module) from whichever columns it has.
 
     Works on incoming records and on ``tblAccounts`` alike (its extra columns
-    ``CRM ID``, ``SIREN``, ``Website``, ``Postal code`` if an import added them).
+    ``CRM ID (source)``, ``SIREN``, ``Website``, ``Postal code`` if an import added
+    them); ``crm`` names the column of CRM IDs to match on.
     """
     frame = frame.copy()
 
@@ -335,6 +349,6 @@ def add_keys(frame: pd.DataFrame) -> pd.DataFrame:
     for f in ("Email", "Website"):
         domains = [(web_domain(x) if x else "") or d for d, x in zip(domains, col(f))]
     frame["_domain"] = domains
-    frame["_crm"] = [str(x) if x else "" for x in col("CRM ID")]
+    frame["_crm"] = [str(x) if x else "" for x in col(crm)]
     frame["_id"] = [str(x) if x else "" for x in col("Account ID")]
     return frame
