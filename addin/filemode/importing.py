@@ -294,6 +294,8 @@ def import_files(workbook, files, *, source: str | None = None, profile: str = "
         if len(records.flags) > 20:
             summary.notes.append(f"{path.name}: … and {len(records.flags) - 20} more")
         if pending:
+            summary.notes.append(f"{path.name}: its {len(records.frame):,} rows wait for the "
+                                 f"mapping to be confirmed (not counted as new or matched)")
             continue
         progress(f"Finding duplicates in {path.name}")
         if into == "accounts":
