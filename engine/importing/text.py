@@ -1,7 +1,7 @@
 """An exported file's bytes as rows of text: encoding, delimiter, header and footer.
 
 Every choice made is a :class:`Guess`, reported to the user. Pure: bytes in,
-rows out; the shell (:mod:`maillon.addin.filemode.import_read`) reads the file.
+rows out; the shell (:mod:`maillon.addin.filemode.importing`) reads the file.
 
 - encoding: a byte-order mark (UTF-8, UTF-16) wins; else strict UTF-8; else
   Windows-1252 (what Excel's "CSV (separator: ;)" writes on a French PC). No
