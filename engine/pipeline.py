@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import contract as C
 from .abc import abc_tables, classify
+from .loose import key_comments
 from .history import (carry_user_columns, change_counts, history_tables, overwritten_edits,
                       row_checks, settings_digest)
 from .model import EngineInput, EngineResult
@@ -123,4 +124,7 @@ def recompute(inp: EngineInput) -> EngineResult:
         conflicts=conflicts, targets=targets, plan=plan, plan_weeks=weeks,
         plan_extra_rows=inp.previous.plan_extra_rows, history=history, edits=all_edits,
         key_figures=key_figures, warnings=v.warnings,
+        loose=key_comments(inp.previous.loose, {C.TBL_TARGETS: prev_targets,
+                                                C.TBL_SEGMENTS: v.previous_segments,
+                                                C.TBL_PLAN: v.previous_plan}),
     )

@@ -118,7 +118,10 @@ def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> Engin
         _refuse_tables_lost(path)
     tables = {name: data.data for name, data in found.items()}
     extra = found[C.TBL_PLAN].below if C.TBL_PLAN in found else None
-    return build_engine_input(tables, plan_extra_rows=extra, run_at=run_at, run_by=run_by)
+    from maillon.addin.filemode.loose import read_loose
+
+    return build_engine_input(tables, plan_extra_rows=extra, run_at=run_at, run_by=run_by,
+                              loose=read_loose(path))
 
 
 def validate_file(path: Path, progress=_noop) -> list[str]:
@@ -176,6 +179,7 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
         from maillon.addin.render.layout import layout
         from maillon.addin.filemode.write import render_skeleton
         from maillon.addin.ooxml.graft import graft
+        from maillon.addin.render.specs import ENGINE_AREA_NAME
 
         progress("Segmenting, classifying and ranking")
         result = recompute(inp)
@@ -187,7 +191,8 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
                 bodies = render_skeleton(specs, rendered)
                 grafted = temp_path_beside(target)
                 try:
-                    graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies)
+                    graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies,
+                          hidden_names=[ENGINE_AREA_NAME])
                     progress("Saving")
                     refuse_if_changed(path, seen)
                     if not in_place:

@@ -50,6 +50,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import quote_sheetname
 from xlsxwriter.utility import xl_col_to_name as col_letter  # 0 -> "A", 27 -> "AB"
 
 from maillon.engine.cells import EXCEL_EPOCH
@@ -59,7 +60,8 @@ from maillon.addin.filemode.xlsxwriter_options import (chart_insert_options, cha
                                                       format_options, page_calls,
                                                       validation_options)
 from maillon.xlsxwriter_private import cell_format_index
-from maillon.addin.render.specs import Cells, CellStyle, Chart, SheetSpec, Table
+from maillon.addin.render.specs import (ENGINE_AREA_NAME, Cells, CellStyle, Chart, Formula,
+                                        SheetSpec, Table, sheet_ref)
 
 __all__ = ["write_specs", "render_skeleton", "DeferredTable", "DeferredBodies"]
 
@@ -165,6 +167,9 @@ def _write_text(ws, row: int, col: int, s: str, fmt) -> None:
 
 def _write_value(ws, row: int, col: int, v, fmts: _ColumnFormats) -> None:
     """Write one value with the call that matches its Python type."""
+    if isinstance(v, Formula):  # a formula a user typed beside the engine's cells
+        ws.write_formula(row, col, v.text, fmts.plain)
+        return
     if isinstance(v, str):
         if v == "":
             if fmts.plain is not None:
@@ -411,10 +416,24 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
     for ch in spec.charts:
         xl = _chart(workbook, formats, ch)
         ws.insert_chart(ch.row, ch.col, xl, chart_insert_options(ch))
+    for note in spec.notes:
+        ws.write_comment(note.row, note.col, note.text,
+                         {"author": note.author} if note.author else None)
+    area = engine_area_formula(spec)
+    if area:
+        workbook.define_name(f"{quote_sheetname(spec.name)}!{ENGINE_AREA_NAME}", area)
     if spec.freeze:
         ws.freeze_panes(*spec.freeze)
     if spec.page:
         _page(ws, spec.page)
+
+
+def engine_area_formula(spec: SheetSpec) -> str:
+    """The formula of the sheet's :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`:
+    the union of what the engine writes outside its tables ('' when nothing)."""
+    boxes = [b for b in spec.engine_area()
+             if not any(b == (t.row, t.col, t.last_row, t.last_col) for t in spec.tables)]
+    return "=" + ",".join(sheet_ref(spec.name, *b) for b in boxes) if boxes else ""
 
 
 def write_specs(workbook: xlsxwriter.Workbook, specs: list[SheetSpec],

@@ -43,8 +43,9 @@ What changes in the package
   (``tblTargets``), so structured references in user formulas keep working. A
   user table elsewhere with the same name is an error (Excel would refuse it).
 - Defined names: the sheet-level built-in names (``_xlnm.Print_Titles``,
-  ``_xlnm.Print_Area``, ``_xlnm._FilterDatabase``, ...) of the grafted sheets
-  are replaced by the rendered ones; workbook-level names the renderer defines
+  ``_xlnm.Print_Area``, ``_xlnm._FilterDatabase``, ...) of the grafted sheets,
+  and their sheet-level names that the renderer defines too, are replaced by
+  the rendered ones; workbook-level names the renderer defines
   replace user names of the same name; every other user name is kept.
 - ``xl/calcChain.xml`` is removed (with its relationship and override) and
   ``<calcPr fullCalcOnLoad="1"/>`` is set so Excel recalculates user formulas.
@@ -585,8 +586,10 @@ class _Streamed:
 
 
 class _Grafter:
-    def __init__(self, orig: Package, rend: Package, sheet_names: list[str], bodies=None):
+    def __init__(self, orig: Package, rend: Package, sheet_names: list[str], bodies=None,
+                 hidden_names=()):
         self.orig, self.rend = orig, rend
+        self.hidden_names = {n.lower() for n in hidden_names}
         self.bodies = bodies
         self.names = list(dict.fromkeys(sheet_names))
         self.o_sheets = orig.sheets
@@ -863,6 +866,7 @@ class _Grafter:
         r_sheet_names = [s.name.lower() for s in self.r_sheets]
         new_names = []
         global_names = set()
+        local_names = set()  # (final sheet index, lower-case name) the renderer defines
         for el in r_root.iter(f"{{{NS_MAIN}}}definedName"):
             attrs = dict(el.attrib)
             lsid = attrs.get("localSheetId")
@@ -871,6 +875,9 @@ class _Grafter:
                 if idx >= len(r_sheet_names) or r_sheet_names[idx] not in final_index:
                     continue
                 attrs["localSheetId"] = str(final_index[r_sheet_names[idx]])
+                local_names.add((final_index[r_sheet_names[idx]], attrs.get("name", "").lower()))
+                if attrs.get("name", "").lower() in self.hidden_names:
+                    attrs["hidden"] = "1"
             else:
                 if attrs.get("name", "").lower().startswith("_xlnm."):
                     continue
@@ -884,7 +891,8 @@ class _Grafter:
             lsid = a.get("localSheetId")
             if lsid is None:
                 return "" if name in global_names else mm.group(0)
-            if name.startswith("_xlnm.") and lsid.isdigit() and int(lsid) in grafted_pos:
+            if lsid.isdigit() and int(lsid) in grafted_pos and (
+                    name.startswith("_xlnm.") or (int(lsid), name) in local_names):
                 return ""
             return mm.group(0)
 
@@ -974,7 +982,8 @@ class _Grafter:
             z.write_bytes(name, data, date_time=date_time)
 
 
-def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> GraftReport:
+def graft(original, rendered, out, sheet_names: list[str], bodies=None,
+          hidden_names=()) -> GraftReport:
     """Graft the sheets ``sheet_names`` of ``rendered`` into ``original``, write ``out``.
 
     ``original`` is the user's workbook (.xlsx or .xlsm), ``rendered`` the
@@ -992,6 +1001,11 @@ def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> Graft
     ``out`` with their final style indices (no re-parsing of the rows), and
     those tables' parts get their full range. Without it, ``rendered`` is taken
     as complete (any XlsxWriter workbook).
+
+    ``hidden_names`` are sheet-level defined names of the rendered sheets that
+    are marked hidden (XlsxWriter cannot); like every sheet-level name the
+    renderer defines, each replaces the original's name of the same name on
+    that sheet.
     """
     original, rendered, out = Path(original), Path(rendered), Path(out)
     if not sheet_names:
@@ -999,4 +1013,4 @@ def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> Graft
     if out.resolve() in (original.resolve(), rendered.resolve()):
         raise ValueError("graft: out must be a new file, not the original or the rendered one")
     with Package(original) as orig, Package(rendered) as rend:
-        return _Grafter(orig, rend, sheet_names, bodies).run(out)
+        return _Grafter(orig, rend, sheet_names, bodies, hidden_names).run(out)
