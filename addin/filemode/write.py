@@ -394,8 +394,14 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
         ws.merge_range(m.first_row, m.first_col, m.last_row, m.last_col, "", fmts.plain)
         if not _is_blank(m.value):  # typed write into the merged area's first cell
             _write_value(ws, m.first_row, m.first_col, m.value, fmts)
+    deferred_rows: list = []  # (first, last) rows of this sheet's deferred tables
     for t in spec.tables:
-        if deferred is not None and len(t.data) > 1 and _owns_rows(spec, t):
+        # a table beside one already deferred is written here: its cells are then
+        # merged into the rows the graft writes (two deferred tables on the same
+        # rows would give each row twice)
+        beside = any(a <= t.last_row and t.row <= b for a, b in deferred_rows)
+        if deferred is not None and len(t.data) > 1 and not beside and _owns_rows(spec, t):
+            deferred_rows.append((t.row, t.last_row))
             # XlsxWriter records every cell of a table's range (seconds for 100k
             # rows): declare it over its first data row; the graft sets the full range.
             _add_table(ws, formats, t, last_row=t.row + 1)

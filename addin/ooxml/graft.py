@@ -54,9 +54,11 @@ What changes in the package
 - The sheet that was the active tab stays the active tab; grafted sheets are
   never left "selected" besides it (which Excel would show as grouped sheets).
 
-Not handled (documented limits): VML shape-id blocks of comments on grafted
-sheets are not renumbered against the user's comment drawings (the renderer
-writes no comments); a user chart sheet or dialog sheet named like an engine
+- Comments the renderer writes (the notes a user had on the engine sheets)
+  come with their VML drawing, whose shape-id blocks are renumbered so that
+  they do not overlap the drawings of the comments kept on other sheets.
+
+Not handled (documented limits): a user chart sheet or dialog sheet named like an engine
 sheet is refused.
 
 Example
@@ -83,6 +85,7 @@ __all__ = ["graft", "GraftReport"]
 
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
+CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 NS_XML = "http://www.w3.org/XML/1998/namespace"
 
@@ -585,6 +588,51 @@ class _Streamed:
         self.chunks = chunks  # a callable giving an iterable of bytes
 
 
+_IDMAP = re.compile(rb'(<(?:\w+:)?idmap\b[^>]*?\bdata=")([0-9, ]*)(")')
+_SPID = re.compile(rb'(_x0000_s)([0-9]+)')
+
+
+class _VmlBlocks:
+    """Shape-id blocks (``<o:idmap data=...>``, 1,024 ids each) of the comment drawings.
+
+    Excel numbers the shapes of every VML drawing in blocks that must not
+    overlap across the workbook; a rendered drawing (comments on an engine
+    sheet) gets blocks that the kept ones do not use.
+    """
+
+    def __init__(self, kept):
+        self.used = set()
+        for data in kept:
+            for m in _IDMAP.finditer(data):
+                self.used |= {int(x) for x in re.split(rb"[, ]+", m.group(2)) if x.strip()}
+
+    def _fresh(self) -> int:
+        n = 1
+        while n in self.used:
+            n += 1
+        self.used.add(n)
+        return n
+
+    def renumber(self, data: bytes) -> bytes:
+        blocks = {}
+        for m in _IDMAP.finditer(data):
+            for x in re.split(rb"[, ]+", m.group(2)):
+                if x.strip() and int(x) not in blocks:
+                    blocks[int(x)] = self._fresh()
+        if not blocks:
+            return data
+        data = _IDMAP.sub(lambda m: m.group(1) + b",".join(
+            b"%d" % blocks.get(int(x), int(x)) for x in re.split(rb"[, ]+", m.group(2))
+            if x.strip()) + m.group(3), data)
+
+        def spid(m):
+            n = int(m.group(2))
+            block, offset = divmod(n, 1024)
+            return m.group(1) + b"%d" % (blocks.get(block, block) * 1024 + offset)
+
+        return _SPID.sub(spid, data)
+
+
 class _Grafter:
     def __init__(self, orig: Package, rend: Package, sheet_names: list[str], bodies=None,
                  hidden_names=()):
@@ -697,6 +745,11 @@ class _Grafter:
             used_ids.add(n)
             return n
 
+        # --- comment drawings: shape ids unique across the workbook
+        vml_blocks = _VmlBlocks(orig.read(i.filename) for i in orig.infos
+                                if i.filename.lower() not in dead
+                                and orig.content_type(i.filename) == CT_VML)
+
         # --- position and tab selection
         wb_text, wb_enc = _decode(orig.read(self.wb_part))
         p = _root_prefix(wb_text, "workbook")
@@ -775,6 +828,8 @@ class _Grafter:
                     ct = rend.content_type(part) or "application/xml"
                     if ct == CT_TABLE:
                         data = self._table(data, part, next_table_id, transform, user_names)
+                    elif ct == CT_VML:
+                        data = vml_blocks.renumber(data)
                     new_parts[target_name] = data
                     new_ct[target_name] = ct
                 rels = rend.rels(part)
