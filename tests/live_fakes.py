@@ -176,6 +176,7 @@ class FakeExcel:
         if cls is xwm.Range and name == "value":
             st = self._state(m)
             self.writes.append((self.name(st["_sheet"]), st["address"], value))
+            self._store(m, value)
 
     @staticmethod
     def name(sheet) -> str:
@@ -206,6 +207,19 @@ class FakeExcel:
         charts.add.side_effect = lambda **kw: self._add_chart(sheet, kw)
         st["tables"] = tables
         st["charts"] = charts
+        # cells written outside tables (small blocks), notes and sheet-level names
+        st["_cells"] = {}
+        st["_notes"] = {}  # (row, col) -> [text, author]
+        st["_names"] = {}  # lower-case name -> Name
+        names = self._new(xwm.Names)
+        names.__iter__.side_effect = lambda: iter(list(st["_names"].values()))
+        names.add.side_effect = lambda name, refers_to: self._add_name(sheet, name, refers_to)
+        notes = self._new(xwm.Notes)
+        notes.__iter__.side_effect = lambda: iter([self._note(sheet, rc) for rc in
+                                                   sorted(st["_notes"])])
+        comments = self._new(xwm.Comments)  # threaded comments: none in this workbook
+        comments.__iter__.side_effect = lambda: iter([])
+        st["names"], st["notes"], st["comments"] = names, notes, comments
         st["cells"] = Lazy(lambda: self._range(sheet, (1, 1, 1048576, 16384)))
         st["used_range"] = _Dynamic(lambda: self._range(sheet, self._used(sheet)))
         st["page_setup"] = Lazy(lambda: self._new(xwm.PageSetup, api=Lazy(self._api)))
@@ -217,9 +231,58 @@ class FakeExcel:
 
     def _used(self, sheet):
         bounds = [t[2] for t in self.tables.values() if t[1] is sheet]
+        st = self._state(sheet)
+        bounds += [(r, c, r, c) for r, c in list(st["_cells"]) + list(st["_notes"])]
         if not bounds:
             return (1, 1, 1, 1)
         return (1, 1, max(b[2] for b in bounds), max(b[3] for b in bounds))
+
+    # --- cells outside tables, notes, names -------------------------------------------------
+    def put(self, sheet_name: str, row: int, col: int, value) -> None:
+        """Type ``value`` into a cell as a user would (a text starting with = is a formula)."""
+        self._state(self._sheet_getitem(sheet_name))["_cells"][(row, col)] = value
+
+    def cell(self, sheet_name: str, row: int, col: int):
+        return self._state(self._sheet_getitem(sheet_name))["_cells"].get((row, col))
+
+    def add_note(self, sheet_name: str, row: int, col: int, text: str, author: str = "") -> None:
+        self._state(self._sheet_getitem(sheet_name))["_notes"][(row, col)] = [text, author]
+
+    def notes(self, sheet_name: str) -> dict:
+        return {rc: v[0] for rc, v in self._state(self._sheet_getitem(sheet_name))["_notes"].items()}
+
+    def _note(self, sheet, rc):
+        st = self._state(sheet)
+        text, author = st["_notes"][rc]
+        note = self._new(xwm.Note, api=Lazy(self._api), text=text, author=author,
+                         location=Lazy(lambda: self._range(sheet, (*rc, *rc))))
+        note.delete.side_effect = lambda: (st["_notes"].pop(rc, None),
+                                           self.events.append(("delete note", rc)))
+        return note
+
+    def _add_name(self, sheet, name, refers_to):
+        m = self._new(xwm.Name, api=Lazy(self._api), name=f"'{self.name(sheet)}'!{name}",
+                      refers_to=refers_to)
+        self._state(sheet)["_names"][name.lower()] = m
+        return m
+
+    def _store(self, rng, value) -> None:
+        """Remember a small block written outside the tables, cell by cell."""
+        st = self._state(rng)
+        if "row" not in st or not isinstance(st.get("address"), str):
+            return
+        r1, c1, r2, c2 = parse_address(st["address"])
+        if (r2 - r1 + 1) * (c2 - c1 + 1) > 10_000:
+            return
+        rows = value if isinstance(value, list) and value and isinstance(value[0], list) else \
+            [value] if isinstance(value, list) else [[value]]
+        cells = self._state(st["_sheet"])["_cells"]
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                if v is None:
+                    cells.pop((r1 + i, c1 + j), None)
+                else:
+                    cells[(r1 + i, c1 + j)] = v
 
     # --- ranges ----------------------------------------------------------------------------
     def _range_from(self, sheet, cell1, cell2=None):
@@ -245,6 +308,25 @@ class FakeExcel:
             self._state(rng)["row"], self._state(rng)["column"] = bounds[0], bounds[1]
             self._state(rng)["value"] = value if value is not None else self._values_in(sheet, bounds)
         rng.options.side_effect = lambda *a, **kw: rng
+        if bounds is not None:
+            st = self._state(rng)
+            cells, notes = self._state(sheet)["_cells"], self._state(sheet)["_notes"]
+            r1, c1, r2, c2 = bounds
+
+            def formulas():
+                rows = [[("" if cells.get((r, c)) is None else str(cells[(r, c)]))
+                         for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+                return rows[0][0] if (r1, c1) == (r2, c2) else rows
+
+            st["formula"] = _Dynamic(formulas)
+            st["note"] = _Dynamic(lambda: self._note(sheet, (r1, c1))
+                                  if (r1, c1) in notes else None)
+            rng.add_note.side_effect = lambda text: notes.__setitem__((r1, c1), [text, ""])
+
+            def clear():
+                for rc in [rc for rc in cells if r1 <= rc[0] <= r2 and c1 <= rc[1] <= c2]:
+                    del cells[rc]
+            rng.clear_contents.side_effect = clear
         rng.move.side_effect = lambda destination: self.events.append(
             ("move", self._state(rng)["address"], self._state(destination)["address"]))
         return rng
@@ -256,7 +338,11 @@ class FakeExcel:
         r1, c1, r2, c2 = bounds
         if r2 - r1 > 10_000:  # not a table: a blank area
             return None
-        return [[None] * (c2 - c1 + 1) for _ in range(r2 - r1 + 1)]
+        cells = self._state(sheet)["_cells"]
+
+        def shown(v):  # a formula shows its result (here: 0)
+            return 0.0 if isinstance(v, str) and v.startswith("=") else v
+        return [[shown(cells.get((r, c))) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
 
     # --- tables ----------------------------------------------------------------------------
     def _make_table(self, sheet, name, bounds, values):

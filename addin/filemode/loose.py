@@ -32,19 +32,15 @@ import python_calamine
 
 from maillon.addin.ooxml.package import (NS_MAIN, Package, TableInfo, col_number, local,
                                          tables_in)
-from maillon.addin.render.specs import ENGINE_AREA_NAME
+from maillon.addin.render.specs import ENGINE_AREA_NAME, parse_area
 from maillon.engine import contract as C
 
 __all__ = ["read_loose", "engine_areas", "outside_cells", "letters_between"]
 
 MAX_ROW, MAX_COL = 1_048_576, 16_384
 #: engine tables: their cells are read as tables, never as loose cells
-ENGINE_TABLES = {C.TBL_SEGMENTS, C.TBL_ABC, C.TBL_CONFLICTS, C.TBL_TARGETS, C.TBL_PLAN,
-                 C.TBL_HISTORY, C.TBL_EDITS}
+ENGINE_TABLES = set(C.ENGINE_TABLES)
 MAX_LOOSE = 100_000  # cells read per sheet, at most (beyond: a message, not a huge read)
-
-_AREA = re.compile(r"(?:'(?:[^']|'')+'|[^'!,=]+)!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
-
 
 def engine_areas(pkg: Package) -> dict[str, list[tuple[int, int, int, int]]]:
     """Per sheet, the rectangles of its :data:`ENGINE_AREA_NAME` (1-based, inclusive)."""
@@ -55,12 +51,7 @@ def engine_areas(pkg: Package) -> dict[str, list[tuple[int, int, int, int]]]:
         if el.get("name", "").lower() != ENGINE_AREA_NAME.lower() or lsid is None \
                 or not lsid.isdigit() or int(lsid) >= len(sheets):
             continue
-        rects = []
-        for m in _AREA.finditer(el.text or ""):
-            c1, r1 = col_number(m.group(1)), int(m.group(2))
-            c2, r2 = (col_number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
-            rects.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
-        out[sheets[int(lsid)].name] = rects
+        out[sheets[int(lsid)].name] = parse_area(el.text or "")
     return out
 
 
@@ -152,12 +143,40 @@ def _row_offset(data: bytes, lo: int, hi: int, row: int) -> int:
     return best
 
 
-def outside_cells(xml: bytes, covered: list[tuple[int, int, int, int]]) -> list[tuple[int, int, bytes]]:
+def _bands(covered: list, dimension: tuple | None):
+    """``(first row, last row, free columns)`` of each band of rows where the covered
+    columns are the same, leaving out what the sheet's ``dimension`` (its cells' bounding
+    box, 1-based) shows to be empty."""
+    cuts = sorted({1, MAX_ROW + 1, *(r[0] for r in covered), *(r[2] + 1 for r in covered)})
+    cuts = [c for c in cuts if 1 <= c <= MAX_ROW + 1]
+    for lo, nxt in zip(cuts, cuts[1:]):
+        hi = nxt - 1
+        cols = [(r[1], r[3]) for r in covered if r[0] <= lo and r[2] >= hi]
+        free = _free_columns(cols)
+        if dimension is not None:
+            d1, e1, d2, e2 = dimension
+            if hi < d1 or lo > d2:
+                continue
+            free = [(max(a, e1), min(b, e2)) for a, b in free if a <= e2 and b >= e1]
+        if free:
+            yield lo, hi, tuple(free)
+
+
+def last_needed_row(covered: list, dimension: tuple | None) -> int:
+    """The last row a scan of the sheet must see (0: none)."""
+    if dimension is None:
+        return MAX_ROW
+    return max((hi for _, hi, _ in _bands(covered, dimension)), default=0)
+
+
+def outside_cells(xml: bytes, covered: list[tuple[int, int, int, int]],
+                  dimension: tuple | None = None) -> list[tuple[int, int, bytes]]:
     """The cells with content of a sheet's XML that no rectangle of ``covered`` holds.
 
     Returns ``(row, col, the cell's XML)``, in sheet order. Cells without a
     reference (``r``) are not seen: every program that writes Excel tables
-    writes it.
+    writes it. ``dimension`` (the sheet's bounding box as its ``<dimension>``
+    says) lets the scan skip the rows and columns it shows to be empty.
 
     >>> xml = (b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="C1"><v>2</v></c></row>'
     ...        b'<row r="2"><c r="A2" s="1"/><c r="B2" t="s"><v>0</v></c></row></sheetData>')
@@ -168,37 +187,71 @@ def outside_cells(xml: bytes, covered: list[tuple[int, int, int, int]]) -> list[
     if start < 0:
         return []
     end = xml.rfind(b"sheetData")
-    cuts = sorted({1, MAX_ROW + 1, *(r[0] for r in covered), *(r[2] + 1 for r in covered)})
-    cuts = [c for c in cuts if 1 <= c <= MAX_ROW + 1]
+    end = len(xml) if end <= start else end
     found = []
     pos = start
     patterns: dict = {}
-    for lo, nxt in zip(cuts, cuts[1:]):
-        hi = nxt - 1
+    for lo, hi, free in _bands(covered, dimension):
         a = _row_offset(xml, pos, end, lo)
-        b = _row_offset(xml, a, end, nxt) if nxt <= MAX_ROW else end
+        b = _row_offset(xml, a, end, hi + 1) if hi < MAX_ROW else end
         pos = b
         if a >= b:
             continue
-        cols = [(r[1], r[3]) for r in covered if r[0] <= lo and r[2] >= hi]
-        free = tuple(_free_columns(cols))
-        if not free:
-            continue
         pattern = patterns.get(free)
-        if pattern is None:
+        if pattern is None:  # a literal start: the search runs at C speed between cells
             letters = "|".join(letters_between(f, t) for f, t in free)
-            pattern = patterns[free] = re.compile(
-                rb'<(?:\w+:)?c\b[^>]*?\br="(' + letters.encode() + rb')(\d+)"[^>]*?(/?)>')
+            pattern = patterns[free] = re.compile(rb' r="(' + letters.encode() + rb')(\d+)"')
         for m in pattern.finditer(xml, a, b):
-            if m.group(3):
+            tag = xml.rfind(b"<", a, m.start())
+            if tag < 0 or not _CELL_TAG.match(xml, tag):
+                continue  # an ``r`` attribute of something else
+            close = xml.find(b">", m.end(), b)
+            if close < 0 or xml[close - 1:close] == b"/":
                 continue  # an empty cell (a format only)
-            close = _CELL_END.search(xml, m.end(), b)
-            if close is None:
+            shut = _CELL_END.search(xml, close, b)
+            if shut is None:
                 continue
-            cell = xml[m.start():close.end()]
+            cell = xml[tag:shut.end()]
             if _HAS_CONTENT.search(cell):
                 found.append((int(m.group(2)), col_number(m.group(1).decode()), cell))
     return found
+
+
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\s")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
+
+
+def _dimension(head: bytes) -> tuple | None:
+    m = _DIMENSION.search(head)
+    if m is None:
+        return None
+    c1, r1 = col_number(m.group(1).decode()), int(m.group(2))
+    c2, r2 = (col_number(m.group(3).decode()), int(m.group(4))) if m.group(3) else (c1, r1)
+    return r1, c1, r2, c2
+
+
+def _sheet_xml(pkg: Package, part: str, covered: list) -> tuple[bytes, tuple | None]:
+    """The sheet's XML as far as a scan needs it, and its dimension.
+
+    When the ``<dimension>`` shows nothing outside ``covered`` below some row,
+    decompression stops there: a big Target List with nothing typed beside it
+    costs its first chunk."""
+    info = pkg.info(part)
+    with pkg.zf.open(info) as fh:
+        buf = bytearray(fh.read(1 << 16))
+        dimension = _dimension(bytes(buf[:4096]))
+        last = last_needed_row(covered, dimension)
+        if last == 0:
+            return b"", dimension
+        while True:
+            at = max(buf.rfind(b"<row "), buf.rfind(b":row "))
+            m = _ROW_AT.match(buf, at) if at >= 0 else None
+            if m is not None and int(m.group(1)) > last:
+                return bytes(buf), dimension
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                return bytes(buf), dimension
+            buf += chunk
 
 
 # --------------------------------------------------------------------------- values
@@ -341,7 +394,8 @@ def read_loose(path) -> list[dict]:
                 covered.append((r1, c1, r2, c2))
                 if t.name == C.TBL_PLAN:  # rows typed under the plan are read with it
                     covered.append((r2 + 1, c1, MAX_ROW, c2))
-            cells = outside_cells(pkg.read(s.part), covered)
+            xml, dimension = _sheet_xml(pkg, s.part, covered)
+            cells = outside_cells(xml, covered, dimension) if xml else []
             if len(cells) > MAX_LOOSE:
                 raise WorkbookError(
                     f"{pkg.path.name}: the engine-owned sheet {s.name!r} holds "

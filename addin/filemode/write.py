@@ -61,7 +61,7 @@ from maillon.addin.filemode.xlsxwriter_options import (chart_insert_options, cha
                                                       validation_options)
 from maillon.xlsxwriter_private import cell_format_index
 from maillon.addin.render.specs import (ENGINE_AREA_NAME, Cells, CellStyle, Chart, Formula,
-                                        SheetSpec, Table, sheet_ref)
+                                        SheetSpec, Table, engine_area_formula)
 
 __all__ = ["write_specs", "render_skeleton", "DeferredTable", "DeferredBodies"]
 
@@ -432,43 +432,6 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
         ws.freeze_panes(*spec.freeze)
     if spec.page:
         _page(ws, spec.page)
-
-
-def engine_area_formula(spec: SheetSpec) -> str:
-    """The formula of the sheet's :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`:
-    the union of what the engine writes outside its tables ('' when nothing)."""
-    boxes = [b for b in spec.engine_area()
-             if not any(b == (t.row, t.col, t.last_row, t.last_col) for t in spec.tables)]
-    boxes = merge_boxes(boxes)
-    return "=" + ",".join(sheet_ref(spec.name, *b) for b in boxes) if boxes else ""
-
-
-def merge_boxes(boxes: list) -> list:
-    """Boxes that touch side by side (same rows) or one above the other (same columns)
-    joined, until none can be: the same cells in fewer boxes.
-
-    >>> merge_boxes([(4, 0, 4, 0), (4, 1, 4, 1), (5, 0, 5, 1), (9, 9, 9, 9)])
-    [(4, 0, 5, 1), (9, 9, 9, 9)]
-    """
-    boxes = sorted(set(boxes))
-    joined = True
-    while joined:
-        joined = False
-        for i, a in enumerate(boxes):
-            for j in range(i + 1, len(boxes)):
-                b = boxes[j]
-                if a[0] == b[0] and a[2] == b[2] and (a[3] + 1 == b[1] or b[3] + 1 == a[1]):
-                    union = (a[0], min(a[1], b[1]), a[2], max(a[3], b[3]))
-                elif a[1] == b[1] and a[3] == b[3] and (a[2] + 1 == b[0] or b[2] + 1 == a[0]):
-                    union = (min(a[0], b[0]), a[1], max(a[2], b[2]), a[3])
-                else:
-                    continue
-                boxes = sorted(set(boxes[:i] + boxes[i + 1:j] + boxes[j + 1:] + [union]))
-                joined = True
-                break
-            if joined:
-                break
-    return boxes
 
 
 def write_specs(workbook: xlsxwriter.Workbook, specs: list[SheetSpec],

@@ -21,10 +21,11 @@ from maillon.engine import contract as C
 from maillon.engine.errors import InputError, Problem
 
 from maillon.addin.engine_input import PREVIOUS_TABLES, USER_TABLES
-from maillon.addin.live.write import parse_address
+from maillon.addin.live.write import complement, parse_address
+from maillon.addin.render.specs import ENGINE_AREA_NAME, parse_area
 from maillon.addin.tables import table_frame
 
-__all__ = ["frame_from_values", "read_tables_live"]
+__all__ = ["frame_from_values", "read_tables_live", "read_loose_live"]
 
 
 def _headers(row: list) -> list[str]:
@@ -105,3 +106,112 @@ def _rows_below(sheet, bounds: tuple, headers: list) -> pd.DataFrame | None:
     values = sheet.range((r2 + 1, c1), (last_used, c2)).options(ndim=2).value
     df = table_frame(_cells(values), headers, r2 + 1)
     return df if len(df) else None
+
+
+#: a used area at most this many cells is read in one call (values) and one (formulas)
+WHOLE_READ_CELLS = 200_000
+
+
+def _grid(rng, bounds: tuple) -> list[list]:
+    """A range's ``.value``/``.formula`` as rows, whatever its shape."""
+    r1, c1, r2, c2 = bounds
+    values = rng.options(ndim=2).value
+    formulas = rng.formula
+    if not isinstance(formulas, (list, tuple)):
+        formulas = [[formulas]]
+    elif formulas and not isinstance(formulas[0], (list, tuple)):
+        formulas = [list(formulas)] if r1 == r2 else [[f] for f in formulas]
+    return [list(zip(v, f)) for v, f in zip(values or [], formulas)]
+
+
+def _covers(rects, row: int, col: int) -> bool:
+    return any(a <= row <= c and b <= col <= d for a, b, c, d in rects)
+
+
+def _engine_area(sheet) -> list | None:
+    """The rectangles of the sheet's hidden :data:`ENGINE_AREA_NAME`, or None."""
+    for name in sheet.names:
+        if name.name.split("!")[-1].lower() == ENGINE_AREA_NAME.lower():
+            return parse_area(name.refers_to)
+    return None
+
+
+def _comments_live(sheet) -> list[tuple[int, int, str, str]]:
+    """``(row, col, author, text)`` of the notes and threaded comments of ``sheet``."""
+    out = []
+    for note in sheet.notes:
+        cell = note.location
+        out.append((cell.row, cell.column, note.author or "", note.text or ""))
+    try:
+        threads = list(sheet.comments)
+    except NotImplementedError:  # Excel for Mac's AppleScript has no threaded comments
+        threads = []
+    for c in threads:
+        cell = c.location
+        text = "\n".join([c.text or ""] + [f"{r.author or 'Reply'}: {r.text}" for r in c.replies])
+        out.append((cell.row, cell.column, c.author or "", text))
+    return out
+
+
+def read_loose_live(book, frames: dict | None = None) -> list[dict]:
+    """What a user typed on the engine sheets outside their tables, and their comments,
+    as :func:`maillon.addin.filemode.loose.read_loose` reads them in file mode.
+
+    ``frames`` are the tables :func:`read_tables_live` read (their headers name
+    the column a comment is on).
+
+    Per sheet: a small used area is read in two calls (values, formulas); a big
+    one (the Target List) only outside its tables, two calls per rectangle.
+    """
+    catalog = _table_catalog(book)
+    engine = {n.lower() for n in C.ENGINE_SHEETS}
+    names = {n.lower() for n in C.ENGINE_TABLES}
+    out: list[dict] = []
+    for sheet in book.sheets:
+        if sheet.name.lower() not in engine:
+            continue
+        tables = []
+        for key, (owner, table) in catalog.items():
+            if owner.name == sheet.name and key in names:
+                r1, c1, r2, c2 = parse_address(table.range.address)
+                frame = {k.lower(): v for k, v in (frames or {}).items()}.get(key)
+                headers = [str(h) for h in frame.columns] if frame is not None else []
+                tables.append((table.name, (r1, c1, r2, c2), headers))
+        for row, col, author, text in _comments_live(sheet):
+            where, header = "", ""
+            for name, (r1, c1, r2, c2), headers in tables:
+                if r1 < row <= r2 and c1 <= col <= c2:
+                    where = name
+                    header = headers[col - c1] if col - c1 < len(headers) else ""
+            out.append({"Sheet": sheet.name, "Row": row, "Col": col, "What": "comment",
+                        "Value": text, "Formula": "", "Author": author, "Table": where,
+                        "Header": header})
+        area = _engine_area(sheet)
+        if area is None:
+            continue  # an older Maillon's sheet: its own cells cannot be told apart
+        covered = list(area)
+        for name, (r1, c1, r2, c2), _ in tables:
+            covered.append((r1, c1, r2, c2))
+            if name.lower() == C.TBL_PLAN.lower():
+                covered.append((r2 + 1, c1, 1_048_576, c2))
+        used = parse_address(sheet.used_range.address)
+        r1, c1, r2, c2 = used
+        if (r2 - r1 + 1) * (c2 - c1 + 1) <= WHOLE_READ_CELLS:
+            rects = [used]
+        else:
+            rects = complement(used, covered)
+        for rect in rects:
+            rows = _grid(sheet.range(rect[:2], rect[2:]), rect)
+            for i, row in enumerate(rows):
+                for j, (value, formula) in enumerate(row):
+                    r, c = rect[0] + i, rect[1] + j
+                    if (value is None or value == "") and not formula:
+                        continue
+                    if _covers(covered, r, c):
+                        continue
+                    is_formula = isinstance(formula, str) and formula.startswith("=")
+                    out.append({"Sheet": sheet.name, "Row": r, "Col": c, "What": "cell",
+                                "Value": "" if value is None else value,
+                                "Formula": formula if is_formula else "", "Author": "",
+                                "Table": "", "Header": ""})
+    return out

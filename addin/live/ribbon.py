@@ -29,7 +29,7 @@ from pathlib import Path
 from maillon.engine.errors import InputError
 
 from maillon.addin.engine_input import build_engine_input, current_user
-from maillon.addin.live.read import read_tables_live
+from maillon.addin.live.read import read_loose_live, read_tables_live
 from maillon.addin.live.write import write_specs_live
 
 TITLE = "Maillon"
@@ -94,8 +94,9 @@ def run(book, platform: str | None = None) -> int:
     try:
         app.status_bar = "Maillon: reading the workbook..."
         tables, extra = read_tables_live(book)
+        loose = read_loose_live(book, tables)
         inp = build_engine_input(tables, plan_extra_rows=extra, run_by=current_user(),
-                                 run_at=dt.datetime.now().replace(microsecond=0))
+                                 run_at=dt.datetime.now().replace(microsecond=0), loose=loose)
         app.status_bar = "Maillon: computing segments, ABC matrix, targets and plan..."
         stage = "computing"
         result = _recompute(inp)

@@ -65,8 +65,9 @@ import pandas as pd
 
 from xlsxwriter.utility import xl_col_to_name
 
-from maillon.addin.render.specs import (CellEquals, CellStyle, ColorScale, DataBar,
-                                        ListValidation, SheetSpec, range_abs)
+from maillon.addin.render.specs import (ENGINE_AREA_NAME, CellEquals, CellStyle, ColorScale,
+                                        DataBar, Formula, ListValidation, SheetSpec,
+                                        engine_area_formula, range_abs)
 
 __all__ = ["write_specs_live", "excel_value", "excel_rows", "needs_text_prefix",
            "translate_format", "translate_cond_format", "translate_validation",
@@ -115,6 +116,8 @@ def excel_value(value):
         return None
     if isinstance(value, str):
         return _text(value)
+    if isinstance(value, Formula):  # a formula a user typed beside the engine's cells
+        return value.text
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -686,6 +689,42 @@ def _write_charts(book, sheet, spec: SheetSpec, windows: bool, notes: list) -> N
                 xl_chart.value_axis.set(**axis)
 
 
+def _write_notes(sheet, spec: SheetSpec) -> None:
+    """Comments: Excel keeps them on their cells when the values are cleared, so only
+    those that moved (following their key) or went to History are touched: one call
+    or two per such comment, none for the others."""
+    for row, col in spec.dropped_notes:
+        cell = sheet.range((row + 1, col + 1))
+        note = cell.note
+        if note is not None:
+            note.delete()
+        else:
+            try:
+                threads = list(sheet.comments)
+            except NotImplementedError:  # Excel for Mac: no threaded comments
+                threads = []
+            for c in threads:
+                where = c.location
+                if (where.row, where.column) == (row + 1, col + 1):
+                    c.delete()
+    for n in spec.notes:
+        if n.origin == (n.row, n.col):
+            continue  # still on its cell
+        text = f"{n.author}:\n{n.text}" if n.author else n.text
+        sheet.range((n.row + 1, n.col + 1)).add_note(text)
+
+
+def _write_engine_area(sheet, spec: SheetSpec, windows: bool) -> None:
+    """The hidden name of the cells the engine wrote outside its tables (see
+    :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`)."""
+    formula = engine_area_formula(spec)
+    if not formula:
+        return
+    name = sheet.names.add(ENGINE_AREA_NAME, formula)
+    if windows:
+        name.api.Visible = False  # COM: hidden from the Name Manager
+
+
 def write_specs_live(book, specs: list, progress=None, platform: str | None = None) -> list[str]:
     """Write engine-owned sheets into the open workbook ``book`` (an ``xlwings.Book``).
 
@@ -735,6 +774,8 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         to_create = _prepare_sheet(book, plan, sheet, existed, catalog, windows, notes)
         _write_values(sheet, plan, to_create)
         _write_formats(book, sheet, plan, existed, windows, notes)
+        _write_notes(sheet, plan.spec)
+        _write_engine_area(sheet, plan.spec, windows)
     progress("Drawing charts")
     for plan in plans:  # after every sheet exists: charts refer to other sheets
         sheet = sheets[plan.spec.name]

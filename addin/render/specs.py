@@ -52,7 +52,8 @@ from collections.abc import Mapping
 import pandas as pd
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-__all__ = ["ENGINE_AREA_NAME", "Formula", "Note", "Font", "Border", "Alignment", "CellStyle", "CellEquals", "ColorScale", "DataBar",
+__all__ = ["ENGINE_AREA_NAME", "parse_area", "engine_area_formula", "merge_boxes", "Formula",
+           "Note", "Font", "Border", "Alignment", "CellStyle", "CellEquals", "ColorScale", "DataBar",
            "CondFormat", "ListValidation", "Cells", "Table", "Column", "Ref", "Series",
            "Chart", "Page", "Merge", "SheetSpec", "sheet_ref", "range_abs"]
 
@@ -62,6 +63,29 @@ _COLOUR = re.compile(r"#[0-9A-F]{6}")
 #: wrote on an engine sheet outside its tables (so that what a user typed
 #: beside them can be told apart at the next recompute)
 ENGINE_AREA_NAME = "Maillon_EngineCells"
+
+_AREA = re.compile(r"(?:'(?:[^']|'')+'|[^'!,=]+)!\$?([A-Z]{1,3})\$?(\d+)"
+                   r"(?::\$?([A-Z]{1,3})\$?(\d+))?")
+
+
+def parse_area(formula: str) -> list[tuple[int, int, int, int]]:
+    """The rectangles (1-based, inclusive) of a union of ranges, as a defined name holds it.
+
+    >>> parse_area("='Target List'!$A$1:$A$2,'Target List'!$B$3")
+    [(1, 1, 2, 1), (3, 2, 3, 2)]
+    """
+    def number(letters: str) -> int:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        return n
+
+    rects = []
+    for m in _AREA.finditer(formula or ""):
+        c1, r1 = number(m.group(1)), int(m.group(2))
+        c2, r2 = (number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+        rects.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+    return rects
 
 
 def _set(obj, name: str, value) -> None:
@@ -546,3 +570,40 @@ class SheetSpec:
         boxes += [(m.first_row, m.first_col, m.last_row, m.last_col) for m in self.merges]
         boxes += [(t.row, t.col, t.last_row, t.last_col) for t in self.tables]
         return boxes
+
+
+def engine_area_formula(spec: SheetSpec) -> str:
+    """The formula of the sheet's :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`:
+    the union of what the engine writes outside its tables ('' when nothing)."""
+    boxes = [b for b in spec.engine_area()
+             if not any(b == (t.row, t.col, t.last_row, t.last_col) for t in spec.tables)]
+    boxes = merge_boxes(boxes)
+    return "=" + ",".join(sheet_ref(spec.name, *b) for b in boxes) if boxes else ""
+
+
+def merge_boxes(boxes: list) -> list:
+    """Boxes that touch side by side (same rows) or one above the other (same columns)
+    joined, until none can be: the same cells in fewer boxes.
+
+    >>> merge_boxes([(4, 0, 4, 0), (4, 1, 4, 1), (5, 0, 5, 1), (9, 9, 9, 9)])
+    [(4, 0, 5, 1), (9, 9, 9, 9)]
+    """
+    boxes = sorted(set(boxes))
+    joined = True
+    while joined:
+        joined = False
+        for i, a in enumerate(boxes):
+            for j in range(i + 1, len(boxes)):
+                b = boxes[j]
+                if a[0] == b[0] and a[2] == b[2] and (a[3] + 1 == b[1] or b[3] + 1 == a[1]):
+                    union = (a[0], min(a[1], b[1]), a[2], max(a[3], b[3]))
+                elif a[1] == b[1] and a[3] == b[3] and (a[2] + 1 == b[0] or b[2] + 1 == a[0]):
+                    union = (min(a[0], b[0]), a[1], max(a[2], b[2]), a[3])
+                else:
+                    continue
+                boxes = sorted(set(boxes[:i] + boxes[i + 1:j] + boxes[j + 1:] + [union]))
+                joined = True
+                break
+            if joined:
+                break
+    return boxes
