@@ -52,6 +52,9 @@ class LazyAutospec(mock.NonCallableMagicMock):
             if isinstance(attr, FunctionType):
                 child = _Method(spec=attr, _eat_self=True, name=name, parent=self,
                                 _new_name=name, _new_parent=self)
+                hook = d.get("_fake_hooks", {}).get(name)
+                if hook is not None:  # a side effect given before the method was built
+                    child.side_effect = hook
                 d["_mock_children"][name] = child
                 return child
         return super().__getattr__(name)
@@ -281,8 +284,9 @@ class FakeExcel:
             for j, v in enumerate(row):
                 if v is None:
                     cells.pop((r1 + i, c1 + j), None)
-                else:
-                    cells[(r1 + i, c1 + j)] = v
+                else:  # Excel keeps a leading apostrophe as the prefix, not in the value
+                    cells[(r1 + i, c1 + j)] = v[1:] if isinstance(v, str) and \
+                        v.startswith("'") else v
 
     # --- ranges ----------------------------------------------------------------------------
     def _range_from(self, sheet, cell1, cell2=None):
@@ -321,12 +325,14 @@ class FakeExcel:
             st["formula"] = _Dynamic(formulas)
             st["note"] = _Dynamic(lambda: self._note(sheet, (r1, c1))
                                   if (r1, c1) in notes else None)
-            rng.add_note.side_effect = lambda text: notes.__setitem__((r1, c1), [text, ""])
 
             def clear():
                 for rc in [rc for rc in cells if r1 <= rc[0] <= r2 and c1 <= rc[1] <= c2]:
                     del cells[rc]
-            rng.clear_contents.side_effect = clear
+            # built only when called: most ranges never are
+            rng.__dict__["_fake_hooks"] = {
+                "add_note": lambda text: notes.__setitem__((r1, c1), [text, ""]),
+                "clear_contents": clear}
         rng.move.side_effect = lambda destination: self.events.append(
             ("move", self._state(rng)["address"], self._state(destination)["address"]))
         return rng
