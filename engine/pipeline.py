@@ -19,7 +19,7 @@ from .loose import key_comments
 from .history import (carry_user_columns, change_counts, history_tables, overwritten_edits,
                       row_checks, settings_digest)
 from .model import EngineInput, EngineResult
-from .plan import build_plan
+from .plan import build_plan, plan_columns
 from .reconcile import reconcile
 from .score import build_targets
 from .segment import segment_accounts
@@ -79,6 +79,10 @@ def recompute(inp: EngineInput) -> EngineResult:
     edits += user_orphans
     seg_table, user_orphans = carry_user_columns(v.previous_segments, seg.segments, "Segment ID",
                                                  C.SEGMENT_COLUMNS, C.SHEET_SEGMENTS)
+    edits += user_orphans
+    # ... and inside tblPlan, by Action ID (its week columns are the engine's)
+    plan, user_orphans = carry_user_columns(v.previous_plan, plan, "Action ID",
+                                            plan_columns(v.previous_plan), C.SHEET_PLAN)
     edits += user_orphans
     for e in edits:
         e.setdefault("Kind", "Orphan")

@@ -64,6 +64,7 @@ from maillon.engine import contract as C
 from maillon.engine.cells import is_blank as _blank
 from maillon.engine.history import user_columns  # columns a user added: marked as theirs
 from maillon.engine.loose import KEYED_TABLES, place
+from maillon.engine.plan import is_week_header  # week columns, not a user's
 from maillon.engine.model import EngineResult
 from maillon.workbook_templates.look import COLOURS, money_format
 from maillon.addin.render.specs import (Alignment, Border, CellEquals, Cells, CellStyle, Chart,
@@ -444,7 +445,7 @@ def _plan(result: EngineResult, look: _Look) -> SheetSpec:
     spec = _Sheet(C.SHEET_PLAN, tab_color=ENGINE_TAB_COLOR)
     df = _frame(result.plan, C.PLAN_FIXED_COLUMNS)
     df = df.rename(columns={h: _week_header(h) for h in df.columns if not isinstance(h, str)})
-    weeks = [h for h in df.columns if h not in C.PLAN_FIXED_COLUMNS and h != C.CHECK_COLUMN]
+    weeks = [h for h in df.columns if h not in C.PLAN_FIXED_COLUMNS and is_week_header(h)]
     # keep the hidden check column last, after the weeks
     ordered = list(C.PLAN_FIXED_COLUMNS) + weeks
     ordered += [h for h in df.columns if h not in ordered]
@@ -467,8 +468,9 @@ def _plan(result: EngineResult, look: _Look) -> SheetSpec:
     header = FORMATS["header"]
     week_header = replace(header, font=replace(header.font, size=9),
                           align=replace(header.align, rotation=90, horizontal="center"))
-    table = _table(spec, look, C.TBL_PLAN, TABLE_ROW, 0, df, C.PLAN_EDITABLE, widths=False,
-                   styles={h: (week_fmt, week_header) for h in weeks})
+    table = _table(spec, look, C.TBL_PLAN, TABLE_ROW, 0, df,
+                   [*C.PLAN_EDITABLE, *user_columns(df, [*C.PLAN_FIXED_COLUMNS, *weeks])],
+                   widths=False, styles={h: (week_fmt, week_header) for h in weeks})
     for i, h in enumerate(df.columns):
         if h == C.CHECK_COLUMN:
             spec.columns.append(Column(i, i, CHECK_WIDTH, hidden=True))
