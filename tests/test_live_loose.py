@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from maillon.addin.live import ribbon as live
 from maillon.addin.render.layout import layout
 from maillon.addin.render.specs import ENGINE_AREA_NAME, engine_area_formula
 from maillon.engine import contract as C
