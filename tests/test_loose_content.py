@@ -229,3 +229,67 @@ def test_libreoffice_opens_a_workbook_with_kept_notes_and_comments(recomputed, t
     assert ws.cell(6, 40).value == "Call Lyon back"
     assert any(c.comment and "Met the CFO" in c.comment.text
                for r in ws.iter_rows(min_row=5, max_col=5) for c in r)
+
+
+TC_NS = "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"
+TC_REL = "http://schemas.microsoft.com/office/2017/10/relationships/"
+
+
+def _plant_threaded_comment(path, sheet: str, ref: str) -> None:
+    """A threaded comment with a reply on ``ref``, as Excel 365 saves it (its parts,
+    relationships and content types; the persons part names the authors)."""
+    from maillon.addin.ooxml.package import Package, rels_part
+
+    with Package(path) as pkg:
+        part = next(s.part for s in pkg.sheets if s.name == sheet)
+        wb_part = pkg.workbook_part
+    with zipfile.ZipFile(path) as zin:
+        members = {i.filename: zin.read(i.filename) for i in zin.infolist()}
+    person, first = "{11111111-1111-1111-1111-111111111111}", "{22222222-2222-2222-2222-222222222222}"
+    members["xl/threadedComments/threadedComment1.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<ThreadedComments xmlns="{TC_NS}">'
+        f'<threadedComment ref="{ref}" dT="2026-11-20T10:00:00.00" personId="{person}" '
+        f'id="{first}"><text>Met the CFO on 3 Nov</text></threadedComment>'
+        f'<threadedComment ref="{ref}" dT="2026-11-21T10:00:00.00" personId="{person}" '
+        f'id="{{33333333-3333-3333-3333-333333333333}}" parentId="{first}">'
+        f'<text>Budget confirmed</text></threadedComment></ThreadedComments>').encode()
+    members["xl/persons/person.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><personList xmlns="{TC_NS}">'
+        f'<person displayName="Claire Dubois" id="{person}" userId="claire" '
+        f'providerId="None"/></personList>').encode()
+
+    def add_rel(rels_name: str, rid: str, kind: str, target: str) -> None:
+        rel = f'<Relationship Id="{rid}" Type="{TC_REL}{kind}" Target="{target}"/>'.encode()
+        members[rels_name] = members[rels_name].replace(b"</Relationships>",
+                                                        rel + b"</Relationships>")
+
+    add_rel(rels_part(part), "rIdTc1", "threadedComment", "../threadedComments/threadedComment1.xml")
+    add_rel(rels_part(wb_part), "rIdPs1", "person", "persons/person.xml")
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/threadedComments/threadedComment1.xml" '
+        b'ContentType="application/vnd.ms-excel.threadedcomments+xml"/>'
+        b'<Override PartName="/xl/persons/person.xml" '
+        b'ContentType="application/vnd.ms-excel.person+xml"/></Types>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in members.items():
+            zout.writestr(name, data)
+
+
+def test_a_threaded_comment_follows_its_account_with_its_replies(recomputed):
+    path = recomputed
+    wb = _load(path)
+    ws = wb[C.SHEET_TARGETS]
+    top = ws["B5"].value
+    ws.cell(5, 1 + C.TARGET_COLUMNS.index("Priority override")).value = "Exclude"
+    wb.save(path)
+    _plant_threaded_comment(path, C.SHEET_TARGETS, "C5")
+    for _ in range(2):
+        _recompute(path)
+        ws = _load(path)[C.SHEET_TARGETS]
+        row = _row_of(ws, top)
+        comment = ws.cell(row, 3).comment
+        assert comment is not None and comment.author == "Claire Dubois"
+        assert "Met the CFO on 3 Nov" in comment.text and "Budget confirmed" in comment.text
+        assert ws["C5"].comment is None or row == 5

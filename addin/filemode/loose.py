@@ -319,7 +319,7 @@ def _comments(pkg: Package, part: str) -> list[tuple[str, str, str]]:
         for el in pkg.xml(rel.target):
             if local(el.tag) != "threadedComment":
                 continue
-            text = "".join(_text_of(t) for t in el if local(t.tag) == "text")
+            text = "".join(t.text or "" for t in el if local(t.tag) == "text")  # plain text
             threads.setdefault(el.get("ref", ""), []).append(
                 (persons.get(el.get("personId", ""), ""), text))
     out = []
