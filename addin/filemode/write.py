@@ -377,7 +377,8 @@ class DeferredTable:
     formats: list  # per column: _ColumnFormats (their indices reserved in XlsxWriter)
 
 
-def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | None) -> None:
+def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | None,
+                 engine_area: bool = False) -> None:
     ws = workbook.add_worksheet(spec.name)
     if spec.tab_color:
         ws.set_tab_color(spec.tab_color)
@@ -428,8 +429,8 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
     for note in spec.notes:
         ws.write_comment(note.row, note.col, note.text,
                          {"author": note.author} if note.author else None)
-    area = engine_area_formula(spec)
-    if area:
+    area = engine_area_formula(spec) if engine_area else ""
+    if area:  # the graft marks it hidden (XlsxWriter cannot)
         workbook.define_name(f"{quote_sheetname(spec.name)}!{ENGINE_AREA_NAME}", area)
     if spec.freeze:
         ws.freeze_panes(*spec.freeze)
@@ -438,12 +439,15 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
 
 
 def write_specs(workbook: xlsxwriter.Workbook, specs: list[SheetSpec],
-                deferred: list | None = None) -> None:
+                deferred: list | None = None, engine_area: bool = False) -> None:
     """Write each spec as a worksheet named ``spec.name`` into ``workbook``.
 
     With ``deferred`` (a list), the data rows of tables that own their rows are
     not written; a :class:`DeferredTable` is appended for each (see
     :func:`render_skeleton`). Without it, every cell goes through XlsxWriter.
+    ``engine_area`` defines each sheet's
+    :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME` (for the graft, which
+    hides it).
     """
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
@@ -452,7 +456,7 @@ def write_specs(workbook: xlsxwriter.Workbook, specs: list[SheetSpec],
         _check_overlaps(spec)
     formats = _Formats(workbook)
     for spec in specs:
-        _write_sheet(workbook, formats, spec, deferred)
+        _write_sheet(workbook, formats, spec, deferred, engine_area)
 
 
 def _check_overlaps(spec: SheetSpec) -> None:
@@ -835,7 +839,7 @@ def render_skeleton(specs: list[SheetSpec], path) -> DeferredBodies:
     workbook = xlsxwriter.Workbook(str(Path(path)))
     deferred: list = []
     try:
-        write_specs(workbook, specs, deferred)
+        write_specs(workbook, specs, deferred, engine_area=True)
     finally:
         workbook.close()
     return DeferredBodies(deferred)
