@@ -238,20 +238,23 @@ def _sheet_xml(pkg: Package, part: str, covered: list) -> tuple[bytes, tuple | N
     costs its first chunk."""
     info = pkg.info(part)
     with pkg.zf.open(info) as fh:
-        buf = bytearray(fh.read(1 << 16))
-        dimension = _dimension(bytes(buf[:4096]))
+        first = fh.read(1 << 16)
+        dimension = _dimension(first[:4096])
         last = last_needed_row(covered, dimension)
         if last == 0:
             return b"", dimension
+        chunks = [first]
         while True:
-            at = max(buf.rfind(b"<row "), buf.rfind(b":row "))
-            m = _ROW_AT.match(buf, at) if at >= 0 else None
+            chunk = chunks[-1]
+            at = max(chunk.rfind(b"<row "), chunk.rfind(b":row "))
+            m = _ROW_AT.match(chunk, at) if at >= 0 else None
             if m is not None and int(m.group(1)) > last:
-                return bytes(buf), dimension
-            chunk = fh.read(1 << 20)
-            if not chunk:
-                return bytes(buf), dimension
-            buf += chunk
+                break  # past the last row to look at
+            more = fh.read(8 << 20)
+            if not more:
+                break
+            chunks.append(more)
+    return b"".join(chunks), dimension
 
 
 # --------------------------------------------------------------------------- values
