@@ -714,13 +714,22 @@ def _write_notes(sheet, spec: SheetSpec) -> None:
         sheet.range((n.row + 1, n.col + 1)).add_note(text)
 
 
-def _write_engine_area(sheet, spec: SheetSpec, windows: bool) -> None:
+def _write_engine_area(sheet, spec: SheetSpec, windows: bool, notes: list) -> None:
     """The hidden name of the cells the engine wrote outside its tables (see
-    :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`)."""
+    :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`).
+
+    Without it the next recompute cannot tell what a user typed beside the
+    tables: a refusal is said, never silent."""
     formula = engine_area_formula(spec)
     if not formula:
         return
-    name = sheet.names.add(ENGINE_AREA_NAME, formula)
+    try:
+        name = sheet.names.add(ENGINE_AREA_NAME, formula)
+    except Exception as exc:  # Excel refused the name (its formula is long: ~260 characters)
+        notes.append(f"{spec.name}: the name {ENGINE_AREA_NAME} could not be written ({exc}); "
+                     "before the next recompute, move what you typed beside the tables of "
+                     "this sheet to a sheet of your own")
+        return
     if windows:
         name.api.Visible = False  # COM: hidden from the Name Manager
 
@@ -775,7 +784,7 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         _write_values(sheet, plan, to_create)
         _write_formats(book, sheet, plan, existed, windows, notes)
         _write_notes(sheet, plan.spec)
-        _write_engine_area(sheet, plan.spec, windows)
+        _write_engine_area(sheet, plan.spec, windows, notes)
     progress("Drawing charts")
     for plan in plans:  # after every sheet exists: charts refer to other sheets
         sheet = sheets[plan.spec.name]
