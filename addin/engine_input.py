@@ -45,11 +45,18 @@ def current_user() -> str:
 
 
 def build_engine_input(tables: dict, plan_extra_rows: pd.DataFrame | None = None,
-                       run_by: str | None = None, run_at: dt.datetime | None = None
-                       ) -> EngineInput:
-    """Engine input from the tables read in a workbook (a missing table is ``None``)."""
+                       run_by: str | None = None, run_at: dt.datetime | None = None,
+                       loose: list | None = None) -> EngineInput:
+    """Engine input from the tables read in a workbook (a missing table is ``None``).
+
+    ``loose`` holds what a user typed on the engine sheets outside their tables
+    and the comments on them (dicts of ``maillon.engine.loose.LOOSE_COLUMNS``).
+    """
     # imported here: the file mode names the tables to read (above) before
     # pandas is imported, so that the import overlaps the read
+    import pandas as pd
+
+    from maillon.engine.loose import LOOSE_COLUMNS
     from maillon.engine.model import EngineInput, PreviousState
 
     return EngineInput(
@@ -65,6 +72,7 @@ def build_engine_input(tables: dict, plan_extra_rows: pd.DataFrame | None = None
             plan_extra_rows=plan_extra_rows,
             history=tables.get(C.TBL_HISTORY),
             edits=tables.get(C.TBL_EDITS),
+            loose=pd.DataFrame(loose, columns=LOOSE_COLUMNS, dtype=object) if loose else None,
         ),
         run_at=run_at or dt.datetime.now().replace(microsecond=0),
         run_by=current_user() if run_by is None else run_by,

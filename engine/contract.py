@@ -65,6 +65,8 @@ TBL_PLAN = "tblPlan"
 TBL_HISTORY = "tblHistory"
 # Extension of the contract: one row per orphaned or overwritten edit.
 TBL_EDITS = "tblEdits"
+ENGINE_TABLES = (TBL_SEGMENTS, TBL_ABC, TBL_CONFLICTS, TBL_TARGETS, TBL_PLAN, TBL_HISTORY,
+                 TBL_EDITS)
 
 SEGMENT_COLUMNS = ["Segment ID", "Segment name", "Marketing owner", "Accounts",
                    "Customers", "Prospects", "Revenue 12m", "Potential",

@@ -10,6 +10,10 @@ Two kinds of edits are logged in ``tblEdits`` rather than dropped:
   computed cells of the row as the engine wrote them. On the next recompute a
   row whose computed cells no longer match their digest was edited by hand;
   the engine reports the cells that differ from what it now computes.
+
+Two more kinds come from what a user typed on an engine sheet outside its
+tables (:mod:`maillon.engine.loose`): **Moved note** (a cell the new layout
+needs) and **Comment** (a comment whose key is gone).
 """
 from __future__ import annotations
 

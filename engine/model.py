@@ -56,6 +56,9 @@ class PreviousState:
     plan_extra_rows: pd.DataFrame | None = None  # rows a user added below tblPlan
     history: pd.DataFrame | None = None  # tblHistory
     edits: pd.DataFrame | None = None  # tblEdits
+    # cells typed outside the engine's tables and comments on engine sheets
+    # (columns: maillon.engine.loose.LOOSE_COLUMNS)
+    loose: pd.DataFrame | None = None
 
 
 @dataclass
@@ -93,6 +96,8 @@ class EngineResult:
     edits: pd.DataFrame  # tblEdits, previous rows + this run's orphans/overwrites
     key_figures: dict  # name -> value for the Dashboard
     warnings: list = field(default_factory=list)
+    # what PreviousState.loose held, comments keyed by the row they sat on
+    loose: pd.DataFrame | None = None
 
     def summary(self) -> str:
         k = self.key_figures

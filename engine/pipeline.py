@@ -15,10 +15,11 @@ import pandas as pd
 
 from . import contract as C
 from .abc import abc_tables, classify
+from .loose import key_comments
 from .history import (carry_user_columns, change_counts, history_tables, overwritten_edits,
                       row_checks, settings_digest)
 from .model import EngineInput, EngineResult
-from .plan import build_plan
+from .plan import build_plan, plan_columns
 from .reconcile import reconcile
 from .score import build_targets
 from .segment import segment_accounts
@@ -79,6 +80,10 @@ def recompute(inp: EngineInput) -> EngineResult:
     seg_table, user_orphans = carry_user_columns(v.previous_segments, seg.segments, "Segment ID",
                                                  C.SEGMENT_COLUMNS, C.SHEET_SEGMENTS)
     edits += user_orphans
+    # ... and inside tblPlan, by Action ID (its week columns are the engine's)
+    plan, user_orphans = carry_user_columns(v.previous_plan, plan, "Action ID",
+                                            plan_columns(v.previous_plan), C.SHEET_PLAN)
+    edits += user_orphans
     for e in edits:
         e.setdefault("Kind", "Orphan")
     targets[C.CHECK_COLUMN] = row_checks(targets, TARGET_COMPUTED)
@@ -123,4 +128,7 @@ def recompute(inp: EngineInput) -> EngineResult:
         conflicts=conflicts, targets=targets, plan=plan, plan_weeks=weeks,
         plan_extra_rows=inp.previous.plan_extra_rows, history=history, edits=all_edits,
         key_figures=key_figures, warnings=v.warnings,
+        loose=key_comments(inp.previous.loose, {C.TBL_TARGETS: prev_targets,
+                                                C.TBL_SEGMENTS: v.previous_segments,
+                                                C.TBL_PLAN: v.previous_plan}),
     )

@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -318,3 +319,24 @@ def _status_orphans(prev_status: dict[str, tuple[str, str]], present: set) -> li
              "Note": "Action no longer in the plan; the status was not carried over"}
             for aid, (status, typed) in prev_status.items()
             if aid not in present and status != DEFAULT_STATUS]
+
+
+_WEEK_HEADER = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def is_week_header(header) -> bool:
+    """Whether a ``tblPlan`` header is a week column's (its Monday, ``2026-11-30``).
+
+    >>> is_week_header("2026-11-30"), is_week_header(dt.date(2026, 11, 30)), is_week_header("Notes")
+    (True, True, False)
+    """
+    if isinstance(header, (dt.date, pd.Timestamp)):
+        return True
+    return bool(_WEEK_HEADER.fullmatch(str(header).strip()))
+
+
+def plan_columns(plan: pd.DataFrame | None) -> list:
+    """The engine's columns of a ``tblPlan`` as read back: the fixed ones and its weeks
+    (any other column was added by a user)."""
+    weeks = [] if plan is None else [c for c in plan.columns if is_week_header(c)]
+    return list(C.PLAN_FIXED_COLUMNS) + weeks

@@ -54,6 +54,9 @@ class LazyAutospec(mock.NonCallableMagicMock):
             if isinstance(attr, FunctionType):
                 child = _Method(spec=attr, _eat_self=True, name=name, parent=self,
                                 _new_name=name, _new_parent=self)
+                hook = d.get("_fake_hooks", {}).get(name)
+                if hook is not None:  # a side effect given before the method was built
+                    child.side_effect = hook
                 d["_mock_children"][name] = child
                 return child
         return super().__getattr__(name)
@@ -105,6 +108,18 @@ def _address(r1, c1, r2=None, c2=None) -> str:
     if r2 is None or (r2, c2) == (r1, c1):
         return a
     return f"{a}:${xl_col_to_name(c2 - 1)}${r2}"
+
+
+class _Formula(str):
+    """A formula a user typed into a cell (:meth:`FakeExcel.put`)."""
+
+
+def _formula_of(v) -> str:
+    """What ``Range.formula`` gives for a cell holding ``v``: text that looks like a
+    formula shows Excel's text prefix."""
+    if isinstance(v, str) and v.startswith("=") and not isinstance(v, _Formula):
+        return "'" + v
+    return str(v)
 
 
 class FakeExcel:
@@ -281,6 +296,18 @@ class FakeExcel:
         charts.__getitem__.side_effect = chart_named
         st["tables"] = tables
         st["charts"] = charts
+        # notes and sheet-level names
+        st["_notes"] = {}  # (row, col) -> [text, author]
+        st["_names"] = {}  # lower-case name -> Name
+        names = self._new(xwm.Names)
+        names.__iter__.side_effect = lambda: iter(list(st["_names"].values()))
+        names.add.side_effect = lambda name, refers_to: self._add_name(sheet, name, refers_to)
+        notes = self._new(xwm.Notes)
+        notes.__iter__.side_effect = lambda: iter([self._note(sheet, rc) for rc in
+                                                   sorted(st["_notes"])])
+        comments = self._new(xwm.Comments)  # threaded comments: none in this workbook
+        comments.__iter__.side_effect = lambda: iter([])
+        st["names"], st["notes"], st["comments"] = names, notes, comments
         st["cells"] = Lazy(lambda: self._range(sheet, (1, 1, 1048576, 16384)))
         st["used_range"] = _Dynamic(lambda: self._range(sheet, self._used(sheet)))
         st["page_setup"] = Lazy(lambda: self._new(xwm.PageSetup, api=Lazy(self._api)))
@@ -292,9 +319,42 @@ class FakeExcel:
 
     def _used(self, sheet):
         bounds = [t[2] for t in self.tables.values() if t[1] is sheet]
+        st = self._state(sheet)
+        bounds += [(r, c, r, c) for r, c in list(st["_cells"]) + list(st["_notes"])]
         if not bounds:
             return (1, 1, 1, 1)
         return (1, 1, max(b[2] for b in bounds), max(b[3] for b in bounds))
+
+    # --- cells outside tables, notes, names -------------------------------------------------
+    def put(self, sheet_name: str, row: int, col: int, value) -> None:
+        """Type ``value`` into a cell as a user would (a text starting with = is a formula)."""
+        if isinstance(value, str) and value.startswith("="):
+            value = _Formula(value)
+        self._state(self._sheet_getitem(sheet_name))["_cells"][(row, col)] = value
+
+    def cell(self, sheet_name: str, row: int, col: int):
+        return self._state(self._sheet_getitem(sheet_name))["_cells"].get((row, col))
+
+    def add_note(self, sheet_name: str, row: int, col: int, text: str, author: str = "") -> None:
+        self._state(self._sheet_getitem(sheet_name))["_notes"][(row, col)] = [text, author]
+
+    def notes(self, sheet_name: str) -> dict:
+        return {rc: v[0] for rc, v in self._state(self._sheet_getitem(sheet_name))["_notes"].items()}
+
+    def _note(self, sheet, rc):
+        st = self._state(sheet)
+        text, author = st["_notes"][rc]
+        note = self._new(xwm.Note, api=Lazy(self._api), text=text, author=author,
+                         location=Lazy(lambda: self._range(sheet, (*rc, *rc))))
+        note.delete.side_effect = lambda: (st["_notes"].pop(rc, None),
+                                           self.events.append(("delete note", rc)))
+        return note
+
+    def _add_name(self, sheet, name, refers_to):
+        m = self._new(xwm.Name, api=Lazy(self._api), name=f"'{self.name(sheet)}'!{name}",
+                      refers_to=refers_to)
+        self._state(sheet)["_names"][name.lower()] = m
+        return m
 
     # --- ranges ----------------------------------------------------------------------------
     def _range_from(self, sheet, cell1, cell2=None):
@@ -323,6 +383,23 @@ class FakeExcel:
         where = self._state(rng)["address"]
         rng.clear_contents.side_effect = lambda: self._clear(sheet, where)
         rng.options.side_effect = lambda *a, **kw: rng
+        if bounds is not None:
+            st = self._state(rng)
+            cells, notes = self._state(sheet)["_cells"], self._state(sheet)["_notes"]
+            r1, c1, r2, c2 = bounds
+
+            def formulas():
+                rows = [[("" if cells.get((r, c)) is None else _formula_of(cells[(r, c)]))
+                         for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+                return rows[0][0] if (r1, c1) == (r2, c2) else rows
+
+            st["formula"] = _Dynamic(formulas)
+            st["note"] = _Dynamic(lambda: self._note(sheet, (r1, c1))
+                                  if (r1, c1) in notes else None)
+
+            # built only when called: most ranges never are
+            rng.__dict__["_fake_hooks"] = {
+                "add_note": lambda text: notes.__setitem__((r1, c1), [text, ""])}
         rng.move.side_effect = lambda destination: self.events.append(
             ("move", self._state(rng)["address"], self._state(destination)["address"]))
         return rng
@@ -356,11 +433,18 @@ class FakeExcel:
         if r2 - r1 > 200_000:  # a whole column: not read by the live mode
             return None
         cells = self._state(sheet)["_cells"]
-        return [[cells.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+
+        def shown(v):  # a formula typed by a user shows its result (here: 0)
+            return 0.0 if isinstance(v, _Formula) else v
+        return [[shown(cells.get((r, c))) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
 
     def _store(self, sheet, bounds, values):
         cells = self._state(sheet)["_cells"]
         r1, c1 = bounds[0], bounds[1]
+        if not isinstance(values, (list, tuple)):
+            values = [[values]]  # one cell
+        elif values and not isinstance(values[0], (list, tuple)):
+            values = [values]  # one row
         for i, row in enumerate(values):
             for j, v in enumerate(row):
                 if v is None or v == "":

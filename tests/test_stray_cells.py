@@ -90,3 +90,43 @@ def test_a_far_stray_cell_costs_no_memory(baseline, tmp_path, sheet, ref):
     done = _run("recompute", str(path), "-q")
     assert done["code"] == 0
     assert done["peak_mb"] < 1500
+
+
+def _plant_lying(path, sheet: str, cell_xml: bytes, at_start: bool = False) -> None:
+    """Put ``cell_xml`` (a ``<c>`` or a ``<row>``) into the sheet without updating its
+    ``<dimension>``, as a hostile program would: inside its first row, or (``at_start``)
+    as the first row element, out of order."""
+    import re
+
+    part = _sheet_part(path, sheet)
+    with zipfile.ZipFile(path) as zin:
+        members = [(i, zin.read(i)) for i in zin.infolist()]
+    out = path.with_name("tmp-" + path.name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in members:
+            if info.filename == part:
+                if at_start:
+                    data = data.replace(b"<sheetData>", b"<sheetData>" + cell_xml, 1)
+                else:
+                    data = re.sub(rb"(<row\b[^>]*>)", lambda m: m.group(1) + cell_xml, data,
+                                  count=1)
+            zout.writestr(info, data)
+    out.replace(path)
+
+
+@pytest.mark.parametrize("sheet,planted,at_start", [
+    # a cell whose reference lies far away, inside an honest row, the dimension unchanged
+    (C.SHEET_ACCOUNTS, b'<c r="XFD1048576"><v>1</v></c>', False),
+    (C.SHEET_TARGETS, b'<c r="XFD3"><v>1</v></c>', False),
+    # a far row element placed first, out of order
+    (C.SHEET_ACCOUNTS, b'<row r="1048576"><c r="A1048576"><v>1</v></c></row>', True),
+])
+def test_a_dimension_that_lies_costs_no_memory_either(baseline, tmp_path, sheet, planted,
+                                                      at_start):
+    base_path, base_peak = baseline
+    path = tmp_path / "team.xlsx"
+    path.write_bytes(base_path.read_bytes())
+    _plant_lying(path, sheet, planted, at_start)
+    checked = _run("validate", str(path), "-q")  # no abort, no huge allocation
+    assert checked["code"] == 0
+    assert checked["peak_mb"] < base_peak + 150, (checked, base_peak)

@@ -119,7 +119,10 @@ def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> Engin
         _refuse_tables_lost(path)
     tables = {name: data.data for name, data in found.items()}
     extra = found[C.TBL_PLAN].below if C.TBL_PLAN in found else None
-    return build_engine_input(tables, plan_extra_rows=extra, run_at=run_at, run_by=run_by)
+    from maillon.addin.filemode.loose import read_loose
+
+    return build_engine_input(tables, plan_extra_rows=extra, run_at=run_at, run_by=run_by,
+                              loose=read_loose(path))
 
 
 def validate_file(path: Path, progress=_noop) -> list[str]:
@@ -218,6 +221,7 @@ def recompute_into(source: Path, save: GuardedSave, progress=_noop, *, adjust=No
     from maillon.addin.render.layout import layout
     from maillon.addin.filemode.write import render_skeleton
     from maillon.addin.ooxml.graft import graft
+    from maillon.addin.render.specs import ENGINE_AREA_NAME
 
     progress("Segmenting, classifying and ranking")
     result = recompute(inp)
@@ -226,7 +230,8 @@ def recompute_into(source: Path, save: GuardedSave, progress=_noop, *, adjust=No
     with tempfile.TemporaryDirectory(prefix="maillon-") as tmp, save.writing() as grafted:
         rendered = Path(tmp) / "rendered.xlsx"
         bodies = render_skeleton(specs, rendered)
-        graft(source, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies)
+        graft(source, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies,
+              hidden_names=[ENGINE_AREA_NAME])
         progress("Saving")
         backup = save.commit(grafted)
     return result, backup

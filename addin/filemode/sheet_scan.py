@@ -22,6 +22,15 @@ parses a sheet:
 The cells left out are not engine input: user-owned sheets are never written,
 and what a user typed on an engine-owned sheet is read elsewhere.
 
+A hostile file can lie: a ``<dimension>`` that leaves out a cell whose
+reference is far away (``<c r="XFD1048576">`` inside row 3), or a far row
+element placed first, out of order. Given the region it expects,
+:class:`ExtentWatch` also looks for references beyond it (and some slack)
+with one regular expression per chunk. Python's ``re`` needs about 10 ms per
+MB for that, so the reader does it on sheets up to 8 MB
+(``grids.FAR_SCAN_MAX``); a bigger sheet's dimension and row order are
+trusted (a documented limit).
+
 Never read a wrong value silently: python-calamine reads an error value
 (``#N/A``, ``#DIV/0!``) and a formula stored without its result (some programs
 write formulas and leave the computing to Excel) as an empty cell, which
@@ -66,13 +75,16 @@ class ExtentWatch:
     ({'B2': '#N/A'}, {'C2'})
     """
 
-    def __init__(self):
+    def __init__(self, expect: Region | None = None):
         self.last_row = 0
         self.last_col = 0
         self.errors: dict[str, str] = {}  # cell reference -> the error value shown
         self.uncached: set[str] = set()  # formulas stored without their value
         self._tail = b""
         self._first = True
+        # the ``<dimension>`` and the rows' order may lie: references beyond what the
+        # reader expects are looked for in every chunk (one search, at C speed)
+        self._far = _far_pattern(expect) if expect is not None else None
 
     def __call__(self, chunk: bytes) -> None:
         data = self._tail + chunk
@@ -93,6 +105,14 @@ class ExtentWatch:
                 self.last_row = max(self.last_row, int(m.group(1)))
         self._find_errors(data)
         self._find_uncached(data)
+        if self._far is not None:
+            for m in self._far.finditer(data):
+                ref = m.group(1)
+                letters = ref.rstrip(b"0123456789")
+                if letters:
+                    self.last_col = max(self.last_col, col_number(letters.decode()))
+                if len(ref) > len(letters):
+                    self.last_row = max(self.last_row, int(ref[len(letters):]))
         self._tail = data[-_TAIL:]
 
     def _find_errors(self, data: bytes) -> None:
@@ -119,6 +139,65 @@ class ExtentWatch:
                         if ref:
                             self.uncached.add(ref)
                 pos = data.find(needle, pos + len(needle))
+
+
+def _letters_above(n: int) -> str:
+    """A regex of the column letters of the columns after ``n`` (1-based).
+
+    >>> p = re.compile(_letters_above(28) + "$")
+    >>> [bool(p.match(c)) for c in ("AB", "AC", "B", "ZZ", "AAA")]
+    [False, True, False, True, True]
+    """
+    def letters(k: int) -> str:
+        out = ""
+        while k:
+            k, r = divmod(k - 1, 26)
+            out = chr(65 + r) + out
+        return out
+
+    if n >= 16384:
+        return "(?!)"
+    s = letters(n)
+    parts = [f"[A-Z]{{{len(s) + 1},3}}"] if len(s) < 3 else []
+    for i, ch in enumerate(s):  # same length: a greater letter at position i
+        if ch != "Z":
+            parts.append(s[:i] + f"[{chr(ord(ch) + 1)}-Z]" + "[A-Z]" * (len(s) - i - 1))
+    return "(?:" + "|".join(parts) + ")"
+
+
+def _digits_above(n: int) -> str:
+    """A regex of the whole numbers greater than ``n``.
+
+    >>> p = re.compile(_digits_above(2002) + "$")
+    >>> [bool(p.match(x)) for x in ("2002", "2003", "999", "10000", "3000")]
+    [False, True, False, True, True]
+    """
+    s = str(n)
+    parts = [f"[1-9][0-9]{{{len(s)},}}"]
+    for i, ch in enumerate(s):
+        if ch != "9":
+            parts.append(s[:i] + f"[{int(ch) + 1}-9]" + "[0-9]" * (len(s) - i - 1))
+    return "(?:" + "|".join(parts) + ")"
+
+
+#: how far past what the reader expects a reference may go before it is looked at
+FAR_COLS, FAR_ROWS = 16, 10_000
+
+
+def _far_pattern(expect: Region) -> re.Pattern:
+    """References (of rows and cells) beyond ``expect`` and some slack.
+
+    >>> p = _far_pattern(Region(2002, 18))
+    >>> [m.group(1) for m in p.finditer(b'<row r="12"><c r="A12"/><c r="XFD3"/><c r="B900000"/>')]
+    [b'XFD3', b'B900000']
+    """
+    cols = _letters_above(expect.last_col + FAR_COLS)
+    if expect.last_row is None:
+        refs = f"{cols}[0-9]+"
+    else:
+        rows = _digits_above(expect.last_row + FAR_ROWS)
+        refs = f"{cols}[0-9]+|(?:[A-Z]{{1,3}})?{rows}"
+    return re.compile(rb'\sr="((?:' + refs.encode() + rb'))"')
 
 
 def cell_ref(tag: bytes) -> str | None:
@@ -172,6 +251,8 @@ def _trim_sheet(xml: bytes, region: Region) -> bytes:
     last_row = region.last_row
 
     def cell(c: re.Match) -> bytes:
+        if last_row is not None and int(c.group(2)) > last_row:
+            return b""  # a reference below the region, whatever row holds it
         return c.group(0) if col_number(c.group(1).decode()) <= last_col else b""
 
     rows = []
@@ -179,7 +260,7 @@ def _trim_sheet(xml: bytes, region: Region) -> bytes:
         row = r.group(0)
         n = _ROW_NUMBER.search(row, 4, 64)
         if last_row is not None and n is not None and int(n.group(1)) > last_row:
-            break  # rows come in order
+            continue  # rows should come in order; a hostile file's may not
         rows.append(_CELL.sub(cell, row))
     head = _DROP.sub(b"", xml[:m.start()])
     tail = _DROP.sub(b"", xml[m.end():])

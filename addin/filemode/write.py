@@ -50,6 +50,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import quote_sheetname
 from xlsxwriter.utility import xl_col_to_name as col_letter  # 0 -> "A", 27 -> "AB"
 
 from maillon.engine.cells import EXCEL_EPOCH
@@ -63,7 +64,8 @@ from maillon.addin.filemode.xlsxwriter_options import (chart_insert_options, cha
                                                       format_options, page_calls,
                                                       validation_options)
 from maillon.xlsxwriter_private import cell_format_index
-from maillon.addin.render.specs import Cells, CellStyle, Chart, SheetSpec, Table
+from maillon.addin.render.specs import (ENGINE_AREA_NAME, Cells, CellStyle, Chart, Formula,
+                                        SheetSpec, Table, engine_area_formula)
 
 __all__ = ["write_specs", "render_skeleton", "DeferredTable", "DeferredBodies"]
 
@@ -168,6 +170,9 @@ def _write_text(ws, row: int, col: int, s: str, fmt) -> None:
 
 def _write_value(ws, row: int, col: int, v, fmts: _ColumnFormats) -> None:
     """Write one value with the call that matches its Python type."""
+    if isinstance(v, Formula):  # a formula a user typed beside the engine's cells
+        ws.write_formula(row, col, v.text, fmts.plain)
+        return
     if isinstance(v, str):
         if v == "":
             if fmts.plain is not None:
@@ -372,7 +377,8 @@ class DeferredTable:
     formats: list  # per column: _ColumnFormats (their indices reserved in XlsxWriter)
 
 
-def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | None) -> None:
+def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | None,
+                 engine_area: bool = False) -> None:
     ws = workbook.add_worksheet(spec.name)
     if spec.tab_color:
         ws.set_tab_color(spec.tab_color)
@@ -392,8 +398,14 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
         ws.merge_range(m.first_row, m.first_col, m.last_row, m.last_col, "", fmts.plain)
         if not _is_blank(m.value):  # typed write into the merged area's first cell
             _write_value(ws, m.first_row, m.first_col, m.value, fmts)
+    deferred_rows: list = []  # (first, last) rows of this sheet's deferred tables
     for t in spec.tables:
-        if deferred is not None and len(t.data) > 1 and _owns_rows(spec, t):
+        # a table beside one already deferred is written here: its cells are then
+        # merged into the rows the graft writes (two deferred tables on the same
+        # rows would give each row twice)
+        beside = any(a <= t.last_row and t.row <= b for a, b in deferred_rows)
+        if deferred is not None and len(t.data) > 1 and not beside and _owns_rows(spec, t):
+            deferred_rows.append((t.row, t.last_row))
             # XlsxWriter records every cell of a table's range (seconds for 100k
             # rows): declare it over its first data row; the graft sets the full range.
             _add_table(ws, formats, t, last_row=t.row + 1)
@@ -414,6 +426,12 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
     for ch in spec.charts:
         xl = _chart(workbook, formats, ch)
         ws.insert_chart(ch.row, ch.col, xl, chart_insert_options(ch))
+    for note in spec.notes:
+        ws.write_comment(note.row, note.col, note.text,
+                         {"author": note.author} if note.author else None)
+    area = engine_area_formula(spec) if engine_area else ""
+    if area:  # the graft marks it hidden (XlsxWriter cannot)
+        workbook.define_name(f"{quote_sheetname(spec.name)}!{ENGINE_AREA_NAME}", area)
     if spec.freeze:
         ws.freeze_panes(*spec.freeze)
     if spec.page:
@@ -421,12 +439,15 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
 
 
 def write_specs(workbook: xlsxwriter.Workbook, specs: list[SheetSpec],
-                deferred: list | None = None) -> None:
+                deferred: list | None = None, engine_area: bool = False) -> None:
     """Write each spec as a worksheet named ``spec.name`` into ``workbook``.
 
     With ``deferred`` (a list), the data rows of tables that own their rows are
     not written; a :class:`DeferredTable` is appended for each (see
     :func:`render_skeleton`). Without it, every cell goes through XlsxWriter.
+    ``engine_area`` defines each sheet's
+    :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME` (for the graft, which
+    hides it).
     """
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
@@ -435,7 +456,7 @@ def write_specs(workbook: xlsxwriter.Workbook, specs: list[SheetSpec],
         _check_overlaps(spec)
     formats = _Formats(workbook)
     for spec in specs:
-        _write_sheet(workbook, formats, spec, deferred)
+        _write_sheet(workbook, formats, spec, deferred, engine_area)
 
 
 def _check_overlaps(spec: SheetSpec) -> None:
@@ -818,7 +839,7 @@ def render_skeleton(specs: list[SheetSpec], path) -> DeferredBodies:
     workbook = xlsxwriter.Workbook(str(Path(path)))
     deferred: list = []
     try:
-        write_specs(workbook, specs, deferred)
+        write_specs(workbook, specs, deferred, engine_area=True)
     finally:
         workbook.close()
     return DeferredBodies(deferred)

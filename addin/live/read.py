@@ -31,10 +31,11 @@ from maillon.engine.errors import InputError, Problem
 
 from maillon.addin.engine_input import PREVIOUS_TABLES, USER_TABLES
 from maillon.addin.live.book import survey as survey_book
-from maillon.addin.live.write import parse_address, xl_address
+from maillon.addin.live.write import complement, parse_address, xl_address
+from maillon.addin.render.specs import ENGINE_AREA_NAME, parse_area
 from maillon.addin.tables import table_frame
 
-__all__ = ["frame_from_values", "read_tables_live", "read_budget", "read_values"]
+__all__ = ["frame_from_values", "read_tables_live", "read_loose_live", "read_budget", "read_values"]
 
 #: xlwings 0.37.8's read budgets: ``base_classes.DEFAULT_MAX_CELLS_PER_READ`` (4,000,000)
 #: and ``_xlmac.Range.max_cells_per_read`` (1,500,000: a larger Apple Event reply fails
@@ -151,3 +152,120 @@ def _rows_below(sheet, bounds: tuple, headers: list, engine,
     values = read_values(sheet, (r2 + 1, c1, last_used, c2), engine, platform)
     df = table_frame(_cells(values), headers, r2 + 1)
     return df if len(df) else None
+
+
+#: a used area at most this many cells is read in one call (values) and one (formulas)
+WHOLE_READ_CELLS = 200_000
+
+
+def _grid(sheet, bounds: tuple, engine, platform) -> list[list]:
+    """The (value, formula) of each cell of ``bounds`` as rows: two round trips."""
+    r1, c1, r2, c2 = bounds
+    rng = sheet.range(xl_address(bounds))
+    values = read_values(sheet, bounds, engine, platform, rng=rng)
+    formulas = rng.formula
+    if not isinstance(formulas, (list, tuple)):
+        formulas = [[formulas]]
+    elif formulas and not isinstance(formulas[0], (list, tuple)):
+        formulas = [list(formulas)] if r1 == r2 else [[f] for f in formulas]
+    return [list(zip(v, f)) for v, f in zip(values or [], formulas)]
+
+
+def _covers(rects, row: int, col: int) -> bool:
+    return any(a <= row <= c and b <= col <= d for a, b, c, d in rects)
+
+
+def _engine_area(sheet) -> list | None:
+    """The rectangles of the sheet's hidden :data:`ENGINE_AREA_NAME`, or None."""
+    for name in sheet.names:
+        if name.name.split("!")[-1].lower() == ENGINE_AREA_NAME.lower():
+            return parse_area(name.refers_to)
+    return None
+
+
+def _comments_live(sheet) -> list[tuple[int, int, str, str]]:
+    """``(row, col, author, text)`` of the notes and threaded comments of ``sheet``."""
+    out = []
+    for note in sheet.notes:
+        cell = note.location
+        out.append((cell.row, cell.column, note.author or "", note.text or ""))
+    try:
+        threads = list(sheet.comments)
+    except NotImplementedError:  # Excel for Mac's AppleScript has no threaded comments
+        threads = []
+    for c in threads:
+        cell = c.location
+        text = "\n".join([c.text or ""] + [f"{r.author or 'Reply'}: {r.text}" for r in c.replies])
+        out.append((cell.row, cell.column, c.author or "", text))
+    return out
+
+
+def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
+                    platform: str | None = None) -> list[dict]:
+    """What a user typed on the engine sheets outside their tables, and their comments,
+    as :func:`maillon.addin.filemode.loose.read_loose` reads them in file mode.
+
+    ``frames`` are the tables :func:`read_tables_live` read (their headers name
+    the column a comment is on); ``found`` is the book's survey when the caller
+    has it (:func:`maillon.addin.live.book.survey`).
+
+    Per sheet: a small used area is read in two calls (values, formulas); a big
+    one (the Target List) only outside its tables, two calls per rectangle.
+    """
+    found = found if found is not None else survey_book(book)
+    if engine is None:
+        engine = book.app.engine.impl
+    engine_sheets = {n.lower() for n in C.ENGINE_SHEETS}
+    names = {n.lower() for n in C.ENGINE_TABLES}
+    out: list[dict] = []
+    for sheet_name, sheet in found.sheets.values():
+        if sheet_name.lower() not in engine_sheets:
+            continue
+        tables = []
+        for key, info in found.tables.items():
+            if info.sheet_name == sheet_name and key in names:
+                table = info.table
+                if info.address is None:
+                    info.address = table.range.address
+                r1, c1, r2, c2 = parse_address(info.address)
+                frame = {k.lower(): v for k, v in (frames or {}).items()}.get(key)
+                headers = [str(h) for h in frame.columns] if frame is not None else []
+                tables.append((table.name, (r1, c1, r2, c2), headers))
+        for row, col, author, text in _comments_live(sheet):
+            where, header = "", ""
+            for name, (r1, c1, r2, c2), headers in tables:
+                if r1 < row <= r2 and c1 <= col <= c2:
+                    where = name
+                    header = headers[col - c1] if col - c1 < len(headers) else ""
+            out.append({"Sheet": sheet_name, "Row": row, "Col": col, "What": "comment",
+                        "Value": text, "Formula": "", "Author": author, "Table": where,
+                        "Header": header})
+        area = _engine_area(sheet)
+        if area is None:
+            continue  # an older Maillon's sheet: its own cells cannot be told apart
+        covered = list(area)
+        for name, (r1, c1, r2, c2), _ in tables:
+            covered.append((r1, c1, r2, c2))
+            if name.lower() == C.TBL_PLAN.lower():
+                covered.append((r2 + 1, c1, 1_048_576, c2))
+        used = parse_address(sheet.used_range.address)
+        r1, c1, r2, c2 = used
+        if (r2 - r1 + 1) * (c2 - c1 + 1) <= WHOLE_READ_CELLS:
+            rects = [used]
+        else:
+            rects = complement(used, covered)
+        for rect in rects:
+            rows = _grid(sheet, rect, engine, platform)
+            for i, row in enumerate(rows):
+                for j, (value, formula) in enumerate(row):
+                    r, c = rect[0] + i, rect[1] + j
+                    if (value is None or value == "") and not formula:
+                        continue
+                    if _covers(covered, r, c):
+                        continue
+                    is_formula = isinstance(formula, str) and formula.startswith("=")
+                    out.append({"Sheet": sheet_name, "Row": r, "Col": c, "What": "cell",
+                                "Value": "" if value is None else value,
+                                "Formula": formula if is_formula else "", "Author": "",
+                                "Table": "", "Header": ""})
+    return out

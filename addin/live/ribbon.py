@@ -30,7 +30,7 @@ from maillon.engine.errors import InputError
 
 from maillon.addin.engine_input import build_engine_input, current_user
 from maillon.addin.live.book import survey
-from maillon.addin.live.read import read_tables_live
+from maillon.addin.live.read import read_loose_live, read_tables_live
 from maillon.addin.live.write import write_specs_live
 
 TITLE = "Maillon"
@@ -110,8 +110,10 @@ def run(book, platform: str | None = None) -> int:
                                          platform=platform)
         run_at = dt.datetime.now().replace(microsecond=0)
         previous = _previous_layout(book, tables)
+        loose = read_loose_live(book, tables, found=found, engine=app.engine.impl,
+                                platform=platform)
         inp = build_engine_input(tables, plan_extra_rows=extra, run_by=current_user(),
-                                 run_at=run_at)
+                                 run_at=run_at, loose=loose)
         app.status_bar = "Maillon: computing segments, ABC matrix, targets and plan..."
         stage = "computing"
         result = _recompute(inp)

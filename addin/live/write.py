@@ -104,8 +104,9 @@ import pandas as pd
 
 from xlsxwriter.utility import xl_col_to_name
 
-from maillon.addin.render.specs import (CellEquals, CellStyle, ColorScale, DataBar,
-                                        ListValidation, SheetSpec, range_abs)
+from maillon.addin.render.specs import (ENGINE_AREA_NAME, CellEquals, CellStyle, ColorScale,
+                                        DataBar, Formula, ListValidation, SheetSpec,
+                                        engine_area_formula, range_abs)
 
 __all__ = ["write_specs_live", "excel_value", "excel_rows", "needs_text_prefix",
            "translate_format", "translate_cond_format", "translate_validation",
@@ -154,6 +155,8 @@ def excel_value(value):
         return None
     if isinstance(value, str):
         return _text(value)
+    if isinstance(value, Formula):  # a formula a user typed beside the engine's cells
+        return value.text
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -1067,6 +1070,51 @@ def _write_charts(ctx: _Context, sheet, spec: SheetSpec, refusals: _Refusals) ->
                 xl_chart.value_axis.set(**axis)
 
 
+def _write_notes(sheet, spec: SheetSpec) -> None:
+    """Comments: Excel keeps them on their cells when the values are cleared, so only
+    those that moved (following their key) or went to History are touched: one call
+    or two per such comment, none for the others."""
+    for row, col in spec.dropped_notes:
+        cell = sheet.range((row + 1, col + 1))
+        note = cell.note
+        if note is not None:
+            note.delete()
+        else:
+            try:
+                threads = list(sheet.comments)
+            except NotImplementedError:  # Excel for Mac: no threaded comments
+                threads = []
+            for c in threads:
+                where = c.location
+                if (where.row, where.column) == (row + 1, col + 1):
+                    c.delete()
+    for n in spec.notes:
+        if n.origin == (n.row, n.col):
+            continue  # still on its cell
+        text = f"{n.author}:\n{n.text}" if n.author else n.text
+        sheet.range((n.row + 1, n.col + 1)).add_note(text)
+
+
+def _write_engine_area(sheet, spec: SheetSpec, windows: bool, notes: list) -> None:
+    """The hidden name of the cells the engine wrote outside its tables (see
+    :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`).
+
+    Without it the next recompute cannot tell what a user typed beside the
+    tables: a refusal is said, never silent."""
+    formula = engine_area_formula(spec)
+    if not formula:
+        return
+    try:
+        name = sheet.names.add(ENGINE_AREA_NAME, formula)
+    except Exception as exc:  # Excel refused the name (its formula is long: ~260 characters)
+        notes.append(f"{spec.name}: the name {ENGINE_AREA_NAME} could not be written ({exc}); "
+                     "before the next recompute, move what you typed beside the tables of "
+                     "this sheet to a sheet of your own")
+        return
+    if windows:
+        name.api.Visible = False  # COM: hidden from the Name Manager
+
+
 def chart_name(number: int) -> str:
     """The name of the ``number``-th chart of a sheet's spec (from 1).
 
@@ -1200,6 +1248,8 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         if not kept[name]:
             _write_formats(ctx, w)
         _write_fills(w)
+        _write_notes(sheet, plan.spec)
+        _write_engine_area(sheet, plan.spec, windows, notes)
         if not windows and not kept[name] and (existed[name] or not plan.spec.gridlines):
             _guarded(refusals, "Gridlines", name,
                      lambda s=sheet, g=plan.spec.gridlines: setattr(s, "show_gridlines", bool(g)))

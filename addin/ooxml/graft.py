@@ -43,8 +43,9 @@ What changes in the package
   (``tblTargets``), so structured references in user formulas keep working. A
   user table elsewhere with the same name is an error (Excel would refuse it).
 - Defined names: the sheet-level built-in names (``_xlnm.Print_Titles``,
-  ``_xlnm.Print_Area``, ``_xlnm._FilterDatabase``, ...) of the grafted sheets
-  are replaced by the rendered ones; workbook-level names the renderer defines
+  ``_xlnm.Print_Area``, ``_xlnm._FilterDatabase``, ...) of the grafted sheets,
+  and their sheet-level names that the renderer defines too, are replaced by
+  the rendered ones; workbook-level names the renderer defines
   replace user names of the same name; every other user name is kept.
 - ``xl/calcChain.xml`` is removed (with its relationship and override) and
   ``<calcPr fullCalcOnLoad="1"/>`` is set so Excel recalculates user formulas.
@@ -53,9 +54,11 @@ What changes in the package
 - The sheet that was the active tab stays the active tab; grafted sheets are
   never left "selected" besides it (which Excel would show as grouped sheets).
 
-Not handled (documented limits): VML shape-id blocks of comments on grafted
-sheets are not renumbered against the user's comment drawings (the renderer
-writes no comments); a user chart sheet or dialog sheet named like an engine
+- Comments the renderer writes (the notes a user had on the engine sheets)
+  come with their VML drawing, whose shape-id blocks are renumbered so that
+  they do not overlap the drawings of the comments kept on other sheets.
+
+Not handled (documented limits): a user chart sheet or dialog sheet named like an engine
 sheet is refused.
 
 Example
@@ -82,6 +85,7 @@ __all__ = ["graft", "GraftReport"]
 
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
+CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 NS_XML = "http://www.w3.org/XML/1998/namespace"
 
@@ -584,9 +588,56 @@ class _Streamed:
         self.chunks = chunks  # a callable giving an iterable of bytes
 
 
+_IDMAP = re.compile(rb'(<(?:\w+:)?idmap\b[^>]*?\bdata=")([0-9, ]*)(")')
+_SPID = re.compile(rb'(_x0000_s)([0-9]+)')
+
+
+class _VmlBlocks:
+    """Shape-id blocks (``<o:idmap data=...>``, 1,024 ids each) of the comment drawings.
+
+    Excel numbers the shapes of every VML drawing in blocks that must not
+    overlap across the workbook; a rendered drawing (comments on an engine
+    sheet) gets blocks that the kept ones do not use.
+    """
+
+    def __init__(self, kept):
+        self.used = set()
+        for data in kept:
+            for m in _IDMAP.finditer(data):
+                self.used |= {int(x) for x in re.split(rb"[, ]+", m.group(2)) if x.strip()}
+
+    def _fresh(self) -> int:
+        n = 1
+        while n in self.used:
+            n += 1
+        self.used.add(n)
+        return n
+
+    def renumber(self, data: bytes) -> bytes:
+        blocks = {}
+        for m in _IDMAP.finditer(data):
+            for x in re.split(rb"[, ]+", m.group(2)):
+                if x.strip() and int(x) not in blocks:
+                    blocks[int(x)] = self._fresh()
+        if not blocks:
+            return data
+        data = _IDMAP.sub(lambda m: m.group(1) + b",".join(
+            b"%d" % blocks.get(int(x), int(x)) for x in re.split(rb"[, ]+", m.group(2))
+            if x.strip()) + m.group(3), data)
+
+        def spid(m):
+            n = int(m.group(2))
+            block, offset = divmod(n, 1024)
+            return m.group(1) + b"%d" % (blocks.get(block, block) * 1024 + offset)
+
+        return _SPID.sub(spid, data)
+
+
 class _Grafter:
-    def __init__(self, orig: Package, rend: Package, sheet_names: list[str], bodies=None):
+    def __init__(self, orig: Package, rend: Package, sheet_names: list[str], bodies=None,
+                 hidden_names=()):
         self.orig, self.rend = orig, rend
+        self.hidden_names = {n.lower() for n in hidden_names}
         self.bodies = bodies
         self.names = list(dict.fromkeys(sheet_names))
         self.o_sheets = orig.sheets
@@ -694,6 +745,11 @@ class _Grafter:
             used_ids.add(n)
             return n
 
+        # --- comment drawings: shape ids unique across the workbook
+        vml_blocks = _VmlBlocks(orig.read(i.filename) for i in orig.infos
+                                if i.filename.lower() not in dead
+                                and orig.content_type(i.filename) == CT_VML)
+
         # --- position and tab selection
         wb_text, wb_enc = _decode(orig.read(self.wb_part))
         p = _root_prefix(wb_text, "workbook")
@@ -772,6 +828,8 @@ class _Grafter:
                     ct = rend.content_type(part) or "application/xml"
                     if ct == CT_TABLE:
                         data = self._table(data, part, next_table_id, transform, user_names)
+                    elif ct == CT_VML:
+                        data = vml_blocks.renumber(data)
                     new_parts[target_name] = data
                     new_ct[target_name] = ct
                 rels = rend.rels(part)
@@ -863,6 +921,7 @@ class _Grafter:
         r_sheet_names = [s.name.lower() for s in self.r_sheets]
         new_names = []
         global_names = set()
+        local_names = set()  # (final sheet index, lower-case name) the renderer defines
         for el in r_root.iter(f"{{{NS_MAIN}}}definedName"):
             attrs = dict(el.attrib)
             lsid = attrs.get("localSheetId")
@@ -871,6 +930,9 @@ class _Grafter:
                 if idx >= len(r_sheet_names) or r_sheet_names[idx] not in final_index:
                     continue
                 attrs["localSheetId"] = str(final_index[r_sheet_names[idx]])
+                local_names.add((final_index[r_sheet_names[idx]], attrs.get("name", "").lower()))
+                if attrs.get("name", "").lower() in self.hidden_names:
+                    attrs["hidden"] = "1"
             else:
                 if attrs.get("name", "").lower().startswith("_xlnm."):
                     continue
@@ -884,7 +946,8 @@ class _Grafter:
             lsid = a.get("localSheetId")
             if lsid is None:
                 return "" if name in global_names else mm.group(0)
-            if name.startswith("_xlnm.") and lsid.isdigit() and int(lsid) in grafted_pos:
+            if lsid.isdigit() and int(lsid) in grafted_pos and (
+                    name.startswith("_xlnm.") or (int(lsid), name) in local_names):
                 return ""
             return mm.group(0)
 
@@ -974,7 +1037,8 @@ class _Grafter:
             z.write_bytes(name, data, date_time=date_time)
 
 
-def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> GraftReport:
+def graft(original, rendered, out, sheet_names: list[str], bodies=None,
+          hidden_names=()) -> GraftReport:
     """Graft the sheets ``sheet_names`` of ``rendered`` into ``original``, write ``out``.
 
     ``original`` is the user's workbook (.xlsx or .xlsm), ``rendered`` the
@@ -992,6 +1056,11 @@ def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> Graft
     ``out`` with their final style indices (no re-parsing of the rows), and
     those tables' parts get their full range. Without it, ``rendered`` is taken
     as complete (any XlsxWriter workbook).
+
+    ``hidden_names`` are sheet-level defined names of the rendered sheets that
+    are marked hidden (XlsxWriter cannot); like every sheet-level name the
+    renderer defines, each replaces the original's name of the same name on
+    that sheet.
     """
     original, rendered, out = Path(original), Path(rendered), Path(out)
     if not sheet_names:
@@ -999,4 +1068,4 @@ def graft(original, rendered, out, sheet_names: list[str], bodies=None) -> Graft
     if out.resolve() in (original.resolve(), rendered.resolve()):
         raise ValueError("graft: out must be a new file, not the original or the rendered one")
     with Package(original) as orig, Package(rendered) as rend:
-        return _Grafter(orig, rend, sheet_names, bodies).run(out)
+        return _Grafter(orig, rend, sheet_names, bodies, hidden_names).run(out)

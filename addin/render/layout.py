@@ -63,11 +63,14 @@ import pandas as pd
 from maillon.engine import contract as C
 from maillon.engine.cells import is_blank as _blank
 from maillon.engine.history import user_columns  # columns a user added: marked as theirs
+from maillon.engine.loose import KEYED_TABLES, place
+from maillon.engine.plan import is_week_header  # week columns, not a user's
 from maillon.engine.model import EngineResult
 from maillon.workbook_templates.look import COLOURS, money_format
 from maillon.addin.render.specs import (Alignment, Border, CellEquals, Cells, CellStyle, Chart,
-                                        ColorScale, Column, DataBar, Font, ListValidation, Merge,
-                                        Page, Ref, Series, SheetSpec, Table)
+                                        ColorScale, Column, DataBar, Font, Formula,
+                                        ListValidation, Merge, Note, Page, Ref, Series,
+                                        SheetSpec, Table)
 
 __all__ = ["layout", "money_format", "FORMATS", "TABLE_ROW", "ENGINE_TAB_COLOR"]
 
@@ -442,7 +445,7 @@ def _plan(result: EngineResult, look: _Look) -> SheetSpec:
     spec = _Sheet(C.SHEET_PLAN, tab_color=ENGINE_TAB_COLOR)
     df = _frame(result.plan, C.PLAN_FIXED_COLUMNS)
     df = df.rename(columns={h: _week_header(h) for h in df.columns if not isinstance(h, str)})
-    weeks = [h for h in df.columns if h not in C.PLAN_FIXED_COLUMNS and h != C.CHECK_COLUMN]
+    weeks = [h for h in df.columns if h not in C.PLAN_FIXED_COLUMNS and is_week_header(h)]
     # keep the hidden check column last, after the weeks
     ordered = list(C.PLAN_FIXED_COLUMNS) + weeks
     ordered += [h for h in df.columns if h not in ordered]
@@ -465,8 +468,9 @@ def _plan(result: EngineResult, look: _Look) -> SheetSpec:
     header = FORMATS["header"]
     week_header = replace(header, font=replace(header.font, size=9),
                           align=replace(header.align, rotation=90, horizontal="center"))
-    table = _table(spec, look, C.TBL_PLAN, TABLE_ROW, 0, df, C.PLAN_EDITABLE, widths=False,
-                   styles={h: (week_fmt, week_header) for h in weeks})
+    table = _table(spec, look, C.TBL_PLAN, TABLE_ROW, 0, df,
+                   [*C.PLAN_EDITABLE, *user_columns(df, [*C.PLAN_FIXED_COLUMNS, *weeks])],
+                   widths=False, styles={h: (week_fmt, week_header) for h in weeks})
     for i, h in enumerate(df.columns):
         if h == C.CHECK_COLUMN:
             spec.columns.append(Column(i, i, CHECK_WIDTH, hidden=True))
@@ -623,10 +627,17 @@ def _label(seg_id, name) -> str:
     return str(name)
 
 
-def _history(result: EngineResult, look: _Look) -> SheetSpec:
+def _history(result: EngineResult, look: _Look, kept_aside=()) -> SheetSpec:
+    """History; ``kept_aside`` are more ``tblEdits`` rows (what a user typed on an engine
+    sheet that could not stay where it was)."""
     spec = _Sheet(C.SHEET_HISTORY, tab_color=ENGINE_TAB_COLOR)
     hist = _frame(result.history, C.HISTORY_COLUMNS)
     edits = _frame(result.edits, C.EDIT_COLUMNS)
+    if kept_aside:
+        run_at = _run_at(result)
+        more = pd.DataFrame([{**e, "Run at": run_at} for e in kept_aside],
+                            columns=C.EDIT_COLUMNS)
+        edits = more if len(edits) == 0 else pd.concat([edits, more], ignore_index=True)
     _title(spec, f"History — {len(hist):,} recomputes, {len(edits):,} edits kept aside"
                  f"{_recomputed(result)}",
            "Left: one row per recompute. Right: edits that could not stay in place — "
@@ -670,8 +681,74 @@ def layout(result: EngineResult) -> list[SheetSpec]:
     if not isinstance(result, EngineResult):
         raise TypeError(f"result must be an EngineResult; got {type(result).__name__}")
     look = _Look(result)
-    return [_BUILDERS[name](result, look) for name in C.ENGINE_SHEETS]
+    specs = {name: _BUILDERS[name](result, look) for name in C.ENGINE_SHEETS
+             if name != C.SHEET_HISTORY}
+    if result.loose is None or len(result.loose) == 0:
+        specs[C.SHEET_HISTORY] = _history(result, look)
+        return [specs[name] for name in C.ENGINE_SHEETS]
+    placed, aside = {}, []
+    for name, spec in specs.items():
+        placed[name] = _place(result.loose, spec)
+        aside += placed[name][2]
+    # History last: what is kept aside makes tblEdits longer, which can reach
+    # more of what a user typed under it (each pass only adds rows)
+    on_history: list = []
+    while True:
+        history = _history(result, look, aside + on_history)
+        placed[C.SHEET_HISTORY] = _place(result.loose, history)
+        if len(placed[C.SHEET_HISTORY][2]) == len(on_history):
+            break
+        on_history = placed[C.SHEET_HISTORY][2]
+    specs[C.SHEET_HISTORY] = history
+    return [_with_users(result.loose, specs[name], *placed[name][:2])
+            for name in C.ENGINE_SHEETS]
 
+
+def _place(loose: pd.DataFrame, spec: SheetSpec) -> tuple[list, list, list]:
+    """:func:`maillon.engine.loose.place` for one sheet of the new layout."""
+    engine = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for r1, c1, r2, c2 in spec.engine_area()]
+    tables = {}
+    for t in spec.tables:
+        if t.name in KEYED_TABLES and KEYED_TABLES[t.name][1] in t.data.columns:
+            tables[t.name] = (t.row + 1, t.col + 1, [str(h) for h in t.data.columns],
+                              t.data[KEYED_TABLES[t.name][1]].tolist())
+    return place(loose, spec.name, engine, tables)
+
+
+def _user_value(item: dict):
+    if item.get("Formula"):
+        return Formula(item["Formula"])
+    return None if _blank(item["Value"]) else item["Value"]
+
+
+def _with_users(loose: pd.DataFrame, spec: SheetSpec, cells: list, comments: list) -> SheetSpec:
+    """``spec`` with the cells a user typed and the comments put back."""
+    if not cells and not comments and not (loose["Sheet"] == spec.name).any():
+        return spec
+    date = CellStyle(num_format=DATE)
+    blocks = [Cells(int(c["Row"]) - 1, int(c["Col"]) - 1, [[_user_value(c)]],
+                    date if isinstance(c["Value"], (dt.date, pd.Timestamp)) else None,
+                    user=True) for c in cells]
+    by_cell: dict = {}  # Excel holds one note per cell: two that meet are joined
+    stayed = set()
+    for c in comments:
+        at = (int(c["Row"]) - 1, int(c["Col"]) - 1)
+        origin = (c["From"][0] - 1, c["From"][1] - 1)
+        if origin == at:
+            stayed.add(at)
+        if at in by_cell:
+            first = by_cell[at]
+            by_cell[at] = replace(first, text=first.text + "\n\n" + str(c["Value"]),
+                                  origin=first.origin if first.origin == at else origin)
+        else:
+            by_cell[at] = Note(*at, str(c["Value"]), str(c.get("Author") or ""), origin=origin)
+    notes = [by_cell[at] for at in sorted(by_cell)]
+    # every comment read on the sheet and not on its cell any more (moved or kept aside)
+    read = loose.loc[(loose["Sheet"] == spec.name) & (loose["What"] == "comment")]
+    dropped = sorted({(int(r) - 1, int(k) - 1) for r, k in zip(read["Row"], read["Col"])}
+                     - stayed)
+    return replace(spec, cells=spec.cells + tuple(blocks), notes=tuple(notes),
+                   dropped_notes=tuple(dropped))
 
 # --------------------------------------------------------------------------- import sheets
 # Written by ``maillon import`` (engine/importing), not by a recompute: Import Review is

@@ -52,11 +52,40 @@ from collections.abc import Mapping
 import pandas as pd
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-__all__ = ["Font", "Border", "Alignment", "CellStyle", "CellEquals", "ColorScale", "DataBar",
+__all__ = ["ENGINE_AREA_NAME", "parse_area", "engine_area_formula", "merge_boxes", "Formula",
+           "Note", "Font", "Border", "Alignment", "CellStyle", "CellEquals", "ColorScale", "DataBar",
            "CondFormat", "ListValidation", "Cells", "Table", "Column", "Ref", "Series",
            "Chart", "Page", "Merge", "SheetSpec", "sheet_ref", "range_abs"]
 
 _COLOUR = re.compile(r"#[0-9A-F]{6}")
+
+#: the hidden, sheet-level defined name that records the cells the engine
+#: wrote on an engine sheet outside its tables (so that what a user typed
+#: beside them can be told apart at the next recompute)
+ENGINE_AREA_NAME = "Maillon_EngineCells"
+
+_AREA = re.compile(r"(?:'(?:[^']|'')+'|[^'!,=]+)!\$?([A-Z]{1,3})\$?(\d+)"
+                   r"(?::\$?([A-Z]{1,3})\$?(\d+))?")
+
+
+def parse_area(formula: str) -> list[tuple[int, int, int, int]]:
+    """The rectangles (1-based, inclusive) of a union of ranges, as a defined name holds it.
+
+    >>> parse_area("='Target List'!$A$1:$A$2,'Target List'!$B$3")
+    [(1, 1, 2, 1), (3, 2, 3, 2)]
+    """
+    def number(letters: str) -> int:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        return n
+
+    rects = []
+    for m in _AREA.finditer(formula or ""):
+        c1, r1 = number(m.group(1)), int(m.group(2))
+        c2, r2 = (number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+        rects.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+    return rects
 
 
 def _set(obj, name: str, value) -> None:
@@ -267,17 +296,52 @@ class ListValidation:
 
 # --------------------------------------------------------------------------- blocks
 @dataclass(frozen=True)
+class Formula:
+    """A formula a user typed (kept as a formula, not as its result): ``"=SUM(B5:B9)"``."""
+
+    text: str
+
+    def __post_init__(self):
+        if not isinstance(self.text, str) or not self.text.startswith("="):
+            raise ValueError(f"Formula.text must start with '='; got {self.text!r}")
+
+
+@dataclass(frozen=True)
 class Cells:
-    """A rectangular block of values at (row, col); ``values`` has no header."""
+    """A rectangular block of values at (row, col); ``values`` has no header.
+
+    ``user`` marks what a user typed and the recompute put back: it is not
+    part of the engine's area (:meth:`SheetSpec.engine_area`). A value may be
+    a :class:`Formula` only in such a block.
+    """
 
     row: int
     col: int
     values: tuple  # rows (tuples); or a DataFrame (its values are used)
     fmt: CellStyle | None = None  # one style for the whole block (None: column style)
+    user: bool = False
 
     def __post_init__(self):
         _set(self, "values", _frozen_rows(self.values))
         _style(self, "fmt", self.fmt)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A comment (an Excel note) on the cell (row, col); ``origin`` is the cell it was
+    on before this recompute, when it was read from the sheet."""
+
+    row: int
+    col: int
+    text: str
+    author: str = ""
+    origin: tuple | None = None  # (row, col), 0-based
+
+    def __post_init__(self):
+        if not isinstance(self.text, str):
+            raise TypeError(f"Note.text must be text; got {type(self.text).__name__}")
+        if self.origin is not None:
+            _set(self, "origin", tuple(self.origin))
 
 
 def _styles(owner, name: str) -> None:
@@ -466,9 +530,12 @@ class SheetSpec:
     tab_color: str | None = None
     zoom: int = 100
     gridlines: bool = True
+    notes: tuple = ()  # Note: every comment the sheet holds after the write
+    #: cells (row, col) whose comment was read and is not on that cell any more
+    dropped_notes: tuple = ()
 
     def __post_init__(self):
-        kinds = {"cells": (Cells,), "tables": (Table,), "columns": (Column,),
+        kinds = {"notes": (Note,), "cells": (Cells,), "tables": (Table,), "columns": (Column,),
                  "merges": (Merge,), "cond_formats": (CellEquals, ColorScale, DataBar),
                  "validations": (ListValidation,), "charts": (Chart,)}
         for name, allowed in kinds.items():
@@ -484,3 +551,59 @@ class SheetSpec:
         if self.page is not None and not isinstance(self.page, Page):
             raise TypeError(f"SheetSpec.page must be a Page; got {type(self.page).__name__}")
         _colour(self, "tab_color", self.tab_color)
+        _set(self, "dropped_notes", tuple(tuple(d) for d in self.dropped_notes))
+
+    def engine_area(self) -> list[tuple[int, int, int, int]]:
+        """The rectangles (0-based, inclusive) the engine writes: its cells, merges and
+        tables (header included), not the cells a user typed (``Cells.user``)."""
+        boxes = []
+        for block in self.cells:
+            if block.user:
+                continue
+            if isinstance(block.values, pd.DataFrame):
+                n, width = block.values.shape
+            else:
+                n = len(block.values)
+                width = max((len(r) for r in block.values), default=0)
+            if n and width:
+                boxes.append((block.row, block.col, block.row + n - 1, block.col + width - 1))
+        boxes += [(m.first_row, m.first_col, m.last_row, m.last_col) for m in self.merges]
+        boxes += [(t.row, t.col, t.last_row, t.last_col) for t in self.tables]
+        return boxes
+
+
+def engine_area_formula(spec: SheetSpec) -> str:
+    """The formula of the sheet's :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`:
+    the union of what the engine writes outside its tables ('' when nothing)."""
+    boxes = [b for b in spec.engine_area()
+             if not any(b == (t.row, t.col, t.last_row, t.last_col) for t in spec.tables)]
+    boxes = merge_boxes(boxes)
+    return "=" + ",".join(sheet_ref(spec.name, *b) for b in boxes) if boxes else ""
+
+
+def merge_boxes(boxes: list) -> list:
+    """Boxes that touch side by side (same rows) or one above the other (same columns)
+    joined, until none can be: the same cells in fewer boxes.
+
+    >>> merge_boxes([(4, 0, 4, 0), (4, 1, 4, 1), (5, 0, 5, 1), (9, 9, 9, 9)])
+    [(4, 0, 5, 1), (9, 9, 9, 9)]
+    """
+    boxes = sorted(set(boxes))
+    joined = True
+    while joined:
+        joined = False
+        for i, a in enumerate(boxes):
+            for j in range(i + 1, len(boxes)):
+                b = boxes[j]
+                if a[0] == b[0] and a[2] == b[2] and (a[3] + 1 == b[1] or b[3] + 1 == a[1]):
+                    union = (a[0], min(a[1], b[1]), a[2], max(a[3], b[3]))
+                elif a[1] == b[1] and a[3] == b[3] and (a[2] + 1 == b[0] or b[2] + 1 == a[0]):
+                    union = (min(a[0], b[0]), a[1], max(a[2], b[2]), a[3])
+                else:
+                    continue
+                boxes = sorted(set(boxes[:i] + boxes[i + 1:j] + boxes[j + 1:] + [union]))
+                joined = True
+                break
+            if joined:
+                break
+    return boxes

@@ -1,0 +1,118 @@
+"""Live mode keeps what a user typed beside the engine's tables and the comments on engine
+sheets, as the file mode does (``test_loose_content.py``): in place, following their key,
+or in History's ``tblEdits``.
+
+The workbook is the simulated Excel of ``live_fakes`` (xlwings' own classes, autospecced):
+its engine sheets are those a previous recompute of the same portfolio left, with their
+hidden engine-area names, the engine's own cells, and what a user then typed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from maillon.addin.render.layout import layout
+from maillon.addin.render.specs import ENGINE_AREA_NAME, engine_area_formula
+from maillon.engine import contract as C
+from maillon.engine.pipeline import recompute
+from maillon.engine.samples import small_input
+
+from live_fakes import FakeExcel
+from test_live import HEADER_ROW, _table_values, run_live
+
+N = 40
+
+
+def _previous_workbook(exclude_top: bool = True, segments_now: int = 3
+                       ) -> tuple[FakeExcel, list]:
+    """A workbook a recompute with 3 segments left, then edited: the top account excluded
+    by hand, and Segments set to ``segments_now``."""
+    inp = small_input(N, Segments=3, run_at=dt.datetime(2026, 11, 23, 9, 30))
+    now = small_input(N, Segments=segments_now)
+    frames = {C.TBL_SETTINGS: now.settings, C.TBL_EXPECTATIONS: inp.expectations,
+              C.TBL_ACCOUNTS: inp.accounts, C.TBL_FEEDBACK: inp.feedback,
+              C.TBL_PLAYBOOK: inp.playbook}
+    sheets = {}
+    for sheet, table in [(C.SHEET_SETTINGS, C.TBL_SETTINGS),
+                         (C.SHEET_EXPECTATIONS, C.TBL_EXPECTATIONS),
+                         (C.SHEET_ACCOUNTS, C.TBL_ACCOUNTS), (C.SHEET_FEEDBACK, C.TBL_FEEDBACK),
+                         (C.SHEET_PLAYBOOK, C.TBL_PLAYBOOK)]:
+        sheets[sheet] = [(table, HEADER_ROW, 1, _table_values(frames[table]))]
+    old = layout(recompute(inp))
+    for spec in old:
+        tables = []
+        for t in spec.tables:
+            values = _table_values(t.data)
+            if t.name == C.TBL_TARGETS and exclude_top:
+                values[1][values[0].index("Priority override")] = "Exclude"
+            tables.append((t.name, t.row + 1, t.col + 1, values))
+        sheets[spec.name] = tables
+    fake = FakeExcel(sheets)
+    for spec in old:  # what the engine wrote outside its tables, and its hidden name
+        sheet = fake.book.sheets[spec.name]
+        fake._add_name(sheet, ENGINE_AREA_NAME, engine_area_formula(spec))
+        for block in spec.cells:
+            for i, row in enumerate(block.values):
+                for j, v in enumerate(row):
+                    if v is not None and v != "":
+                        fake.put(spec.name, block.row + 1 + i, block.col + 1 + j, v)
+    return fake, old
+
+
+def test_live_keeps_notes_beside_the_tables_in_place(monkeypatch):
+    fake, old = _previous_workbook()
+    right = len(C.TARGET_COLUMNS) + 5
+    fake.put(C.SHEET_TARGETS, 6, right, "Call Lyon back")
+    fake.put(C.SHEET_DASHBOARD, 21, 1, "Board asks for P1 growth")
+    fake.put(C.SHEET_DASHBOARD, 21, 2, "=B5*2")
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    assert fake.cell(C.SHEET_TARGETS, 6, right) == "Call Lyon back"
+    assert fake.cell(C.SHEET_DASHBOARD, 21, 1) == "Board asks for P1 growth"
+    assert fake.cell(C.SHEET_DASHBOARD, 21, 2) == "=B5*2"  # still a formula
+    # the engine's own cells of last time are not taken for a user's
+    history = next(s for s in layout(result) if s.name == C.SHEET_HISTORY)
+    edits = next(t for t in history.tables if t.name == C.TBL_EDITS).data
+    assert "Moved note" not in set(edits["Kind"])
+    # the hidden name now records this recompute's cells
+    names = {n.name for n in fake.book.sheets[C.SHEET_DASHBOARD].names}
+    assert f"'{C.SHEET_DASHBOARD}'!{ENGINE_AREA_NAME}" in names
+
+
+def test_live_moves_a_comment_with_its_account_and_keeps_others_on_their_cell(monkeypatch):
+    fake, old = _previous_workbook()
+    targets = next(s for s in old if s.name == C.SHEET_TARGETS)
+    top = targets.tables[0].data["Account ID"].iloc[0]  # on Excel row 5
+    name_col = 1 + C.TARGET_COLUMNS.index("Account name")
+    fake.add_note(C.SHEET_TARGETS, 5, name_col, "Met the CFO on 3 Nov", "Claire")
+    fake.add_note(C.SHEET_DASHBOARD, 5, 2, "Includes the Lyon prospects", "Claire")
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    new_row = 5 + result.targets["Account ID"].tolist().index(top)
+    assert new_row != 5  # excluded by hand: it went down the list
+    notes = fake.notes(C.SHEET_TARGETS)
+    assert list(notes) == [(new_row, name_col)]
+    assert "Met the CFO on 3 Nov" in notes[(new_row, name_col)]
+    assert fake.notes(C.SHEET_DASHBOARD) == {(5, 2): "Includes the Lyon prospects"}
+    assert ("delete note", (5, 2)) not in fake.events  # untouched: no call for it
+
+
+def test_live_moves_a_note_the_engine_needs_to_history(monkeypatch):
+    fake, old = _previous_workbook(exclude_top=False, segments_now=4)
+    dashboard = next(s for s in old if s.name == C.SHEET_DASHBOARD)
+    assert fake.cell(C.SHEET_DASHBOARD, 8, 4) == "S03"  # three segment rows, 6 to 8
+    fake.put(C.SHEET_DASHBOARD, 9, 5, "ask marketing about S04")  # free, under them
+    fake.put(C.SHEET_DASHBOARD, 30, 20, "kept: nothing is written here")
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    assert len(result.segments) == 4
+    assert fake.cell(C.SHEET_DASHBOARD, 9, 5) != "ask marketing about S04"  # the engine's now
+    assert fake.cell(C.SHEET_DASHBOARD, 30, 20) == "kept: nothing is written here"
+    history = next(s for s in layout(result) if s.name == C.SHEET_HISTORY)
+    edits = next(t for t in history.tables if t.name == C.TBL_EDITS).data
+    moved = edits.loc[edits["Kind"] == "Moved note"]
+    assert [(r["Sheet"], r["Key"], r["Value"]) for _, r in moved.iterrows()] == \
+        [(C.SHEET_DASHBOARD, "E9", "ask marketing about S04")]
+    # and it is what live mode wrote into tblEdits
+    assert any("ask marketing about S04" in str(v)
+               for sheet, _, v in fake.writes if sheet == C.SHEET_HISTORY)
+    assert dashboard is not None
