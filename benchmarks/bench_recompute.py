@@ -19,11 +19,11 @@ on a shared machine the CPU time moves less than the wall time).
 Targets (DESIGN.md): 10k ≤ 2 s; 100k ≤ 10 s, ≤ 1.5 GB and ≤ a fifth of the
 openpyxl load+save; 1,048,575 accounts completes.
 
-``--compare PYTHON`` runs the same measures with another installation of
-Maillon (for example the code of an earlier commit installed in its own
-virtual environment), interleaved with this one (A B B A ...) ``--repeat``
-times, and prints both side by side with the median of each: before/after
-figures from the same run. ``--phases`` (or ``MAILLON_BENCH_PHASES=1``) adds
+``--compare [LABEL=]PYTHON ...`` runs the same measures with other
+installations of Maillon (for example the code of an earlier commit installed
+in its own virtual environment), interleaved with this one (A B, B A, ...)
+``--repeat`` times, and prints them side by side, the median and the best of
+each: before/after figures from the same run. ``--phases`` (or ``MAILLON_BENCH_PHASES=1``) adds
 the wall and CPU time of each phase of the two cold recomputes (read, engine,
 layout, render, graft, save); it wraps the phase functions from the outside,
 production code has no timer.
@@ -31,7 +31,7 @@ production code has no timer.
     .venv/bin/python benchmarks/bench_recompute.py            # 10k and 100k
     .venv/bin/python benchmarks/bench_recompute.py --sizes 1048575 --no-openpyxl
     .venv/bin/python benchmarks/bench_recompute.py --sizes 10000 100000 --no-openpyxl \\
-        --compare /work/before/.venv/bin/python --repeat 3 --phases
+        --compare before=../before/.venv/bin/python --repeat 5 --phases
 """
 from __future__ import annotations
 
@@ -187,6 +187,8 @@ def measure(python: str, pristine: Path, tmp: Path, args, results: dict) -> None
     shutil.copy(pristine, path)
     for key in ("first", "again"):
         results.setdefault(key, []).append(run(python, "recompute", path, phases=args.phases))
+    if args.cold_only:
+        return
     results.setdefault("warm", []).append(run(python, "warm", path, tmp / "warm-up.xlsx"))
     results.setdefault("imports", []).append(run(python, "imports", path))
     if not args.no_openpyxl:
@@ -207,9 +209,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--no-openpyxl", action="store_true",
                         help="skip the openpyxl load+save comparison")
-    parser.add_argument("--compare", metavar="PYTHON",
-                        help="also measure the Maillon installed for this interpreter "
-                             "(shown as 'before'), interleaved with this one")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="only the two recomputes from a cold interpreter (no warm "
+                             "process, imports alone or openpyxl)")
+    parser.add_argument("--compare", metavar="[LABEL=]PYTHON", nargs="+", default=[],
+                        help="also measure the Maillon installed for each of these "
+                             "interpreters (shown as LABEL, by default 'before'), "
+                             "interleaved with this one (shown as 'after')")
     parser.add_argument("--repeat", type=int, default=1,
                         help="measure each installation this many times (medians shown)")
     parser.add_argument("--phases", action="store_true",
@@ -221,9 +227,11 @@ def main() -> None:
         action, path, out = args.child
         child(action, path, out or None)
         return
-    trees = {"this": sys.executable}
-    if args.compare:
-        trees = {"before": args.compare, "after": sys.executable}
+    trees = {}
+    for item in args.compare:
+        label, _, python = item.rpartition("=")
+        trees[label or ("before" if not trees else f"before{len(trees) + 1}")] = python
+    trees["after" if trees else "this"] = sys.executable
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix="maillon-bench-") as tmp:
             tmp = Path(tmp)
@@ -256,6 +264,10 @@ def report(n: int, results: dict, args) -> None:
                         f"{_median(results[name][key], 'cpu'):8.2f}" for name in names)
         peaks = " / ".join(f"{_median(results[name][key], 'peak_mb'):.0f}" for name in names)
         print(f"  {label:<45}{cells}   {peaks}")
+        if len(results[names[0]][key]) > 2:
+            best = "".join(f"{min(r['seconds'] for r in results[name][key]):12.2f}"
+                           f"{min(r['cpu'] for r in results[name][key]):8.2f}" for name in names)
+            print(f"    {'best of ' + str(len(results[names[0]][key])):<43}{best}")
         if args.phases and key in ("first", "again"):
             seen = [p for p in ("read", "imports after read", "engine", "layout", "render",
                                 "graft", "save")
