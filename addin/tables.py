@@ -49,6 +49,8 @@ def empty_cells(values: np.ndarray) -> np.ndarray:
 
 
 _TYPE_OF = np.frompyfunc(type, 1, 1)  # the type of each cell, in a C loop
+_ORDINAL_OF = np.frompyfunc(dt.date.toordinal, 1, 1)  # day number of each date, in a C loop
+_UNIX_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 def table_frame(rows, headers: list[str], first_row: int) -> pd.DataFrame:
@@ -82,7 +84,14 @@ def table_frame(rows, headers: list[str], first_row: int) -> pd.DataFrame:
             continue
         cells = column.to_numpy()
         is_date = _TYPE_OF(cells) == dt.date  # a date, not a datetime (a subclass)
-        if is_date.any():
+        if is_date.any() and (is_date | pd.isna(cells)).all():
+            # only dates and blanks: each date's day number, taken in a C loop, gives
+            # what infer_objects makes of the same datetimes (microseconds, NaT for blanks)
+            days = _ORDINAL_OF(cells[is_date]).astype(np.int64) - _UNIX_ORDINAL
+            stamps = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[us]")
+            stamps[is_date] = days.astype("datetime64[D]")
+            df.isetitem(i, pd.Series(stamps, index=df.index, name=column.name))
+        elif is_date.any():
             cells = cells.copy()
             cells[is_date] = [dt.datetime(d.year, d.month, d.day) for d in cells[is_date]]
             df.isetitem(i, pd.Series(cells, index=df.index, name=column.name).infer_objects())

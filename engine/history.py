@@ -57,8 +57,11 @@ def _norm_column(series: pd.Series) -> np.ndarray:
     if kind == "string":
         return series.to_numpy(dtype=object, na_value="")
     if kind in ("floating", "integer", "mixed-integer-float") and series.dtype != bool:
-        nums = np.round(pd.to_numeric(series.astype(object), errors="coerce")
-                        .to_numpy(dtype=float), 6) + 0.0
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            nums = series.to_numpy(dtype=float, na_value=np.nan)  # as to_numeric gives it
+        else:
+            nums = pd.to_numeric(series.astype(object), errors="coerce").to_numpy(dtype=float)
+        nums = np.round(nums, 6) + 0.0
         # each distinct number is spelled once (scores, classes and counts repeat a lot)
         return per_distinct(nums, repr, missing="")
     return np.array([_norm(v) for v in series.astype(object)], dtype=object)
@@ -71,6 +74,17 @@ def normalised(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index, dtype=object)
 
 
+def _repeats(texts: pd.Series, probe: int = 2048) -> bool:
+    """Whether a column's first cells repeat a lot: then hashing each distinct text once
+    (pandas' ``categorize``, which gives the same hashes) is cheaper than hashing every cell.
+
+    >>> _repeats(pd.Series(["P1", "P2"] * 50)), _repeats(pd.Series([str(i) for i in range(100)]))
+    (True, False)
+    """
+    head = texts.iloc[:probe].tolist()
+    return len(set(head)) * 4 <= len(head)
+
+
 def row_checks(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """A short digest per row of the given (computed) columns.
 
@@ -81,7 +95,7 @@ def row_checks(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     digest = np.zeros(len(norm), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for c in columns:
-            h = pd.util.hash_pandas_object(norm[c], index=False, categorize=False) \
+            h = pd.util.hash_pandas_object(norm[c], index=False, categorize=_repeats(norm[c])) \
                 .to_numpy(dtype=np.uint64)
             digest = digest * np.uint64(1_000_003) ^ h
     # 16 hex digits per row, spelled at C speed (big-endian bytes -> hex -> 16-char slices)

@@ -95,10 +95,10 @@ def _kind(series: pd.Series) -> str:
 
 def _blank(series: pd.Series) -> np.ndarray:
     """True where a cell is empty (None, NaN, or only spaces)."""
-    isna = series.isna().to_numpy()
     kind = _kind(series)
     if kind == "string":
         return pd.isna(_stripped(series))
+    isna = series.isna().to_numpy()
     if kind != "mixed":
         return isna
     text = np.fromiter((isinstance(v, str) and not v.strip() for v in series.astype(object)),
@@ -116,6 +116,8 @@ def _to_number(series: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     kind = _kind(series)
     if kind in _NUMERIC_KINDS or kind == "empty":
         none = np.zeros(len(series), dtype=bool)
+        if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_integer_dtype(series.dtype):
+            return series.astype(float), none, none  # already numbers: no detour through objects
         return pd.to_numeric(series.astype(object), errors="coerce").astype(float), none, none
     s = series.astype(object)
     blank = _blank(s)
@@ -206,16 +208,29 @@ def _cell_text(v):
 def _to_text(series: pd.Series) -> pd.Series:
     """Cell values as text (see ``_cell_text``), as an object column."""
     kind = _kind(series)
+    if kind == "string":  # at least one text (infer_dtype skips missing cells)
+        return pd.Series(_stripped(series), index=series.index, dtype=object)
     if kind == "empty" or series.isna().all():
         return pd.Series([None] * len(series), index=series.index, dtype=object)
-    if kind == "string":
-        return pd.Series(_stripped(series), index=series.index, dtype=object)
     return series.astype(object).map(_cell_text).astype(object)
 
 
+def _strip_cell(v):
+    return (v.strip() or None) if type(v) is str else None
+
+
+# called once per cell in a C loop: ``strip`` costs less than hashing each text
+# to call it once per distinct value (per_distinct)
+_STRIP_EACH = np.frompyfunc(_strip_cell, 1, 1)
+
+
 def _stripped(series: pd.Series) -> np.ndarray:
-    """A text column stripped, blanks as None."""
-    return per_distinct(series, lambda v: (v.strip() or None) if type(v) is str else None)
+    """A text column stripped, blanks as None.
+
+    >>> _stripped(pd.Series([" a ", "  ", None, "b"])).tolist()
+    ['a', None, None, 'b']
+    """
+    return _STRIP_EACH(series.to_numpy(dtype=object))
 
 
 def _lookup(text: pd.Series, lookup: dict, case_insensitive: bool = True) -> pd.Series:
