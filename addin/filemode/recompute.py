@@ -141,6 +141,18 @@ def _write_target(out: Path) -> Path:
     return target
 
 
+def record_base(path: Path, inp, result):
+    """The merge base this run records (a custom XML item), keeping the workbook's identity."""
+    from maillon.engine.base import new_id, snapshot
+
+    from maillon.addin.filemode.base_store import base_item, read_identity
+
+    with Package(path) as pkg:
+        identity = read_identity(pkg)
+    workbook = identity["workbook"] if identity else new_id()
+    return base_item(snapshot(inp, result, workbook, new_id()))
+
+
 def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
                    run_at=None, run_by=None) -> Outcome:
     """Recompute ``path`` and write the result to ``out`` (default: in place, with a backup).
@@ -181,13 +193,15 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
         result = recompute(inp)
         progress("Writing the engine-owned sheets")
         specs = layout(result)
+        base = record_base(path, inp, result)
         try:
             with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
                 rendered = Path(tmp) / "rendered.xlsx"
                 bodies = render_skeleton(specs, rendered)
                 grafted = temp_path_beside(target)
                 try:
-                    graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies)
+                    graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies,
+                          custom_xml=base)
                     progress("Saving")
                     refuse_if_changed(path, seen)
                     if not in_place:
