@@ -56,6 +56,8 @@ class PreviousState:
     plan_extra_rows: pd.DataFrame | None = None  # rows a user added below tblPlan
     history: pd.DataFrame | None = None  # tblHistory
     edits: pd.DataFrame | None = None  # tblEdits
+    merge: pd.DataFrame | None = None  # tblMerge (after a merge), carried to the result
+    merge_files: pd.DataFrame | None = None  # tblMergeFiles
 
 
 @dataclass
@@ -93,6 +95,8 @@ class EngineResult:
     edits: pd.DataFrame  # tblEdits, previous rows + this run's orphans/overwrites
     key_figures: dict  # name -> value for the Dashboard
     warnings: list = field(default_factory=list)
+    merge: pd.DataFrame | None = None  # tblMerge: the last merge's report (None: never merged)
+    merge_files: pd.DataFrame | None = None  # tblMergeFiles
 
     def summary(self) -> str:
         k = self.key_figures

@@ -123,4 +123,5 @@ def recompute(inp: EngineInput) -> EngineResult:
         conflicts=conflicts, targets=targets, plan=plan, plan_weeks=weeks,
         plan_extra_rows=inp.previous.plan_extra_rows, history=history, edits=all_edits,
         key_figures=key_figures, warnings=v.warnings,
+        merge=inp.previous.merge, merge_files=inp.previous.merge_files,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -141,30 +142,48 @@ def _write_target(out: Path) -> Path:
     return target
 
 
-def record_base(path: Path, inp, result):
-    """The merge base this run records (a custom XML item), keeping the workbook's identity."""
-    from maillon.engine.base import new_id, snapshot
+class GuardedSave:
+    """A save that replaces a workbook safely: see :func:`guarded_save`."""
 
-    from maillon.addin.filemode.base_store import base_item, read_identity
+    def __init__(self, path: Path, out: Path, target: Path):
+        self.path, self.out, self.target = path, out, target
+        self.in_place = os.path.realpath(path) == os.path.realpath(target)
+        self.seen = fingerprint(path)
+        self.seen_target = None if self.in_place else fingerprint(target)
 
-    with Package(path) as pkg:
-        identity = read_identity(pkg)
-    workbook = identity["workbook"] if identity else new_id()
-    return base_item(snapshot(inp, result, workbook, new_id()))
+    @contextmanager
+    def writing(self):
+        """A fresh temporary file beside the target, removed however the block ends.
+
+        An ``OSError`` while writing or saving becomes one message about the save.
+        """
+        written = temp_path_beside(self.target)
+        try:
+            yield written
+        except OSError as exc:
+            raise WorkbookError(os_error_message(exc, "be saved", self.out)) from None
+        finally:
+            written.unlink(missing_ok=True)
+
+    def commit(self, written: Path) -> Path | None:
+        """Put ``written`` in place of the target, unless a file changed since it was read."""
+        refuse_if_changed(self.path, self.seen)
+        if not self.in_place:
+            refuse_if_changed(self.target, self.seen_target)
+        return atomic_replace(written, self.target, backup=self.target.exists())
 
 
-def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
-                   run_at=None, run_by=None) -> Outcome:
-    """Recompute ``path`` and write the result to ``out`` (default: in place, with a backup).
+@contextmanager
+def guarded_save(path, out=None):
+    """Everything a run that rewrites ``path`` (or writes ``out``) must refuse, then its lock.
 
     Refused, with nothing changed: a workbook open in Excel or LibreOffice, one
-    that another Maillon run is recomputing (its lock file
-    ``.team.xlsx.maillon-lock``), a read-only file, and a file that another
-    program saved while this run worked (it would otherwise be lost). A
-    symbolic link is followed: the file it points to is replaced, the link
-    stays. No temporary file is left beside the workbook, however the run ends.
+    that another Maillon run is working on (its lock file
+    ``.team.xlsx.maillon-lock``), a read-only file, an output of another
+    extension. A symbolic link is followed: the file it points to is replaced,
+    the link stays. Yields a :class:`GuardedSave` whose :meth:`~GuardedSave.commit`
+    refuses a file that another program saved while the run worked.
     """
-    started = time.perf_counter()
     path = Path(path)
     out = Path(out) if out else path
     _check_path(path)
@@ -178,37 +197,72 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
         refuse_if_open(target)
     refuse_unwritable_folder(target)
     refuse_if_read_only(target)
-    in_place = os.path.realpath(path) == os.path.realpath(target)
     with run_lock(target):
-        seen = fingerprint(path)
-        seen_target = None if in_place else fingerprint(target)
-        inp = read_input(path, progress, run_at=run_at, run_by=run_by)
-        from maillon.engine.pipeline import recompute
+        yield GuardedSave(path, out, target)
 
-        from maillon.addin.render.layout import layout
-        from maillon.addin.filemode.write import render_skeleton
-        from maillon.addin.ooxml.graft import graft
 
-        progress("Segmenting, classifying and ranking")
-        result = recompute(inp)
-        progress("Writing the engine-owned sheets")
-        specs = layout(result)
-        base = record_base(path, inp, result)
-        try:
-            with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
-                rendered = Path(tmp) / "rendered.xlsx"
-                bodies = render_skeleton(specs, rendered)
-                grafted = temp_path_beside(target)
-                try:
-                    graft(path, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies,
-                          custom_xml=base)
-                    progress("Saving")
-                    refuse_if_changed(path, seen)
-                    if not in_place:
-                        refuse_if_changed(target, seen_target)
-                    backup = atomic_replace(grafted, target, backup=target.exists())
-                finally:
-                    grafted.unlink(missing_ok=True)
-        except OSError as exc:
-            raise WorkbookError(os_error_message(exc, "be saved", out)) from None
-    return Outcome(result, out, backup, time.perf_counter() - started)
+def record_base(path: Path, inp, result):
+    """The merge base this run records (a custom XML item), keeping the workbook's identity."""
+    from maillon.engine.base import new_id, snapshot
+
+    from maillon.addin.filemode.base_store import base_item, read_identity
+
+    with Package(path) as pkg:
+        identity = read_identity(pkg)
+    workbook = identity["workbook"] if identity else new_id()
+    return base_item(snapshot(inp, result, workbook, new_id()))
+
+
+def engine_sheets(result) -> list[str]:
+    """The engine-owned sheets a recompute writes: the contract's, and Merge after a merge."""
+    names = list(C.ENGINE_SHEETS)
+    if getattr(result, "merge", None) is not None:
+        names.append(C.SHEET_MERGE)
+    return names
+
+
+def recompute_into(source: Path, save: GuardedSave, progress=_noop, *, adjust=None,
+                   run_at=None, run_by=None) -> tuple[EngineResult, Path | None]:
+    """Recompute the workbook ``source`` and commit the result through ``save``.
+
+    ``source`` is ``save.path`` itself, or a file made from it in this run (the
+    edits of a merge or an import). ``adjust(engine_input)`` may return a
+    changed engine input before the engine runs. Returns the result and the
+    backup path.
+    """
+    inp = read_input(source, progress, run_at=run_at, run_by=run_by)
+    if adjust is not None:
+        inp = adjust(inp)
+    from maillon.engine.pipeline import recompute
+
+    from maillon.addin.render.layout import layout
+    from maillon.addin.filemode.write import render_skeleton
+    from maillon.addin.ooxml.graft import graft
+
+    progress("Segmenting, classifying and ranking")
+    result = recompute(inp)
+    progress("Writing the engine-owned sheets")
+    specs = layout(result)
+    base = record_base(source, inp, result)
+    with tempfile.TemporaryDirectory(prefix="maillon-") as tmp, save.writing() as grafted:
+        rendered = Path(tmp) / "rendered.xlsx"
+        bodies = render_skeleton(specs, rendered)
+        graft(source, rendered, grafted, engine_sheets(result), bodies=bodies, custom_xml=base)
+        progress("Saving")
+        backup = save.commit(grafted)
+    return result, backup
+
+
+def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
+                   run_at=None, run_by=None) -> Outcome:
+    """Recompute ``path`` and write the result to ``out`` (default: in place, with a backup).
+
+    Refused, with nothing changed, what :func:`guarded_save` refuses, and a
+    file that another program saved while this run worked (it would otherwise
+    be lost). No temporary file is left beside the workbook, however the run
+    ends.
+    """
+    started = time.perf_counter()
+    with guarded_save(path, out) as save:
+        result, backup = recompute_into(save.path, save, progress, run_at=run_at, run_by=run_by)
+    return Outcome(result, save.out, backup, time.perf_counter() - started)

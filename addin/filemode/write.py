@@ -54,6 +54,10 @@ from xlsxwriter.utility import xl_col_to_name as col_letter  # 0 -> "A", 27 -> "
 
 from maillon.engine.cells import EXCEL_EPOCH
 
+from maillon.addin.ooxml.cell_xml import MAX_TEXT
+from maillon.addin.ooxml.cell_xml import QUOTE as _QUOTE
+from maillon.addin.ooxml.cell_xml import text_xml as _text_xml
+
 from maillon.addin.filemode.xlsxwriter_options import (chart_insert_options, chart_options,
                                                       conditional_format_options,
                                                       format_options, page_calls,
@@ -67,7 +71,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 CHUNK_ROWS = 5_000  # rows per chunk written
 BLOCK_ROWS = 100_000  # rows per block of columns prepared at once
-MAX_TEXT = 32_767  # characters in a cell, as Excel allows
 _EXCEL_EPOCH = np.datetime64(EXCEL_EPOCH, "ns")
 _DAY_NS = 86_400_000_000_000
 _EPOCH_DATE = EXCEL_EPOCH.date()
@@ -448,30 +451,9 @@ def _check_overlaps(spec: SheetSpec) -> None:
 
 # --------------------------------------------------------------------------- rows as XML
 
-_QUOTE = {'"': "&quot;"}
-_CONTROL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
-_EDGE_SPACE = re.compile(r"^\s|\s$")
 # control characters, and whitespace other than space and newline
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x09\x0b-\x1f\ufffe\uffff\x85\xa0\u1680\u2000-\u200a"
                                r"\u2028\u2029\u202f\u205f\u3000]")
-
-
-def _escape_text(s: str) -> str:
-    """Text for ``<t>``, escaped as Excel (and XlsxWriter) expect."""
-    s = _CONTROL_ESCAPE.sub(r"_x005F\1", s)
-    s = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", s)
-    s = s.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    # quotes too, although text allows them: then no cell text can look like an
-    # attribute (and the bytes stay those of the snapshot)
-    return escape(s, _QUOTE)
-
-
-def _text_xml(s: str) -> str:
-    """``<t>`` element of a non-empty string (cut to Excel's 32,767 characters)."""
-    s = s[:MAX_TEXT]
-    preserve = ' xml:space="preserve"' if _EDGE_SPACE.search(s) else ""
-    return f"<t{preserve}>{_escape_text(s)}</t>"
 
 
 def _style_attr(fmt, xf_map: dict) -> str:

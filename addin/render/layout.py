@@ -644,6 +644,49 @@ def _history(result: EngineResult, look: _Look) -> SheetSpec:
     return spec.build()
 
 
+def merge_decisions(merge: pd.DataFrame) -> list[str]:
+    """What the Decision drop-down offers: Base, each file's label, Keep row, Delete row."""
+    fixed = set(C.MERGE_COLUMNS) | set(C.MERGE_TAIL_COLUMNS)
+    labels = [str(c) for c in merge.columns if c not in fixed]
+    return [C.DECISION_BASE, *labels, C.DECISION_KEEP_ROW, C.DECISION_DELETE_ROW]
+
+
+def _merge(result: EngineResult, look: _Look) -> SheetSpec:
+    spec = _Sheet(C.SHEET_MERGE, tab_color=ENGINE_TAB_COLOR)
+    merge = result.merge
+    files = _frame(result.merge_files, C.MERGE_FILE_COLUMNS)
+    conflicts = int(merge["Kind"].isin(("Conflict", "Deleted vs edited")).sum()) \
+        if "Kind" in merge.columns else 0
+    open_ = int((merge["Kind"].isin(("Conflict", "Deleted vs edited", "Missing"))
+                 & merge["Decision"].map(_blank) & merge["Applied"].map(_blank)).sum()) \
+        if {"Kind", "Decision", "Applied"} <= set(merge.columns) else 0
+    _title(spec, f"Merge — {len(merge):,} changes and conflicts, {conflicts:,} conflicts, "
+                 f"{open_:,} to decide",
+           "One row per change a copy brought and per conflict. A conflicting cell keeps its "
+           "Base value until you choose, in Decision, Base or the file whose value wins "
+           "(Keep row / Delete row for a missing row); the next merge or recompute applies it.")
+    spec.cells.append(Cells(2, 0, [["Files merged"]], FORMATS["caption"]))
+    _table(spec, look, C.TBL_MERGE_FILES, TABLE_ROW, 0, files)
+    row = TABLE_ROW + len(files) + 3
+    spec.cells.append(Cells(row - 1, 0, [["Changes and conflicts"]], FORMATS["caption"]))
+    table = _table(spec, look, C.TBL_MERGE, row, 0, merge, ["Decision"])
+    if len(merge):
+        rng = _data_range(table, "Kind")
+        spec.cond_formats.append(_cell_rule(rng, "Conflict", "P1"))
+        spec.cond_formats.append(_cell_rule(rng, "Deleted vs edited", "P1"))
+        spec.cond_formats.append(_cell_rule(rng, "Missing", "P2"))
+        choices = merge_decisions(merge)
+        if len(",".join(choices)) <= 255:  # Excel's limit for a list typed in the rule
+            spec.validations.append(_list_validation(
+                _data_range(table, "Decision"), choices, "Decision",
+                "Base keeps the value before the copies; a file's label takes its value; "
+                "Keep row or Delete row for a missing row."))
+    spec.freeze = (row + 1, 0)
+    spec.page = Page(landscape=True, repeat_rows=(row, row),
+                     header=f"&L{_escape_header(C.SHEET_MERGE)}&R&D")
+    return spec.build()
+
+
 _BUILDERS = {
     C.SHEET_SEGMENTS: _segments,
     C.SHEET_ABC: _abc,
@@ -665,9 +708,13 @@ def layout(result: EngineResult) -> list[SheetSpec]:
     Returns
     -------
     list of :class:`~maillon.addin.render.specs.SheetSpec`, one per name in
-    ``contract.ENGINE_SHEETS``.
+    ``contract.ENGINE_SHEETS``, then the Merge sheet when ``result.merge`` is
+    set (a workbook that ``maillon merge`` wrote).
     """
     if not isinstance(result, EngineResult):
         raise TypeError(f"result must be an EngineResult; got {type(result).__name__}")
     look = _Look(result)
-    return [_BUILDERS[name](result, look) for name in C.ENGINE_SHEETS]
+    specs = [_BUILDERS[name](result, look) for name in C.ENGINE_SHEETS]
+    if getattr(result, "merge", None) is not None:  # a workbook that has been merged
+        specs.append(_merge(result, look))
+    return specs
