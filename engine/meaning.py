@@ -176,9 +176,17 @@ def canonical_column(values, kind: str = "any") -> np.ndarray:
     >>> canonical_column(pd.Series([1001.0, " A-2", None, 1001.0]), "id").tolist()
     ['1001', 'A-2', None, '1001']
     """
-    values = pd.Series(values).astype(object) if not isinstance(values, pd.Series) \
-        else values.astype(object)
-    return per_distinct(values.to_numpy(dtype=object), lambda v: canonical(v, kind))
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if kind in ("id", "code") and pd.api.types.infer_dtype(series, skipna=True) == "string":
+        # text keys and codes, the usual case: stripped (and case-folded) at C speed
+        text = series.astype(object).str.replace("\r\n", "\n", regex=False).str.strip()
+        if kind == "code":
+            text = text.str.casefold()
+        out = text.to_numpy(dtype=object).copy()
+        out[pd.isna(out) | (out == "")] = None
+        return out
+    return per_distinct(series.astype(object).to_numpy(dtype=object),
+                        lambda v: canonical(v, kind))
 
 
 def display(value) -> str:

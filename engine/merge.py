@@ -168,14 +168,13 @@ def _keys(spec: MergeTable, frame: pd.DataFrame) -> np.ndarray:
     # rows by content: the identity columns' meanings, plus an occurrence number
     parts = [canonical_column(frame[c], column_kind(c)) if c in frame.columns
              else np.full(len(frame), None, dtype=object) for c in spec.identity]
-    sig = ["\x1f".join("" if v is None else repr(v) for v in row) for row in zip(*parts)] \
-        if parts else [""] * len(frame)
-    seen: dict[str, int] = {}
+    rows = list(zip(*parts)) if parts else [()] * len(frame)
+    seen: dict[tuple, int] = {}
     out = np.empty(len(frame), dtype=object)
-    for i, s in enumerate(sig):
-        n = seen.get(s, 0)
-        seen[s] = n + 1
-        out[i] = f"{s}\x1e{n}"
+    for i, sig in enumerate(rows):
+        n = seen.get(sig, 0)
+        seen[sig] = n + 1
+        out[i] = (sig, n) if any(v is not None for v in sig) else None
     return out
 
 
@@ -191,12 +190,11 @@ def _label(spec: MergeTable, row: pd.Series | None) -> tuple[str, str]:
     return " · ".join(shown), name
 
 
-def _aligned(spec, frame: pd.DataFrame, universe: pd.Index):
+def _aligned(keys: np.ndarray, frame: pd.DataFrame, universe: pd.Index):
     """``frame`` reindexed on the canonical keys (first row of a duplicated key wins)."""
-    keys = _keys(spec, frame)
-    ok = np.array([k is not None and k != "" for k in keys], dtype=bool)
+    ok = np.fromiter((k is not None and k != "" for k in keys), dtype=bool, count=len(keys))
     f = frame[ok]
-    k = pd.Index(keys[ok], dtype=object)
+    k = pd.Index(keys[ok], dtype=object, tupleize_cols=False)
     first = ~k.duplicated()
     f, k = f[first], k[first]
     rows = pd.Series(f.index.to_numpy(), index=k)
@@ -232,14 +230,17 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
         return out
     base = base if base is not None else pd.DataFrame(columns=list(sides[0].columns))
     present_sides = [(i, s) for i, s in enumerate(sides) if s is not None]
+    keys = {-1: _keys(spec, base)}
+    for i, s in present_sides:
+        keys[i] = _keys(spec, s)
     all_keys: list = []
-    for frame in [base] + [s for _, s in present_sides]:
-        all_keys.extend(k for k in _keys(spec, frame) if k is not None and k != "")
-    universe = pd.Index(list(dict.fromkeys(all_keys)), dtype=object)
-    b, _, in_base = _aligned(spec, base, universe)
+    for k in keys.values():
+        all_keys.extend(x for x in k if x is not None and x != "")
+    universe = pd.Index(list(dict.fromkeys(all_keys)), dtype=object, tupleize_cols=False)
+    b, _, in_base = _aligned(keys[-1], base, universe)
     aligned = {}
     for i, s in present_sides:
-        aligned[i] = _aligned(spec, s, universe)
+        aligned[i] = _aligned(keys[i], s, universe)
     team, team_rows, in_team = aligned[0]
 
     columns = list(dict.fromkeys(
@@ -249,10 +250,15 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
     out.new_columns = [c for c in columns if c not in sides[0].columns]
     n = len(sides)
 
+    arrays: dict = {}
+
     def value(i, col, pos):
         if i not in aligned or col not in sides[i].columns or not aligned[i][2][pos]:
             return None
-        return aligned[i][0][col].iat[pos]
+        arr = arrays.get((i, col))
+        if arr is None:
+            arr = arrays[(i, col)] = aligned[i][0][col].to_numpy(dtype=object)
+        return arr[pos]
 
     def base_value(col, pos):
         return b[col].iat[pos] if col in b.columns and in_base[pos] else None

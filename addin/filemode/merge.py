@@ -133,7 +133,7 @@ def read_side(path, role: str, progress=_noop) -> Side:
         raise WorkbookError(f"{path}: expected an Excel workbook (.xlsx or .xlsm)")
     refuse_if_open(path)
     progress(f"Reading {path.name}")
-    check_package(path)
+    check_package(path, verify_data=False)  # structure; the cells are read below
     side = Side(path, role)
     with Package(path) as pkg:
         side.identity = read_identity(pkg)
@@ -151,6 +151,15 @@ def read_side(path, role: str, progress=_noop) -> Side:
     if hist is not None and "Run at" in hist.columns:
         side.runs = [d for d in (_as_datetime(v) for v in hist["Run at"]) if d is not None]
     return side
+
+
+def _read_all(paths: list[Path], progress=_noop) -> list[Side]:
+    """The copies, read two at a time (python-calamine parses without holding the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2, thread_name_prefix="maillon-merge") as pool:
+        futures = [pool.submit(read_side, p, "copy", progress) for p in paths]
+        return [f.result() for f in futures]  # the first refusal, in the order given
 
 
 def _same_time(a: dt.datetime | None, b: dt.datetime | None) -> bool:
@@ -281,38 +290,50 @@ def _work_of(team: Side) -> dict[str, _Work]:
 
 
 def _apply(w: _Work, out) -> None:
-    """Apply one table's merge result to the working frame and the edits so far."""
+    """Apply one table's merge result to the working frame and the edits so far.
+
+    Cells are set column by column on arrays and new rows appended in one
+    concat (a pandas ``.loc`` per cell would cost seconds for a few thousand).
+    """
     import numpy as np
+    import pandas as pd
+
+    def ensure(col):
+        if col not in w.frame.columns:
+            w.frame[col] = pd.Series(np.full(len(w.frame), np.nan, dtype=object),
+                                     index=w.frame.index)
+            w.new_columns.append(col)
 
     for col in out.new_columns:
-        if col not in w.frame.columns:
-            w.frame[col] = np.nan
-            w.frame[col] = w.frame[col].astype(object)
-            w.new_columns.append(col)
+        ensure(col)
+    by_col: dict = {}
     for (row, col), v in out.cells.items():
         v = _plain_value(v)
-        if col not in w.frame.columns:
-            w.frame[col] = np.nan
-            w.frame[col] = w.frame[col].astype(object)
-            w.new_columns.append(col)
-        if w.frame[col].dtype != object:
-            w.frame[col] = w.frame[col].astype(object)
-        w.frame.loc[row, col] = v
+        ensure(col)
+        by_col.setdefault(col, []).append((row, v))
         if row in w.new_rows:
             w.new_rows[row][col] = v
         else:
             w.cells[(row, col)] = v
-    for values in out.new_rows:
-        row = w.next_row
-        w.next_row += 1
-        clean = {k: _plain_value(v) for k, v in values.items()}
-        for col in clean:
-            if col not in w.frame.columns:
-                w.frame[col] = np.nan
-                w.frame[col] = w.frame[col].astype(object)
-                w.new_columns.append(col)
-        w.frame.loc[row] = {c: clean.get(c, np.nan) for c in w.frame.columns}
-        w.new_rows[row] = clean
+    if by_col:
+        pos = pd.Series(np.arange(len(w.frame)), index=w.frame.index)
+        for col, items in by_col.items():
+            values = w.frame[col].to_numpy(dtype=object).copy()
+            values[pos.loc[[r for r, _ in items]].to_numpy()] = [v for _, v in items]
+            w.frame[col] = pd.Series(values, index=w.frame.index).infer_objects()
+    if out.new_rows:
+        added, index = [], []
+        for values in out.new_rows:
+            clean = {k: _plain_value(v) for k, v in values.items()}
+            for col in clean:
+                ensure(col)
+            w.new_rows[w.next_row] = clean
+            index.append(w.next_row)
+            added.append(clean)
+            w.next_row += 1
+        new = pd.DataFrame(added, index=pd.Index(index, name=w.frame.index.name),
+                           columns=w.frame.columns, dtype=object)
+        w.frame = pd.concat([w.frame.astype(object), new]).infer_objects()
 
 
 @dataclass
@@ -479,7 +500,7 @@ def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
             f"{team_path.name}: the sheet {C.SHEET_MERGE!r} is not Maillon's (it has no table "
             f"{C.TBL_MERGE}); a merge writes that sheet: rename yours and try again; nothing "
             f"was merged.")
-    copies = [read_side(p, "copy", progress) for p in paths]
+    copies = _read_all(paths, progress)
     sent = read_side(base_path, "base", progress) if base_path else None
     sides = [team] + copies
     _labels(sides)
