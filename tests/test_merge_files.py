@@ -27,7 +27,7 @@ from maillon.workbook_templates.build import build_demo
 from realclients import gnumeric_opens, libreoffice_opens
 
 TABLES = ["tblAccounts", "tblFeedback", "tblTargets", "tblSegments", "tblPlan", "tblMerge",
-          "tblMergeFiles", "tblEdits", "tblSettings"]
+          "tblMergeFiles", "tblEdits", "tblSettings", "tblHistory"]
 
 
 def digest(path: Path) -> str:
@@ -350,3 +350,23 @@ def test_merge_part_survives_and_is_engine_owned(scenario):
         assert b"urn:maillon:merge-base:1" in z.read(item)[:400]
     with Package(scenario["team"]) as pkg:
         assert "Merge" in [s.name for s in pkg.sheets]
+
+
+def test_no_recompute_writes_the_tables_and_the_merge_sheet_only(scenario, tmp_path):
+    s = scenario
+    team = tmp_path / "team.xlsx"
+    shutil.copyfile(s["folder"] / "sent.xlsx", team)
+    before = tables(team)
+    report = merge_files(team, s["copies"], recompute=False)
+    assert report.conflicts == 2 and report.backup is not None
+    t = tables(team)
+    acc = t["tblAccounts"].set_index("Account ID")
+    assert acc.loc[s["a"][1], "Employees"] == 111
+    assert (t["tblAccounts"]["Account ID"] == "NEW-0001").sum() == 1
+    tg = t["tblTargets"].set_index("Account ID")
+    assert tg.loc[s["target_key"], "Priority override"] == "p1"  # the cell, as typed
+    # not recomputed: the computed columns are as sent
+    old = before["tblTargets"].set_index("Account ID")
+    assert tg.loc[s["target_key"], "Final priority"] == old.loc[s["target_key"], "Final priority"]
+    assert len(t["tblHistory"]) == len(before["tblHistory"])  # no recompute ran
+    assert (t["tblMerge"]["Kind"] == "Conflict").sum() == 1

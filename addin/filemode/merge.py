@@ -347,6 +347,7 @@ class MergeReport:
     decisions: int = 0
     notes: list = field(default_factory=list)
     outcome: object = None
+    backup: object = None
 
     @property
     def changes(self) -> int:
@@ -574,7 +575,7 @@ def _adjust(merge_frame, files_frame, note: dict | None):
 def merge_files(team_path, copy_paths, out=None, *, base_path=None, dry_run=False,
                 recompute=True, progress=_noop, when=None) -> MergeReport:
     """Merge ``copy_paths`` into ``team_path`` (or into ``out``); see the module."""
-    from maillon.addin.filemode.table_edits import recompute_with_edits, save_table_edits
+    from maillon.addin.filemode.table_edits import recompute_with_edits
 
     when = when or dt.datetime.now().replace(microsecond=0)
     report = plan_merge(team_path, copy_paths, base_path, progress, when=when)
@@ -586,8 +587,32 @@ def merge_files(team_path, copy_paths, out=None, *, base_path=None, dry_run=Fals
             team_path, report.edits, out, progress,
             adjust=_adjust(report.merge_frame, report.files_frame, note))
     else:
-        save_table_edits(team_path, report.edits, out, progress)
+        _save_without_recompute(team_path, report, out, progress)
     return report
+
+
+def _save_without_recompute(team_path, report: MergeReport, out, progress) -> None:
+    """The edits and the Merge sheet, in one save; the engine sheets stay as they are."""
+    import tempfile
+
+    from maillon.addin.filemode.recompute import guarded_save
+    from maillon.addin.filemode.table_edits import _write_edited
+    from maillon.addin.filemode.write import render_skeleton
+    from maillon.addin.ooxml.graft import graft
+    from maillon.addin.render.layout import merge_sheet
+
+    team_path = Path(team_path)
+    with guarded_save(team_path, out) as save:
+        progress("Writing the tables and the Merge sheet")
+        with tempfile.TemporaryDirectory(prefix="maillon-") as tmp:
+            edited = Path(tmp) / f"edited{team_path.suffix.lower()}"
+            _write_edited(save.path, report.edits, edited)
+            rendered = Path(tmp) / "rendered.xlsx"
+            bodies = render_skeleton([merge_sheet(report.merge_frame, report.files_frame)],
+                                     rendered)
+            with save.writing() as grafted:
+                graft(edited, rendered, grafted, [C.SHEET_MERGE], bodies=bodies)
+                report.backup = save.commit(grafted)
 
 
 def apply_decisions_and_recompute(path, out=None, progress=_noop):

@@ -153,6 +153,7 @@ class _Look:
             "Rank": INTEGER, "Score": SCORE, "Start": DATE, "End": DATE,
             "Run at": DATETIME, "Moved segment": INTEGER,
             "Changed priority": INTEGER, "Overrides": INTEGER, "Segments": INTEGER,
+            "Merged at": DATETIME, "Applied": DATETIME,
         }
 
     def column_format(self, header: str, editable: bool, top: bool = False) -> CellStyle | None:
@@ -685,6 +686,17 @@ def _merge(result: EngineResult, look: _Look) -> SheetSpec:
     spec.page = Page(landscape=True, repeat_rows=(row, row),
                      header=f"&L{_escape_header(C.SHEET_MERGE)}&R&D")
     return spec.build()
+
+
+def merge_sheet(merge: pd.DataFrame, files: pd.DataFrame | None,
+                currency: str = "EUR") -> SheetSpec:
+    """The Merge sheet alone (a merge that does not recompute writes only this sheet)."""
+    from types import SimpleNamespace
+
+    from maillon.engine.model import Settings
+
+    result = SimpleNamespace(merge=merge, merge_files=files, settings=Settings(currency=currency))
+    return _merge(result, _Look(result))
 
 
 _BUILDERS = {
