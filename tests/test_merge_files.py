@@ -44,7 +44,8 @@ def row_of(frame, key_col, key):
     return rows[0]
 
 
-def edit_openpyxl(path: Path, out: Path, edits: dict, *, sort=None, delete=(), add=None):
+def edit_openpyxl(path: Path, out: Path, edits: dict, *, sort=None, delete=(), add=None,
+                  rename=None, new_sheet=None):
     """Edit ``path`` with openpyxl, as a script or another program would, save to ``out``.
 
     ``edits``: {table: [(key column, key, column, value)]}; ``sort``: {table: (column,
@@ -91,6 +92,10 @@ def edit_openpyxl(path: Path, out: Path, edits: dict, *, sort=None, delete=(), a
                             f"{openpyxl.utils.get_column_letter(c2)}{r2}"
                 if table.autoFilter is not None:
                     table.autoFilter.ref = table.ref
+    for old, new in (rename or {}).items():
+        wb[old].title = new
+    if new_sheet:
+        wb.create_sheet(new_sheet)["A1"] = "my notes"
     wb.save(out)
     return out
 
@@ -136,7 +141,8 @@ def scenario(sent):
         "tblTargets": [("Account ID", target_key, "Priority override", "p1"),
                        ("Account ID", target_key, "Override reason", "met the CEO")],
     }, sort={"tblTargets": ("Score", False), "tblAccounts": ("Employees", True)},
-        add={"tblAccounts": [PROSPECT]})
+        add={"tblAccounts": [PROSPECT]}, rename={"Accounts": "Comptes"},
+        new_sheet="Claire's notes")
 
     # copy 2: edited as Excel edits (the table writer), saved through LibreOffice
     raw2 = folder / "raw2" / "team-HM.xlsx"
@@ -209,6 +215,8 @@ def test_every_edit_lands_and_each_conflict_is_listed_once(scenario):
     files = t["tblMergeFiles"]
     assert files["File"].tolist() == ["team.xlsx", "team (Claire).xlsx", "team-HM.xlsx",
                                       "team_v3.xlsx"]
+    # a renamed sheet changes nothing; a sheet added to a copy is named in the report
+    assert any("Claire's notes" in n and "team (Claire).xlsx" in n for n in s["report"].notes)
     note = t["tblEdits"][t["tblEdits"]["Kind"] == "Merge"]
     assert len(note) == 1 and "3 copies" in note["Value"].iloc[0]
 

@@ -529,9 +529,17 @@ def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
                 entries.append(e)
             _apply(work[name], out)
     notes = []
+    if sent is None and team.last_run and not _same_time(team.last_run, _run_time(team.identity)):
+        notes.append(f"{team.path.name}'s History ends with the recompute of "
+                     f"{team.last_run:%Y-%m-%d %H:%M:%S}, but its merge base was recorded by "
+                     f"{team.describe_run()} (a recompute in Excel does not record it yet): "
+                     f"cells edited between the two may be listed as conflicts; name the file "
+                     f"as it was sent with --base to merge against it exactly.")
     team_sheets = {s.casefold() for s in team.sheets}
     for c in copies:
-        extra = [s for s in c.sheets if s.casefold() not in team_sheets]
+        merged_on = {d.sheet.casefold() for d in c.tables.values()}  # a renamed sheet
+        extra = [s for s in c.sheets if s.casefold() not in team_sheets
+                 and s.casefold() not in merged_on]
         for s in extra:
             notes.append(f"{c.path.name} has a sheet {s!r} that {team.path.name} has not: it "
                          f"was not carried over; copy it by hand if it is needed.")
