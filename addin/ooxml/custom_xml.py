@@ -36,14 +36,14 @@ def item_xml(namespace: str, name: str, attributes: dict, text: str) -> bytes:
 
     attrs = "".join(f" {k}={quoteattr(str(v))}" for k, v in attributes.items())
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<{name} xmlns="{namespace}"{attrs}>{escape(text)}</{name}>').encode("utf-8")
+            f'<{name} xmlns="{namespace}"{attrs}>{escape(text)}</{name}>').encode()
 
 
 def item_props_xml(item_id: str, namespace: str) -> bytes:
     return ('<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
             f'<ds:datastoreItem ds:itemID="{item_id}" xmlns:ds="http://schemas.openxmlformats.'
             f'org/officeDocument/2006/customXml"><ds:schemaRefs><ds:schemaRef ds:uri='
-            f'{quoteattr(namespace)}/></ds:schemaRefs></ds:datastoreItem>').encode("utf-8")
+            f'{quoteattr(namespace)}/></ds:schemaRefs></ds:datastoreItem>').encode()
 
 
 def _head(pkg: Package, part: str) -> str:
