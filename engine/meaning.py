@@ -177,6 +177,13 @@ def canonical_column(values, kind: str = "any") -> np.ndarray:
     ['1001', 'A-2', None, '1001']
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if series.dtype.kind == "M":  # a column of dates: their text at C speed
+        stamps = pd.DatetimeIndex(series)
+        midnight = stamps.normalize() == stamps
+        text = np.where(midnight, stamps.strftime("%Y-%m-%d"),
+                        stamps.strftime("%Y-%m-%d %H:%M:%S")).astype(object)
+        text[pd.isna(stamps)] = None
+        return text
     if kind in ("id", "code") and pd.api.types.infer_dtype(series, skipna=True) == "string":
         # text keys and codes, the usual case: stripped (and case-folded) at C speed
         text = series.astype(object).str.replace("\r\n", "\n", regex=False).str.strip()

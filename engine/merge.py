@@ -169,12 +169,15 @@ def _keys(spec: MergeTable, frame: pd.DataFrame) -> np.ndarray:
     parts = [canonical_column(frame[c], column_kind(c)) if c in frame.columns
              else np.full(len(frame), None, dtype=object) for c in spec.identity]
     rows = list(zip(*parts)) if parts else [()] * len(frame)
+    empty = np.logical_and.reduce([pd.isna(p) for p in parts]) if parts \
+        else np.ones(len(frame), dtype=bool)
     seen: dict[tuple, int] = {}
     out = np.empty(len(frame), dtype=object)
     for i, sig in enumerate(rows):
         n = seen.get(sig, 0)
         seen[sig] = n + 1
-        out[i] = (sig, n) if any(v is not None for v in sig) else None
+        out[i] = (sig, n)
+    out[empty] = None
     return out
 
 
@@ -202,17 +205,24 @@ def _aligned(keys: np.ndarray, frame: pd.DataFrame, universe: pd.Index):
     return f.reindex(universe), rows.reindex(universe), universe.isin(k)
 
 
-def _differs(a: np.ndarray, b: np.ndarray, kind: str) -> np.ndarray:
-    """Cells of ``a`` and ``b`` (object arrays) whose meanings differ.
+def _differs(a: pd.Series, b: pd.Series, kind: str) -> np.ndarray:
+    """Cells of the aligned columns ``a`` and ``b`` whose meanings differ.
 
-    Equal values and two blanks are settled in C loops; only the cells left
-    (few, in copies of one workbook) are compared by meaning.
+    Equal values and two blanks are settled in C loops (on the columns' own
+    dtype when both have it: numbers, dates); only the cells left (few, in
+    copies of one workbook) are compared by meaning.
     """
+    va, vb = a.to_numpy(), b.to_numpy()
+    if va.dtype != vb.dtype or va.dtype.kind not in "fiMb":
+        va, vb = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
     with np.errstate(invalid="ignore"):
-        equal = np.asarray(a == b, dtype=bool) | (pd.isna(a) & pd.isna(b))
-    out = np.zeros(len(a), dtype=bool)
-    for i in np.flatnonzero(~equal):
-        out[i] = canonical(a[i], kind) != canonical(b[i], kind)
+        equal = np.asarray(va == vb, dtype=bool) | (pd.isna(va) & pd.isna(vb))
+    out = np.zeros(len(va), dtype=bool)
+    left = np.flatnonzero(~equal)
+    if len(left):
+        oa, ob = a.iloc[left].to_numpy(dtype=object), b.iloc[left].to_numpy(dtype=object)
+        for j, i in enumerate(left):
+            out[i] = canonical(oa[j], kind) != canonical(ob[j], kind)
     return out
 
 
@@ -257,8 +267,24 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
             return None
         arr = arrays.get((i, col))
         if arr is None:
-            arr = arrays[(i, col)] = aligned[i][0][col].to_numpy(dtype=object)
-        return arr[pos]
+            column = aligned[i][0][col]
+            # dates stay a Series: turning a whole column into Timestamps costs more
+            arr = arrays[(i, col)] = column if column.dtype.kind == "M" \
+                else column.to_numpy(dtype=object)
+        return arr.iat[pos] if isinstance(arr, pd.Series) else arr[pos]
+
+    def label_at(pos):
+        """(key, name) of a row, from the first side that has it (else the base)."""
+        if spec.key is None:
+            return _label(spec, _row_of(spec, aligned, pos, base=b))
+        for i in sorted(aligned):
+            if aligned[i][2][pos]:
+                name = value(i, spec.name, pos) if spec.name else None
+                return display(value(i, spec.key, pos)), \
+                    "" if name is None or is_blank(name) else display(name)
+        name = base_value(spec.name, pos) if spec.name else None
+        return display(base_value(spec.key, pos)), \
+            "" if name is None or is_blank(name) else display(name)
 
     def base_value(col, pos):
         return b[col].iat[pos] if col in b.columns and in_base[pos] else None
@@ -268,15 +294,14 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
     merged_rows: dict[int, dict] = {}  # position -> column -> value (for rows restored)
     for col in columns:
         kind = column_kind(col)
-        bv = b[col].to_numpy(dtype=object) if col in b.columns \
-            else np.full(len(universe), None, dtype=object)
+        bv = b[col] if col in b.columns \
+            else pd.Series(np.full(len(universe), None, dtype=object), index=universe)
         changed = np.zeros((n, len(universe)), dtype=bool)
         for i in aligned:
             frame, _, present = aligned[i]
             if col not in sides[i].columns:
                 continue
-            sv = frame[col].to_numpy(dtype=object)
-            changed[i] = present & in_base & _differs(sv, bv, kind)
+            changed[i] = present & in_base & _differs(frame[col], bv, kind)
         for pos in np.flatnonzero(changed.any(axis=0)):
             who = tuple(bool(x) for x in changed[:, pos])
             news: dict = {}
@@ -287,8 +312,7 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
             for i in range(n):
                 if who[i]:
                     changed_rows.setdefault(pos, set()).add(i)
-            row_ref = _row_of(spec, aligned, pos)
-            key, name = _label(spec, row_ref)
+            key, name = label_at(pos)
             vals = tuple(value(i, col, pos) for i in range(n))
             base_v = base_value(col, pos)
             if spec.engine and not in_team[pos]:
@@ -318,8 +342,7 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
             if not missing:
                 continue
             edited_by = changed_rows.get(pos, set())
-            row_ref = _row_of(spec, aligned, pos, base=b)
-            key, name = _label(spec, row_ref)
+            key, name = label_at(pos)
             kind = "Deleted vs edited" if edited_by else "Missing"
             who = tuple(i in missing for i in range(n))
             vals = tuple("(present)" if has[i] else "(missing)" for i in range(n))
@@ -338,8 +361,7 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
         adders = [i for i in range(n) if has[i]]
         if adders == [0] or not adders:
             continue  # added by the team workbook itself
-        row_ref = _row_of(spec, aligned, pos)
-        key, name = _label(spec, row_ref)
+        key, name = label_at(pos)
         chosen: dict = {}
         conflicts = []
         for col in columns:

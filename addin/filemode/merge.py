@@ -140,7 +140,16 @@ def read_side(path, role: str, progress=_noop) -> Side:
         side.modified_by, side.modified = _core_properties(pkg)
         side.sheets = [s.name for s in pkg.sheets]
     try:
-        side.tables = read_tables(path, list(TO_READ))
+        if role == "team":
+            from maillon.addin.filemode.grids import GridReader
+            from maillon.addin.filemode.read import tables_from
+
+            with GridReader(path, list(TO_READ)) as reader:
+                import maillon.engine.pipeline  # noqa: F401 - the slow import, while it parses
+
+                side.tables = tables_from(reader)
+        else:
+            side.tables = read_tables(path, list(TO_READ))
     except InputError as exc:
         raise WorkbookError(f"{path.name}: {exc}") from None
     if C.TBL_ACCOUNTS not in side.tables and C.TBL_TARGETS not in side.tables:
