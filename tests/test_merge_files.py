@@ -330,6 +330,14 @@ def test_bad_copies_are_refused_with_one_message(sent, tmp_path, capsys):
         assert len(err.strip().splitlines()) == 1
         assert digest(team) == before
     assert not list(tmp_path.glob(".*maillon*"))
+    # a copy saved by Gnumeric, which drops Excel tables: said so, by name
+    ok, why = gnumeric_opens(sent_path, "xlsx", outdir=tmp_path / "gn")
+    if ok:
+        gn = tmp_path / "gn" / "sent.xlsx"
+        assert main(["merge", str(team), str(gn), "-q"]) == 1
+        err = capsys.readouterr().err
+        assert "sent.xlsx" in err and "gnumeric" in err and "does not keep Excel tables" in err
+        assert digest(team) == before
 
 
 def test_dry_run_writes_nothing_and_diff_lists_changes(scenario, tmp_path, capsys):

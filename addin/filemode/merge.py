@@ -36,7 +36,8 @@ from maillon.engine.errors import InputError
 
 from maillon.addin.filemode.base_store import read_base, read_identity
 from maillon.addin.filemode.files import refuse_if_open
-from maillon.addin.ooxml.package import Package, local, parse_ref
+from maillon.addin.ooxml.package import (Package, last_saved_by, local, parse_ref,
+                                         saved_by_excel)
 from maillon.addin.ooxml.safe_io import WorkbookError, check_package
 
 __all__ = ["merge_files", "diff_files", "MergeReport", "apply_decisions_and_recompute"]
@@ -153,6 +154,13 @@ def read_side(path, role: str, progress=_noop) -> Side:
     except InputError as exc:
         raise WorkbookError(f"{path.name}: {exc}") from None
     if C.TBL_ACCOUNTS not in side.tables and C.TBL_TARGETS not in side.tables:
+        with Package(path) as pkg:
+            app = last_saved_by(pkg)
+        if C.SHEET_ACCOUNTS in side.sheets and not saved_by_excel(app):
+            raise WorkbookError(
+                f"{path.name} has none of Maillon's Excel tables any more: it was last saved "
+                f"by {app}, which does not keep Excel tables; ask for a copy saved by Excel "
+                f"or LibreOffice; nothing was merged.")
         raise WorkbookError(f"{path.name} is not a Maillon workbook: it has neither the table "
                             f"{C.TBL_ACCOUNTS} (sheet {C.SHEET_ACCOUNTS}) nor {C.TBL_TARGETS} "
                             f"(sheet {C.SHEET_TARGETS}); nothing was merged.")
