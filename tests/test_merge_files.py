@@ -386,3 +386,21 @@ def test_no_recompute_writes_the_tables_and_the_merge_sheet_only(scenario, tmp_p
     assert tg.loc[s["target_key"], "Final priority"] == old.loc[s["target_key"], "Final priority"]
     assert len(t["tblHistory"]) == len(before["tblHistory"])  # no recompute ran
     assert (t["tblMerge"]["Kind"] == "Conflict").sum() == 1
+
+
+def test_delete_row_decision_removes_the_row_on_the_next_recompute(scenario, tmp_path):
+    s = scenario
+    team = tmp_path / "team.xlsx"
+    shutil.copyfile(s["team"], team)
+    merge = tables(team)["tblMerge"]
+    row = merge.index[merge["Kind"] == "Deleted vs edited"][0]
+    save_table_edits(team, [TableEdit("tblMerge", cells={(row, "Decision"): "Delete row"})])
+    assert main(["recompute", str(team), "-q"]) == 0
+    t = tables(team)
+    assert s["a"][5] not in set(t["tblAccounts"]["Account ID"])
+    assert s["a"][5] not in set(t["tblTargets"]["Account ID"])
+    assert len(t["tblAccounts"]) == 2000
+    m = t["tblMerge"]
+    assert m.loc[m["Kind"] == "Deleted vs edited", "Applied"].notna().all()
+    note = t["tblEdits"][t["tblEdits"]["Kind"] == "Merge"]
+    assert note["Value"].tolist()[-1] == "1 decisions"

@@ -443,6 +443,7 @@ def apply_decisions(work: dict[str, _Work], merge, when: dt.datetime) -> tuple[i
     labels = [c for c in merge.columns
               if c not in C.MERGE_COLUMNS and c not in C.MERGE_TAIL_COLUMNS]
     count = 0
+    finders: dict = {}
     for i in todo:
         row = merge.iloc[i]
         spec = by_sheet.get(str(row["Sheet"]))
@@ -453,7 +454,9 @@ def apply_decisions(work: dict[str, _Work], merge, when: dt.datetime) -> tuple[i
         column = str(row["Column"])
         out = TableMerge(spec.table)
         if spec.key is not None:
-            target = _key_finder(spec, w.frame).get(canonical(row["Key"], spec.key_kind))
+            if spec.table not in finders:  # rows added meanwhile are not decided on
+                finders[spec.table] = _key_finder(spec, w.frame)
+            target = finders[spec.table].get(canonical(row["Key"], spec.key_kind))
         else:
             shown = str(row["Key"])
             target = next((r for r, rec in w.frame.iterrows()
