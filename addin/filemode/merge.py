@@ -164,6 +164,13 @@ def read_side(path, role: str, progress=_noop) -> Side:
         raise WorkbookError(f"{path.name} is not a Maillon workbook: it has neither the table "
                             f"{C.TBL_ACCOUNTS} (sheet {C.SHEET_ACCOUNTS}) nor {C.TBL_TARGETS} "
                             f"(sheet {C.SHEET_TARGETS}); nothing was merged.")
+    from maillon.engine.merge import MERGE_TABLES
+
+    for name in (C.TBL_TARGETS, C.TBL_SEGMENTS, C.TBL_PLAN):  # keep what merges: memory
+        data = side.tables.get(name)
+        spec = MERGE_TABLES[name]
+        if data is not None and spec.key in data.data.columns:
+            data.data = data.data[[spec.key] + spec.merge_columns(data.data.columns)]
     hist = side.frame(C.TBL_HISTORY)
     if hist is not None and "Run at" in hist.columns:
         side.runs = [d for d in (_as_datetime(v) for v in hist["Run at"]) if d is not None]
