@@ -112,9 +112,15 @@ def cmd_recompute(args) -> int:
     from maillon.addin.filemode.merge import apply_decisions_and_recompute
     from maillon.addin.filemode.recompute import recompute_file
 
+    from maillon.addin.filemode.importing import has_decisions, recompute_applying_decisions
+
     progress = Progress(args.quiet)
     out = Path(args.out) if args.out else None
-    outcome = apply_decisions_and_recompute(Path(args.path), out, progress)
+    if has_decisions(Path(args.path)):  # decisions typed on Import Review: applied first
+        outcome = recompute_applying_decisions(Path(args.path), out, progress)
+    else:
+        # decisions typed on the Merge sheet are applied by this recompute
+        outcome = apply_decisions_and_recompute(Path(args.path), out, progress)
     if outcome is None:
         outcome = recompute_file(Path(args.path), out, progress)
     progress.done()
@@ -204,6 +210,47 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
+def _import_summary(s, dry_run: bool) -> str:
+    if dry_run:
+        head = "Dry run: nothing was written"
+    elif s.to_confirm:
+        head = "Nothing imported yet: the mapping was written to the Import Mapping sheet"
+    else:
+        head = f"Imported {len(s.files)} file(s) in {s.seconds:.1f} s"
+    lines = [head]
+    lines += [f"  rows read      {s.rows_read:>8,}",
+              f"  new            {s.new:>8,}",
+              f"  matched        {s.matched:>8,}",
+              f"  to review      {s.to_review:>8,}  (probable duplicates, held on Import Review)",
+              f"  values differ  {s.values_differ:>8,}  (not overwritten, listed on Import Review)",
+              f"  unmapped       {len(s.unmapped):>8,}  columns"]
+    for d, n in s.decisions.items():
+        lines.append(f"  decisions applied: {d} × {n}")
+    lines += [f"    {u}" for u in s.unmapped]
+    if s.to_confirm:
+        lines.append("  columns that need your confirmation (Import Mapping sheet: type Yes in "
+                     "Confirmed or change Maps to, then import again; or pass --yes):")
+        lines += [f"    {c}" for c in s.to_confirm]
+    lines += [f"  guess: {g}" for g in s.guesses]
+    lines += [f"  note: {n}" for n in s.notes]
+    if s.backup:
+        lines.append(f"  previous file kept as {s.backup}")
+    return "\n".join(lines)
+
+
+def cmd_import(args) -> int:
+    from maillon.addin.filemode.importing import import_files
+
+    progress = Progress(args.quiet)
+    summary = import_files(Path(args.path), [Path(f) for f in args.files], source=args.source,
+                           profile=args.profile, into=args.into, dry_run=args.dry_run,
+                           accept=args.yes, out=Path(args.out) if args.out else None,
+                           progress=progress)
+    progress.done()
+    _say(_import_summary(summary, args.dry_run))
+    return EXIT_BAD_INPUT if summary.to_confirm and not args.dry_run else EXIT_OK
+
+
 def cmd_addin_install(args) -> int:
     from maillon.addin.excel_addin.install import install_addin
 
@@ -277,6 +324,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("import", help="import CRM, marketing or SIRENE exports into the workbook",
+                       description="Add the rows of CSV or XLSX exports (Salesforce, HubSpot, "
+                                   "Dynamics, Pipedrive, SIRENE, or any table) to tblAccounts: "
+                                   "columns mapped (kept on the Import Mapping sheet), French "
+                                   "numbers and dates read, companies already listed matched "
+                                   "on exact identifiers; probable duplicates are held on the "
+                                   "Import Review sheet until you decide.")
+    p.add_argument("path", help="the workbook (.xlsx or .xlsm)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="the exports (.csv, .txt, .xlsx)")
+    p.add_argument("--source", help="name of the source, for the Import Mapping sheet "
+                                    "(default: the export detected, or the file name)")
+    p.add_argument("--profile", default="auto",
+                   choices=["auto", "salesforce", "hubspot", "dynamics", "pipedrive", "sirene",
+                            "generic"], help="the kind of export (default: auto)")
+    p.add_argument("--into", default="accounts", choices=["accounts", "feedback", "needs"],
+                   help="accounts (default), feedback (meetings appended to tblFeedback) or "
+                        "needs (a survey's answers, 1-5 or words such as Très important, "
+                        "into the Need: columns of the accounts it names)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="write nothing; print rows read, new, matched, to review, unmapped")
+    p.add_argument("--yes", action="store_true",
+                   help="accept the proposed mapping of ambiguous columns")
+    p.add_argument("--out", help="write the result to this file instead of in place")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_import)
+
     p = sub.add_parser("addin", help="the Excel add-in",
                        description="Manage the Excel add-in (Windows and macOS).")
     addin_sub = p.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
@@ -337,6 +410,7 @@ def main(argv=None) -> int:
         done = {"recompute": f"{getattr(args, 'path', '')} was recomputed and saved, but its "
                              f"summary",
                 "validate": f"{getattr(args, 'path', '')} was checked, but the result",
+                "import": f"{getattr(args, 'path', '')} was imported into, but the summary",
                 "demo": "the demo workbook was written, but its summary",
                 "new": "the workbook was created, but the message"}.get(
             args.command, "the command ran, but its output")

@@ -120,6 +120,24 @@ DECISION_DELETE_ROW = "Delete row"
 CHECK_COLUMN = "Row check"
 
 
+# --- import (contract "Added since v1") ---------------------------------------
+# Written by ``maillon import`` only, never by a recompute (so not in ENGINE_SHEETS, whose
+# sheets every recompute re-renders): Import Review is engine-owned, re-rendered by every
+# import; Import Mapping is created by the first import that needs it and is the user's
+# from then on.
+SHEET_IMPORT_REVIEW = "Import Review"
+SHEET_IMPORT_MAPPING = "Import Mapping"
+TBL_IMPORT_REVIEW = "tblImportReview"
+TBL_IMPORT_MAPPING = "tblImportMapping"
+IMPORT_MAPPING_COLUMNS = ["Source", "Column in file", "Maps to", "Found by", "Confirmed"]
+IMPORT_REVIEW_COLUMNS = ["Review ID", "Kind", "Cluster", "Score", "Evidence", "Account ID",
+                         "Listed: name", "Listed: city", "Listed: SIREN", "Incoming: source",
+                         "Incoming: row", "Incoming: name", "Incoming: city", "Incoming: SIREN",
+                         "Column", "Listed value", "Incoming value", "Decision", "Record"]
+IMPORT_REVIEW_EDITABLE = ["Decision"]
+IMPORT_DECISIONS = ("Same", "Different", "Use incoming", "Keep current")
+
+
 # --- settings ---------------------------------------------------------------
 # Declared once, with their types, defaults and bounds, in ``settings.py``;
 # named here too because the setting names are part of the contract.

@@ -199,3 +199,22 @@ def test_user_sheets_outside_the_edit_stay_byte_identical(team, tmp_path):
     after = member_bytes(path)
     for part in parts_of_sheets(path, ["Accounts", "Settings", "Playbook", "Target List"]):
         assert after[part] == before[part], part
+
+
+def test_cells_written_where_none_existed_take_the_column_format(tmp_path):
+    """The shipped template's Accounts table has one empty row and column formats only."""
+    from maillon.workbook_templates.build import TEMPLATE_PATH
+
+    path = tmp_path / "new.xlsx"
+    path.write_bytes(TEMPLATE_PATH.read_bytes())
+    info = list_tables(path)["tblAccounts"]
+    row = info.first_data_row
+    save_table_edits(path, [TableEdit("tblAccounts", cells={
+        (row, "Account ID"): "A-1", (row, "Account name"): "Dupont", (row, "Status"): "Prospect",
+        (row, "Last contact"): dt.date(2026, 11, 30)}, new_rows=[
+        {"Account ID": "A-2", "Account name": "Durand", "Status": "Customer",
+         "Last contact": dt.date(2026, 10, 1)}])])
+    ws, _, headers, body = _accounts(path)
+    col = headers.index("Last contact")
+    assert [r[col] for r in body] == [dt.datetime(2026, 11, 30), dt.datetime(2026, 10, 1)]
+    assert ws.cell(row + 1, col + 1).is_date

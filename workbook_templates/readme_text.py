@@ -198,6 +198,27 @@ BLOCKS = [
     ("dl", "If input is wrong", "Nothing is changed, and one message names the sheet, "
                                 "row and column to fix and what is expected there."),
 
+    ("h", "Bringing in the teams' files"),
+    ("p", "Instead of pasting rows into Accounts, import the files as the teams have them: "
+          "a CRM export (Salesforce, HubSpot, Dynamics, Pipedrive), a trade-show or "
+          "purchased prospect list, a SIRENE extract, as CSV or XLSX. Run, with this file "
+          "closed: maillon import team.xlsx export.csv (add --dry-run to see first what "
+          "it would do). French numbers (1 234,50 ; 12 k€), day-first dates and identifiers "
+          "with leading zeros are read as you mean them; every guess is reported."),
+    ("dl", c.SHEET_IMPORT_MAPPING, "How each export's columns map to the Accounts "
+                                   "columns, one row per source and column. Yours: correct "
+                                   "Maps to (a column of Accounts, Keep or Skip) and type "
+                                   "Yes in Confirmed; the next import of that source asks "
+                                   "nothing. Annual revenue (the company's turnover) is "
+                                   "kept as its own column, never as Revenue 12m."),
+    ("dl", c.SHEET_IMPORT_REVIEW, "One company, one row: a company found by an exact "
+                                  "identifier (Account ID, CRM ID, SIREN, web domain) gets "
+                                  "its blank cells filled, and a value that differs is "
+                                  "listed here, never overwritten. A probable duplicate "
+                                  "(a similar name in the same city) is held here: choose "
+                                  "Same or Different in the Decision column, and the next "
+                                  "import applies it."),
+
     ("h", "When copies come back by email"),
     ("p", "Recompute, then send the workbook. People edit their copy (overrides, statuses, "
           "meetings, new prospects, corrected figures) and send it back. Merge every copy "

@@ -341,10 +341,25 @@ def _check_growth(sheet: _SheetText, row: _Row, plan: _Plan, parsed: dict) -> No
                 f"and try again; nothing was changed.")
 
 
-def _appended_rows(append: _Append, numbers, parsed: dict, p: str) -> dict[int, str]:
+def _column_styles(text: str, p: str) -> dict[int, str]:
+    """`` s="n"`` of each column that has a default style (``<col style=...>``)."""
+    out: dict[int, str] = {}
+    for m in re.finditer(r"<" + re.escape(p) + r"col\b([^>]*?)/?>", text):
+        a = _attrs(m.group(1))
+        style = a.get("style", "")
+        if style in ("", "0") or not a.get("min", "").isdigit() or not a.get("max", "").isdigit():
+            continue
+        for col in range(int(a["min"]), min(int(a["max"]), 16384) + 1):
+            out[col] = f' s="{style}"'
+    return out
+
+
+def _appended_rows(append: _Append, numbers, parsed: dict, p: str,
+                   col_styles: dict[int, str]) -> dict[int, str]:
     """The ``<row>`` elements of appended rows that the sheet does not have yet."""
     above = parsed.get(append.style_row, {}) if append.style_row else {}
-    styles = {col: _style(above.get(col)) for col in range(append.c1, append.c2 + 1)}
+    styles = {col: _style(above.get(col)) or col_styles.get(col, "")
+              for col in range(append.c1, append.c2 + 1)}
     blanks = {col: f'<c r="{col_letters(col)}%d"{st}/>' for col, st in styles.items() if st}
     letters = {col: col_letters(col) for col in styles}
     out = {}
@@ -398,12 +413,16 @@ def _patch_sheet(text: str, plan: _Plan) -> str:
                     f"cell (or delete it) and try again; nothing was changed.")
     _refuse_merges(text, p, plan)
 
+    cols_end = text.find("</" + p + "cols>", 0, sheet.data_start)
+    col_styles = _column_styles(text[:cols_end], p) if cols_end > 0 else {}
+
     def style_of(row: int, col: int) -> str:
         own = _style(parsed.get(row, {}).get(col))
         if own:
             return own
         src = plan.style_from.get((row, col))
-        return _style(parsed.get(src[0], {}).get(src[1])) if src and src != (row, col) else ""
+        above = _style(parsed.get(src[0], {}).get(src[1])) if src and src != (row, col) else ""
+        return above or col_styles.get(col, "")
 
     def row_xml(number: int, start_attrs: str | None) -> str:
         cells = {col: element for col, (_, element) in parsed.get(number, {}).items()}
@@ -424,7 +443,7 @@ def _patch_sheet(text: str, plan: _Plan) -> str:
             new_rows[number] = row_xml(number, None)
     for append in plan.appends:
         wanted = set(range(append.first_row, append.last_row + 1)) - existing
-        new_rows.update(_appended_rows(append, wanted, parsed, p))
+        new_rows.update(_appended_rows(append, wanted, parsed, p, col_styles))
     pending = sorted(new_rows)
     pieces: list[str] = []
     pos = sheet.data_start

@@ -730,3 +730,74 @@ def layout(result: EngineResult) -> list[SheetSpec]:
     if getattr(result, "merge", None) is not None:  # a workbook that has been merged
         specs.append(_merge(result, look))
     return specs
+
+
+# --------------------------------------------------------------------------- import sheets
+# Written by ``maillon import`` (engine/importing), not by a recompute: Import Review is
+# engine-owned and re-rendered by every import; Import Mapping is rendered once, when an
+# import first needs it, and is the user's from then on.
+SHEET_IMPORT_REVIEW = C.SHEET_IMPORT_REVIEW
+SHEET_IMPORT_MAPPING = C.SHEET_IMPORT_MAPPING
+TBL_IMPORT_REVIEW = C.TBL_IMPORT_REVIEW
+TBL_IMPORT_MAPPING = C.TBL_IMPORT_MAPPING
+IMPORT_MAPPING_COLUMNS = C.IMPORT_MAPPING_COLUMNS
+REVIEW_DECISIONS = C.IMPORT_DECISIONS
+
+
+class _ImportLook(_Look):
+    def __init__(self):  # no EngineResult: the import's sheets show no money
+        self.money = money_format("EUR")
+        self.by_header = {"Score": SCORE, "Incoming: row": "0"}
+
+
+def import_review_sheet(review: pd.DataFrame) -> SheetSpec:
+    """The ``Import Review`` sheet: one row per probable duplicate or differing value.
+
+    Its ``Decision`` column (Same, Different, Use incoming, Keep current) is the
+    user's; the next ``maillon import`` applies the decided rows. The hidden
+    ``Record`` column keeps the held record until then.
+
+    >>> from maillon.engine.importing.plan import REVIEW_COLUMNS
+    >>> spec = import_review_sheet(pd.DataFrame(columns=REVIEW_COLUMNS))
+    >>> spec.name, [t.name for t in spec.tables], spec.validations[0].values
+    ('Import Review', ['tblImportReview'], ('Same', 'Different', 'Use incoming', 'Keep current'))
+    """
+    spec = _Sheet(SHEET_IMPORT_REVIEW, tab_color=ENGINE_TAB_COLOR)
+    df = review.copy()
+    open_rows = len(df)
+    _title(spec, f"Import review — {open_rows:,} rows to decide",
+           "Probable duplicates are held until you decide: Same fills the listed account's "
+           "blanks, Different adds it as a new account. Value differs: Use incoming or Keep "
+           "current. The next maillon import applies your decisions.")
+    spec.cells.append(Cells(2, 0, [["Nothing below certainty is merged without your "
+                                    "Decision."]], FORMATS["legend"]))
+    table = _table(spec, _ImportLook(), TBL_IMPORT_REVIEW, TABLE_ROW, 0, df,
+                   C.IMPORT_REVIEW_EDITABLE)
+    record = table.column_index("Record")
+    spec.columns = [c for c in spec.columns if c.first != record]
+    spec.columns.append(Column(record, record, CHECK_WIDTH, hidden=True))
+    spec.validations.append(_list_validation(
+        _data_range(table, "Decision"), list(REVIEW_DECISIONS), "Decision",
+        "Same or Different for a probable duplicate; Use incoming or Keep current when a "
+        "value differs. Blank: decide later."))
+    spec.freeze = (TABLE_ROW + 1, 2)
+    spec.page = Page(landscape=True, repeat_rows=(TABLE_ROW, TABLE_ROW),
+                     header=f"&L{_escape_header(SHEET_IMPORT_REVIEW)}&R&D")
+    return spec.build()
+
+
+def import_mapping_sheet(mapping: pd.DataFrame) -> SheetSpec:
+    """The ``Import Mapping`` sheet as an import first writes it (the user's afterwards).
+
+    >>> spec = import_mapping_sheet(pd.DataFrame(columns=IMPORT_MAPPING_COLUMNS))
+    >>> [t.name for t in spec.tables], list(spec.tables[0].data.columns)
+    (['tblImportMapping'], ['Source', 'Column in file', 'Maps to', 'Found by', 'Confirmed'])
+    """
+    spec = _Sheet(SHEET_IMPORT_MAPPING)
+    _title(spec, "Import mapping — how each export's columns map to the Accounts table",
+           "Yours to edit: change Maps to (a column of Accounts, Keep or Skip) and type Yes in "
+           "Confirmed. The next import of the same Source uses these rows without questions.")
+    _table(spec, _ImportLook(), TBL_IMPORT_MAPPING, TABLE_ROW, 0, mapping,
+           ["Maps to", "Confirmed"])
+    spec.freeze = (TABLE_ROW + 1, 0)
+    return spec.build()
