@@ -1,6 +1,7 @@
 """The ``maillon`` command line.
 
-``maillon new``, ``maillon demo``, ``maillon recompute``, ``maillon validate``
+``maillon new``, ``maillon demo``, ``maillon recompute``, ``maillon merge``,
+``maillon diff``, ``maillon validate``
 and ``maillon addin install``. Every command has ``--help``; exit code 0 on
 success, 1 on bad input with one clear message and no traceback.
 """
@@ -108,6 +109,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_recompute(args) -> int:
+    from maillon.addin.filemode.merge import apply_decisions_and_recompute
     from maillon.addin.filemode.recompute import recompute_file
 
     from maillon.addin.filemode.importing import has_decisions, recompute_applying_decisions
@@ -117,9 +119,83 @@ def cmd_recompute(args) -> int:
     if has_decisions(Path(args.path)):  # decisions typed on Import Review: applied first
         outcome = recompute_applying_decisions(Path(args.path), out, progress)
     else:
+        # decisions typed on the Merge sheet are applied by this recompute
+        outcome = apply_decisions_and_recompute(Path(args.path), out, progress)
+    if outcome is None:
         outcome = recompute_file(Path(args.path), out, progress)
     progress.done()
     _say(_summary(outcome))
+    return EXIT_OK
+
+
+def _entry_lines(entries, labels=None, limit: int = 200) -> list[str]:
+    from maillon.engine.meaning import display
+
+    lines, sheet = [], None
+    for e in entries[:limit]:
+        if e.sheet != sheet:
+            sheet = e.sheet
+            lines.append(f"  {sheet}")
+        what = f"{e.key}" + (f" ({e.name})" if e.name and e.name != e.key else "")
+        if labels:
+            vals = "; ".join(f"{lab}: {display(v)}" for lab, v, ch in
+                             zip(labels, e.values, e.changed) if ch or e.kind == "Conflict")
+        else:
+            vals = display(e.values[-1])
+        if e.column == "(row)":
+            lines.append(f"    {e.kind:<18} {what}" + (f"  [{vals}]" if labels else ""))
+        else:
+            lines.append(f"    {e.kind:<18} {what} · {e.column}: {display(e.base)} -> {vals}")
+    if len(entries) > limit:
+        lines.append(f"  … and {len(entries) - limit:,} more (all of them on the Merge sheet)")
+    return lines
+
+
+def cmd_merge(args) -> int:
+    from maillon.addin.filemode.merge import merge_files
+
+    progress = Progress(args.quiet)
+    report = merge_files(Path(args.path), [Path(c) for c in args.copies],
+                         Path(args.out) if args.out else None,
+                         base_path=Path(args.base) if args.base else None,
+                         dry_run=args.dry_run, recompute=not args.no_recompute,
+                         progress=progress)
+    progress.done()
+    sides = [report.team] + report.copies
+    labels = [s.label for s in sides]
+    head = ("Dry run: nothing was written. " if args.dry_run else "") + \
+        f"Merged {len(report.copies)} cop{'y' if len(report.copies) == 1 else 'ies'} into " \
+        f"{args.out or args.path}: {report.changes:,} changes, {report.conflicts:,} conflicts, " \
+        f"{report.missing:,} missing rows to confirm"
+    if report.decisions:
+        head += f", {report.decisions:,} decisions applied"
+    lines = [head]
+    for s in sides:
+        who = ", ".join(x for x in (s.modified_by, s.modified) if x)
+        lines.append(f"  {s.label}: {s.path.name}" + (f" ({who})" if who else "")
+                     + f", from {s.describe_run()}")
+    lines += _entry_lines(report.entries, labels)
+    lines += [f"  note: {n}" for n in report.notes]
+    if report.conflicts and not args.dry_run:
+        lines.append("Decide each conflict on the Merge sheet (column Decision), then run "
+                     "`maillon recompute` or merge again: the decisions are applied then.")
+    if report.outcome is not None and report.outcome.backup:
+        lines.append(f"  previous file kept as {report.outcome.backup}")
+    _say("\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    from maillon.addin.filemode.merge import diff_files
+
+    progress = Progress(args.quiet)
+    entries = diff_files(Path(args.a), Path(args.b), progress)
+    progress.done()
+    if not entries:
+        _say(f"No change from {args.a} to {args.b} in the tables Maillon merges.")
+        return EXIT_OK
+    _say("\n".join([f"{len(entries):,} changes from {args.a} to {args.b}:"]
+                   + _entry_lines(entries, limit=args.limit)))
     return EXIT_OK
 
 
@@ -213,6 +289,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the result to this file instead of in place")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_recompute)
+
+    p = sub.add_parser("merge", help="merge emailed copies into the team workbook",
+                       description="Merge copies of the workbook (as they come back by email) "
+                                   "into the team workbook, three-way against the recompute "
+                                   "they were sent from: rows by key, cells by meaning; "
+                                   "conflicts are listed on the Merge sheet with a Decision "
+                                   "column. The copies are never modified.")
+    p.add_argument("path", help="the team workbook (.xlsx or .xlsm)")
+    p.add_argument("copies", nargs="+", metavar="COPY", help="the copies to merge into it")
+    p.add_argument("--out", help="write the result to this file instead of in place")
+    p.add_argument("--base", metavar="SENT.xlsx",
+                   help="the workbook as it was sent, to merge against (when the copies' "
+                        "own record of it is lost)")
+    p.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    p.add_argument("--no-recompute", action="store_true",
+                   help="write the merged tables without recomputing")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("diff", help="what changed between two versions of a workbook",
+                       description="List, by sheet, key and column, what changed from A to B "
+                                   "in the tables Maillon merges. Writes nothing.")
+    p.add_argument("a", metavar="A.xlsx", help="the earlier version")
+    p.add_argument("b", metavar="B.xlsx", help="the later version")
+    p.add_argument("--limit", type=int, default=500, help="lines to print at most (default 500)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("validate", help="check a workbook without writing",
                        description="Report every problem in the user-owned tables; "

@@ -33,6 +33,8 @@ PREVIOUS_TABLES = (
     (C.SHEET_PLAN, C.TBL_PLAN),
     (C.SHEET_HISTORY, C.TBL_HISTORY),
     (C.SHEET_HISTORY, C.TBL_EDITS),
+    (C.SHEET_MERGE, C.TBL_MERGE),
+    (C.SHEET_MERGE, C.TBL_MERGE_FILES),
 )
 TABLES_TO_READ = tuple(t for _, t in USER_TABLES + PREVIOUS_TABLES)
 
@@ -73,6 +75,8 @@ def build_engine_input(tables: dict, plan_extra_rows: pd.DataFrame | None = None
             history=tables.get(C.TBL_HISTORY),
             edits=tables.get(C.TBL_EDITS),
             loose=pd.DataFrame(loose, columns=LOOSE_COLUMNS, dtype=object) if loose else None,
+            merge=tables.get(C.TBL_MERGE),
+            merge_files=tables.get(C.TBL_MERGE_FILES),
         ),
         run_at=run_at or dt.datetime.now().replace(microsecond=0),
         run_by=current_user() if run_by is None else run_by,

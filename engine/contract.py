@@ -99,6 +99,23 @@ HISTORY_COLUMNS = ["Run at", "Run by", "Accounts", "Segments", "Moved segment",
                    "Settings digest"]
 EDIT_COLUMNS = ["Run at", "Kind", "Sheet", "Key", "Column", "Value", "Note"]
 
+# Extension of the contract (issue 13): the Merge sheet, engine-owned, written by
+# ``maillon merge`` and carried by every recompute. It is not in ENGINE_SHEETS:
+# a workbook has it only once it has been merged.
+SHEET_MERGE = "Merge"
+TBL_MERGE = "tblMerge"
+TBL_MERGE_FILES = "tblMergeFiles"
+# tblMerge: these columns, then one column per file merged (headed by its label,
+# the value that file holds), then MERGE_TAIL_COLUMNS
+MERGE_COLUMNS = ["Merged at", "Sheet", "Key", "Name", "Column", "Kind", "Base value"]
+MERGE_TAIL_COLUMNS = ["Value kept", "Decision", "Applied"]
+MERGE_FILE_COLUMNS = ["Merged at", "Label", "File", "Role", "Last modified by", "Modified",
+                      "Base run"]
+# Decision: a file's label (take its value), or one of these
+DECISION_BASE = "Base"
+DECISION_KEEP_ROW = "Keep row"
+DECISION_DELETE_ROW = "Delete row"
+
 # A hidden trailing column on tables with editable columns: a digest of the
 # computed cells of the row as written, so that a value typed into a computed
 # column is detected on the next recompute and reported as overwritten.

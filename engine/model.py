@@ -59,6 +59,8 @@ class PreviousState:
     # cells typed outside the engine's tables and comments on engine sheets
     # (columns: maillon.engine.loose.LOOSE_COLUMNS)
     loose: pd.DataFrame | None = None
+    merge: pd.DataFrame | None = None  # tblMerge (after a merge), carried to the result
+    merge_files: pd.DataFrame | None = None  # tblMergeFiles
 
 
 @dataclass
@@ -98,6 +100,8 @@ class EngineResult:
     warnings: list = field(default_factory=list)
     # what PreviousState.loose held, comments keyed by the row they sat on
     loose: pd.DataFrame | None = None
+    merge: pd.DataFrame | None = None  # tblMerge: the last merge's report (None: never merged)
+    merge_files: pd.DataFrame | None = None  # tblMergeFiles
 
     def summary(self) -> str:
         k = self.key_figures

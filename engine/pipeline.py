@@ -131,4 +131,5 @@ def recompute(inp: EngineInput) -> EngineResult:
         loose=key_comments(inp.previous.loose, {C.TBL_TARGETS: prev_targets,
                                                 C.TBL_SEGMENTS: v.previous_segments,
                                                 C.TBL_PLAN: v.previous_plan}),
+        merge=inp.previous.merge, merge_files=inp.previous.merge_files,
     )

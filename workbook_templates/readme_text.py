@@ -218,4 +218,40 @@ BLOCKS = [
                                   "(a similar name in the same city) is held here: choose "
                                   "Same or Different in the Decision column, and the next "
                                   "import applies it."),
+
+    ("h", "When copies come back by email"),
+    ("p", "Recompute, then send the workbook. People edit their copy (overrides, statuses, "
+          "meetings, new prospects, corrected figures) and send it back. Merge every copy "
+          "into your workbook, even if you kept editing it: maillon merge team.xlsx "
+          "\"team (Claire).xlsx\" team-HM.xlsx. Each recompute records in the workbook "
+          "what it sent, so the merge knows who changed what since: rows are matched by "
+          "Account ID, Segment ID, Action ID (meetings by their content), never by their "
+          "position, so sorting or filtering a copy changes nothing, and 120 typed as "
+          "text, a trailing space or p1 for P1 is no change. The copies are never "
+          "modified."),
+    ("dl", c.SHEET_MERGE, f"Written by a merge: the files merged ({c.TBL_MERGE_FILES}: who "
+                          f"last saved each, when, which recompute it came from), then one "
+                          f"row per change a copy brought and per conflict "
+                          f"({c.TBL_MERGE}): sheet, key, name, column, the base value (as "
+                          f"sent), each file's value, the value kept."),
+    ("dl", "Changed, Added", "A cell changed in one copy, or the same way in several, takes "
+                             "the change. A new account or meeting arrives once, however "
+                             "many copies bring it."),
+    ("dl", "Conflict", "Two people changed the same cell differently, or added the same "
+                       "Account ID with different data: the cell keeps its base value "
+                       "(an added row, the first copy's) until you decide. In Decision, "
+                       f"choose {c.DECISION_BASE} or the label of the file whose value "
+                       "wins; the next merge or recompute writes it and fills Applied."),
+    ("dl", "Missing, Deleted vs edited", "A row missing from a copy is not deleted: it is "
+                                         "listed. Choose "
+                                         f"{c.DECISION_KEEP_ROW} or "
+                                         f"{c.DECISION_DELETE_ROW} in Decision. If someone "
+                                         "else edited that row, the edit is kept and the "
+                                         "row is a conflict to decide."),
+    ("dl", "Refused copies", "A copy of another workbook, a copy from an older recompute "
+                             "whose record was lost (some programs drop it: then name the "
+                             "file as you sent it with --base), a file that is not a "
+                             "Maillon workbook or is open in Excel: one message names the "
+                             "file, and nothing is written. maillon diff A.xlsx B.xlsx "
+                             "lists what changed between two versions."),
 ]

@@ -204,6 +204,26 @@ def guarded_save(path, out=None):
         yield GuardedSave(path, out, target)
 
 
+def record_base(path: Path, inp, result):
+    """The merge base this run records (a custom XML item), keeping the workbook's identity."""
+    from maillon.engine.base import new_id, snapshot
+
+    from maillon.addin.filemode.base_store import base_item, read_identity
+
+    with Package(path) as pkg:
+        identity = read_identity(pkg)
+    workbook = identity["workbook"] if identity else new_id()
+    return base_item(snapshot(inp, result, workbook, new_id()))
+
+
+def engine_sheets(result) -> list[str]:
+    """The engine-owned sheets a recompute writes: the contract's, and Merge after a merge."""
+    names = list(C.ENGINE_SHEETS)
+    if getattr(result, "merge", None) is not None:
+        names.append(C.SHEET_MERGE)
+    return names
+
+
 def recompute_into(source: Path, save: GuardedSave, progress=_noop, *, adjust=None,
                    run_at=None, run_by=None) -> tuple[EngineResult, Path | None]:
     """Recompute the workbook ``source`` and commit the result through ``save``.
@@ -227,10 +247,11 @@ def recompute_into(source: Path, save: GuardedSave, progress=_noop, *, adjust=No
     result = recompute(inp)
     progress("Writing the engine-owned sheets")
     specs = layout(result)
+    base = record_base(source, inp, result)
     with tempfile.TemporaryDirectory(prefix="maillon-") as tmp, save.writing() as grafted:
         rendered = Path(tmp) / "rendered.xlsx"
         bodies = render_skeleton(specs, rendered)
-        graft(source, rendered, grafted, list(C.ENGINE_SHEETS), bodies=bodies,
+        graft(source, rendered, grafted, engine_sheets(result), bodies=bodies, custom_xml=base,
               hidden_names=[ENGINE_AREA_NAME])
         progress("Saving")
         backup = save.commit(grafted)

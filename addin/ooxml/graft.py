@@ -80,6 +80,8 @@ from xml.sax.saxutils import escape
 from maillon.addin.ooxml.safe_io import WorkbookError, parse_xml
 from maillon.addin.ooxml.zipwriter import ZipWriter
 from maillon.addin.ooxml.package import NS_MAIN, NS_R, Package, SheetEntry, rels_part
+from maillon.addin.ooxml.custom_xml import (ITEM_PROPS_TYPE, REL_CUSTOM_XML, REL_ITEM_PROPS,
+                                            CustomXml, find_item, item_props_xml)
 
 __all__ = ["graft", "GraftReport"]
 
@@ -635,9 +637,10 @@ class _VmlBlocks:
 
 class _Grafter:
     def __init__(self, orig: Package, rend: Package, sheet_names: list[str], bodies=None,
-                 hidden_names=()):
+                 hidden_names=(), custom_xml: CustomXml | None = None):
         self.orig, self.rend = orig, rend
         self.hidden_names = {n.lower() for n in hidden_names}
+        self.custom_xml = custom_xml
         self.bodies = bodies
         self.names = list(dict.fromkeys(sheet_names))
         self.o_sheets = orig.sheets
@@ -843,6 +846,23 @@ class _Grafter:
                             out_rels.append((rel.id, rel.type, _relative(target_name, tgt), False))
                     new_parts[rels_part(target_name)] = _rels_xml(out_rels)
 
+        # --- a custom XML item: replaced in place, or added with its properties
+        if self.custom_xml is not None:
+            cx = self.custom_xml
+            existing = find_item(orig, cx.namespace, cx.name)
+            if existing is not None:
+                new_parts[existing] = cx.data
+            else:
+                item = alloc("customXml/item1.xml")
+                props = alloc("customXml/itemProps1.xml")
+                new_parts[item] = cx.data
+                new_parts[props] = item_props_xml(cx.item_id, cx.namespace)
+                new_parts[rels_part(item)] = _rels_xml(
+                    [("rId1", REL_ITEM_PROPS, _relative(item, props), False)])
+                new_ct[item] = "application/xml"
+                new_ct[props] = ITEM_PROPS_TYPE
+                wb_rels_add.append((REL_CUSTOM_XML, item))
+
         # --- workbook.xml
         wb_text = self._workbook_xml(wb_text, p, sheet_xml_entries, final_index)
         new_parts[self.wb_part] = _encode(wb_text, wb_enc)
@@ -1038,7 +1058,7 @@ class _Grafter:
 
 
 def graft(original, rendered, out, sheet_names: list[str], bodies=None,
-          hidden_names=()) -> GraftReport:
+          hidden_names=(), custom_xml: CustomXml | None = None) -> GraftReport:
     """Graft the sheets ``sheet_names`` of ``rendered`` into ``original``, write ``out``.
 
     ``original`` is the user's workbook (.xlsx or .xlsm), ``rendered`` the
@@ -1061,6 +1081,9 @@ def graft(original, rendered, out, sheet_names: list[str], bodies=None,
     are marked hidden (XlsxWriter cannot); like every sheet-level name the
     renderer defines, each replaces the original's name of the same name on
     that sheet.
+    ``custom_xml`` (:class:`~maillon.addin.ooxml.custom_xml.CustomXml`) replaces
+    the custom XML item with the same root element and namespace, or is added
+    as a new item (with its properties part and relationships).
     """
     original, rendered, out = Path(original), Path(rendered), Path(out)
     if not sheet_names:
@@ -1068,4 +1091,4 @@ def graft(original, rendered, out, sheet_names: list[str], bodies=None,
     if out.resolve() in (original.resolve(), rendered.resolve()):
         raise ValueError("graft: out must be a new file, not the original or the rendered one")
     with Package(original) as orig, Package(rendered) as rend:
-        return _Grafter(orig, rend, sheet_names, bodies, hidden_names).run(out)
+        return _Grafter(orig, rend, sheet_names, bodies, hidden_names, custom_xml).run(out)

@@ -156,6 +156,7 @@ class _Look:
             "Rank": INTEGER, "Score": SCORE, "Start": DATE, "End": DATE,
             "Run at": DATETIME, "Moved segment": INTEGER,
             "Changed priority": INTEGER, "Overrides": INTEGER, "Segments": INTEGER,
+            "Merged at": DATETIME, "Applied": DATETIME,
         }
 
     def column_format(self, header: str, editable: bool, top: bool = False) -> CellStyle | None:
@@ -655,6 +656,60 @@ def _history(result: EngineResult, look: _Look, kept_aside=()) -> SheetSpec:
     return spec.build()
 
 
+def merge_decisions(merge: pd.DataFrame) -> list[str]:
+    """What the Decision drop-down offers: Base, each file's label, Keep row, Delete row."""
+    fixed = set(C.MERGE_COLUMNS) | set(C.MERGE_TAIL_COLUMNS)
+    labels = [str(c) for c in merge.columns if c not in fixed]
+    return [C.DECISION_BASE, *labels, C.DECISION_KEEP_ROW, C.DECISION_DELETE_ROW]
+
+
+def _merge(result: EngineResult, look: _Look) -> SheetSpec:
+    spec = _Sheet(C.SHEET_MERGE, tab_color=ENGINE_TAB_COLOR)
+    merge = result.merge
+    files = _frame(result.merge_files, C.MERGE_FILE_COLUMNS)
+    conflicts = int(merge["Kind"].isin(("Conflict", "Deleted vs edited")).sum()) \
+        if "Kind" in merge.columns else 0
+    open_ = int((merge["Kind"].isin(("Conflict", "Deleted vs edited", "Missing"))
+                 & merge["Decision"].map(_blank) & merge["Applied"].map(_blank)).sum()) \
+        if {"Kind", "Decision", "Applied"} <= set(merge.columns) else 0
+    _title(spec, f"Merge — {len(merge):,} changes and conflicts, {conflicts:,} conflicts, "
+                 f"{open_:,} to decide",
+           "One row per change a copy brought and per conflict. A conflicting cell keeps its "
+           "Base value until you choose, in Decision, Base or the file whose value wins "
+           "(Keep row / Delete row for a missing row); the next merge or recompute applies it.")
+    spec.cells.append(Cells(2, 0, [["Files merged"]], FORMATS["caption"]))
+    _table(spec, look, C.TBL_MERGE_FILES, TABLE_ROW, 0, files)
+    row = TABLE_ROW + len(files) + 3
+    spec.cells.append(Cells(row - 1, 0, [["Changes and conflicts"]], FORMATS["caption"]))
+    table = _table(spec, look, C.TBL_MERGE, row, 0, merge, ["Decision"])
+    if len(merge):
+        rng = _data_range(table, "Kind")
+        spec.cond_formats.append(_cell_rule(rng, "Conflict", "P1"))
+        spec.cond_formats.append(_cell_rule(rng, "Deleted vs edited", "P1"))
+        spec.cond_formats.append(_cell_rule(rng, "Missing", "P2"))
+        choices = merge_decisions(merge)
+        if len(",".join(choices)) <= 255:  # Excel's limit for a list typed in the rule
+            spec.validations.append(_list_validation(
+                _data_range(table, "Decision"), choices, "Decision",
+                "Base keeps the value before the copies; a file's label takes its value; "
+                "Keep row or Delete row for a missing row."))
+    spec.freeze = (row + 1, 0)
+    spec.page = Page(landscape=True, repeat_rows=(row, row),
+                     header=f"&L{_escape_header(C.SHEET_MERGE)}&R&D")
+    return spec.build()
+
+
+def merge_sheet(merge: pd.DataFrame, files: pd.DataFrame | None,
+                currency: str = "EUR") -> SheetSpec:
+    """The Merge sheet alone (a merge that does not recompute writes only this sheet)."""
+    from types import SimpleNamespace
+
+    from maillon.engine.model import Settings
+
+    result = SimpleNamespace(merge=merge, merge_files=files, settings=Settings(currency=currency))
+    return _merge(result, _Look(result))
+
+
 _BUILDERS = {
     C.SHEET_SEGMENTS: _segments,
     C.SHEET_ABC: _abc,
@@ -664,6 +719,14 @@ _BUILDERS = {
     C.SHEET_DASHBOARD: _dashboard,
     C.SHEET_HISTORY: _history,
 }
+
+
+
+def _with_merge(result, look, specs: list) -> list:
+    """The Merge sheet after the others, once a workbook has been merged."""
+    if getattr(result, "merge", None) is not None:
+        specs.append(_merge(result, look))
+    return specs
 
 
 def layout(result: EngineResult) -> list[SheetSpec]:
@@ -676,7 +739,8 @@ def layout(result: EngineResult) -> list[SheetSpec]:
     Returns
     -------
     list of :class:`~maillon.addin.render.specs.SheetSpec`, one per name in
-    ``contract.ENGINE_SHEETS``.
+    ``contract.ENGINE_SHEETS``, then the Merge sheet when ``result.merge`` is
+    set (a workbook that ``maillon merge`` wrote).
     """
     if not isinstance(result, EngineResult):
         raise TypeError(f"result must be an EngineResult; got {type(result).__name__}")
@@ -685,7 +749,7 @@ def layout(result: EngineResult) -> list[SheetSpec]:
              if name != C.SHEET_HISTORY}
     if result.loose is None or len(result.loose) == 0:
         specs[C.SHEET_HISTORY] = _history(result, look)
-        return [specs[name] for name in C.ENGINE_SHEETS]
+        return _with_merge(result, look, [specs[name] for name in C.ENGINE_SHEETS])
     placed, aside = {}, []
     for name, spec in specs.items():
         placed[name] = _place(result.loose, spec)
@@ -700,8 +764,8 @@ def layout(result: EngineResult) -> list[SheetSpec]:
             break
         on_history = placed[C.SHEET_HISTORY][2]
     specs[C.SHEET_HISTORY] = history
-    return [_with_users(result.loose, specs[name], *placed[name][:2])
-            for name in C.ENGINE_SHEETS]
+    return _with_merge(result, look, [_with_users(result.loose, specs[name], *placed[name][:2])
+                                      for name in C.ENGINE_SHEETS])
 
 
 def _place(loose: pd.DataFrame, spec: SheetSpec) -> tuple[list, list, list]:

@@ -1,0 +1,147 @@
+"""`maillon merge` of three copies beside one `maillon recompute`, in the same run.
+
+For each size it builds a demo workbook and recomputes it (the workbook as
+sent, not timed), makes three copies edited as Excel edits them (the table
+writer: 300 cells each, some overlapping, 20 new accounts and 20 meetings
+each, two copies adding the same prospect; they keep the recorded base),
+then times, each in a fresh Python process (imports included, peak memory its
+own):
+
+* a weekly recompute of the team workbook;
+* the merge of the three copies into it, with its recompute (one save);
+* the cost of recording the base inside one recompute (snapshot + encode),
+  timed in-process after a recompute's read and engine run.
+
+Target (DESIGN.md, issue 13): merge of three copies <= 2x a recompute; 100k
+<= 2 GB peak.
+
+    .venv/bin/python benchmarks/bench_merge.py               # 10k
+    .venv/bin/python benchmarks/bench_merge.py --sizes 10000 100000
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _copies(team: Path, folder: Path, n: int) -> list[Path]:
+    from maillon.addin.filemode.read import read_tables
+    from maillon.addin.filemode.table_edits import TableEdit, save_table_edits
+
+    acc = read_tables(team, ["tblAccounts"])["tblAccounts"].data
+    rows = acc.index.to_numpy()
+    copies = []
+    for k in range(3):
+        path = folder / f"copy{k + 1}.xlsx"
+        shutil.copyfile(team, path)
+        step = max(1, len(rows) // 300)
+        picked = rows[k * 7::step][:300]  # copies 1-3 overlap on some rows
+        cells = {(int(r), "Employees"): 1000 + k for r in picked[:150]}
+        cells.update({(int(r), "City"): f"City {k}" for r in picked[150:]})
+        if k < 2:  # copies 1 and 2 both change these 50 cells: 50 conflicts
+            cells.update({(int(r), "Sales owner"): f"Owner {k}" for r in rows[1:51]})
+        new = [{"Account ID": f"NEW-{k}-{i:04d}", "Account name": f"Prospect {k}-{i}",
+                "Status": "Prospect", "Potential": 1000.0 * i} for i in range(20)]
+        new.append({"Account ID": "NEW-SAME", "Account name": "Same prospect",
+                    "Status": "Prospect"} if k < 2 else
+                   {"Account ID": f"NEW-{k}-X", "Account name": "x", "Status": "Prospect"})
+        meetings = [{"Account ID": str(acc["Account ID"].iloc[i]), "Sales rep": f"Rep {k}",
+                     "Date": dt.datetime(2026, 11, 2 + k),
+                     "Relationship": 3, "Buying intent": "High", "Note": f"meeting {k}-{i}"}
+                    for i in range(20)]
+        save_table_edits(path, [TableEdit("tblAccounts", cells=cells, new_rows=new),
+                                TableEdit("tblFeedback", new_rows=meetings)])
+        copies.append(path)
+    return copies
+
+
+def child(action: str, path: str, extra: str) -> None:
+    t0 = time.perf_counter()
+    info = {}
+    if action == "prepare":
+        from maillon.addin.filemode import recompute_file
+        from maillon.workbook_templates.build import build_demo
+
+        folder = Path(path).parent
+        src = folder / "portfolio.xlsx"
+        build_demo(src, n_accounts=int(extra), seed=11)
+        recompute_file(src, Path(path))
+        _copies(Path(path), folder, int(extra))
+    elif action == "recompute":
+        from maillon.addin.filemode import recompute_file
+
+        recompute_file(Path(path))
+    elif action == "merge":
+        from maillon.addin.filemode.merge import merge_files
+
+        report = merge_files(Path(path), [Path(p) for p in extra.split("|")])
+        info = {"changes": report.changes, "conflicts": report.conflicts}
+    elif action == "base":
+        from maillon.addin.filemode.recompute import read_input, record_base
+        from maillon.engine.pipeline import recompute
+
+        inp = read_input(Path(path))
+        result = recompute(inp)
+        t0 = time.perf_counter()
+        item = record_base(Path(path), inp, result)
+        info = {"part_mb": len(item.data) / 1e6}
+    seconds = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": rss, **info}))
+
+
+def run(action: str, path: Path, extra: str = "") -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", action, str(path), extra],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{action} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="maillon-bench-merge-") as tmp:
+            folder = Path(tmp)
+            team = folder / "team.xlsx"
+            t = time.perf_counter()
+            run("prepare", team, str(n))
+            print(f"{n:,} accounts: workbook and 3 copies prepared in "
+                  f"{time.perf_counter() - t:.0f} s", flush=True)
+            copies = "|".join(str(folder / f"copy{k}.xlsx") for k in (1, 2, 3))
+            pristine = folder / "pristine.xlsx"
+            shutil.copyfile(team, pristine)
+            base = run("base", team)
+            rec = run("recompute", team)
+            shutil.copyfile(pristine, team)
+            merge = run("merge", team, copies)
+            shutil.copyfile(pristine, team)
+            rec2 = run("recompute", team)
+            best = min(rec["seconds"], rec2["seconds"])
+            print(f"  recompute (weekly)        {rec['seconds']:6.1f} s / {rec2['seconds']:6.1f} s,"
+                  f" peak {max(rec['peak_mb'], rec2['peak_mb']):,.0f} MB")
+            print(f"  merge of 3 copies         {merge['seconds']:6.1f} s, peak "
+                  f"{merge['peak_mb']:,.0f} MB ({merge['changes']:,} changes, "
+                  f"{merge['conflicts']:,} conflicts): {merge['seconds'] / best:.2f}x the "
+                  f"faster recompute (target <= 2x)")
+            print(f"  recording the base        {base['seconds']:6.2f} s inside a recompute "
+                  f"(custom XML part {base['part_mb']:.1f} MB)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

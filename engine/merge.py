@@ -1,0 +1,418 @@
+"""The three-way merge of emailed copies of one workbook (pure: frames in, edits out).
+
+A manager recomputes the team workbook and emails it; copies come back edited
+while the manager kept editing too. Every recompute records a *base*: the
+state of each mergeable table as it left the workbook
+(:mod:`maillon.engine.base`). :func:`merge_table` compares each side (the
+team workbook first, then every copy) with that base, cell by cell:
+
+- rows are matched by key, never by position (Account ID, Segment ID, Action
+  ID, Setting, Expectation); rows of tables without a key (Field Feedback,
+  Playbook) by their content, so sorting, filtering and moving columns change
+  nothing;
+- values are compared by meaning (:mod:`maillon.engine.meaning`);
+- a cell changed on one side takes the change; the same new value on several
+  sides is one change; different new values are a **conflict**, and the cell
+  keeps its base value until someone decides;
+- a row added on several sides arrives once when the copies agree; where they
+  disagree on a cell, the first side's value is kept and the cell is a
+  conflict;
+- a row missing from a copy is not deleted: it is listed (*Missing*) for the
+  manager to confirm; missing on one side and edited on another is a conflict
+  (*Deleted vs edited*) and the edits are kept;
+- in the engine-owned tables (``tblTargets``, ``tblSegments``, ``tblPlan``)
+  only the editable and user-added columns of existing rows merge.
+
+Nothing is dropped without an :class:`Entry`: every change that came from a
+copy and every conflict is one entry, which the shell lists on the **Merge**
+sheet.
+
+Example
+-------
+>>> import pandas as pd
+>>> from maillon.engine.merge import MERGE_TABLES, merge_table
+>>> spec = MERGE_TABLES["tblAccounts"]
+>>> base = pd.DataFrame({"Account ID": ["A1", "A2"], "City": ["Lyon", "Metz"]})
+>>> team = pd.DataFrame({"Account ID": ["A1", "A2"], "City": ["Lyon", "Metz"]}, index=[5, 6])
+>>> copy = pd.DataFrame({"Account ID": ["A2", "A1"], "City": ["Nancy", "Lyon "]}, index=[5, 6])
+>>> out = merge_table(spec, base, [team, copy])
+>>> out.cells
+{(6, 'City'): 'Nancy'}
+>>> [(e.kind, e.key, e.column) for e in out.entries]
+[('Changed', 'A2', 'City')]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import contract as C
+from .cells import is_blank
+from .meaning import canonical, canonical_column, column_kind, display
+
+__all__ = ["MergeTable", "MERGE_TABLES", "Entry", "TableMerge", "merge_table",
+           "ENTRY_KINDS", "CONFLICT_KINDS", "ROW"]
+
+#: the Column of an entry about a whole row
+ROW = "(row)"
+ENTRY_KINDS = ("Changed", "Added", "Conflict", "Missing", "Deleted vs edited")
+CONFLICT_KINDS = ("Conflict", "Deleted vs edited")
+
+
+@dataclass(frozen=True)
+class MergeTable:
+    """How one table merges.
+
+    ``key``: the column that identifies a row (None: rows by content, over
+    ``identity`` columns); ``name``: the column shown beside the key in the
+    report; ``engine``: an engine-owned table, where rows are computed and
+    only ``editable`` columns (plus columns a user added) of existing rows
+    merge; ``known``: the contract's columns of an engine table (anything
+    else in it is a user's column).
+    """
+
+    table: str
+    sheet: str
+    key: str | None
+    name: str | None = None
+    identity: tuple = ()
+    engine: bool = False
+    editable: tuple = ()
+    known: tuple = ()
+    key_kind: str = "id"
+
+    def merge_columns(self, columns) -> list[str]:
+        """The columns of ``columns`` that merge, in order."""
+        out = []
+        for c in columns:
+            if c == self.key or c == C.CHECK_COLUMN:
+                continue
+            if self.engine and c not in self.editable and c in self.known:
+                continue
+            if self.engine and self.table == C.TBL_PLAN and c not in self.editable:
+                continue  # week columns are computed; plan user columns are not kept yet
+            out.append(c)
+        return out
+
+
+MERGE_TABLES = {t.table: t for t in (
+    MergeTable(C.TBL_SETTINGS, C.SHEET_SETTINGS, "Setting", key_kind="code"),
+    MergeTable(C.TBL_EXPECTATIONS, C.SHEET_EXPECTATIONS, "Expectation"),
+    MergeTable(C.TBL_ACCOUNTS, C.SHEET_ACCOUNTS, "Account ID", "Account name"),
+    MergeTable(C.TBL_FEEDBACK, C.SHEET_FEEDBACK, None, "Account ID",
+               identity=tuple(C.FEEDBACK_COLUMNS)),
+    MergeTable(C.TBL_PLAYBOOK, C.SHEET_PLAYBOOK, None, "Action",
+               identity=tuple(C.PLAYBOOK_COLUMNS)),
+    MergeTable(C.TBL_SEGMENTS, C.SHEET_SEGMENTS, "Segment ID", "Segment name", engine=True,
+               editable=tuple(C.SEGMENT_EDITABLE), known=tuple(C.SEGMENT_COLUMNS)),
+    MergeTable(C.TBL_TARGETS, C.SHEET_TARGETS, "Account ID", "Account name", engine=True,
+               editable=tuple(C.TARGET_EDITABLE), known=tuple(C.TARGET_COLUMNS)),
+    MergeTable(C.TBL_PLAN, C.SHEET_PLAN, "Action ID", "Action", engine=True,
+               editable=tuple(C.PLAN_EDITABLE), known=tuple(C.PLAN_FIXED_COLUMNS)),
+)}
+
+
+@dataclass
+class Entry:
+    """One line of the merge report (one row of the Merge sheet).
+
+    ``values`` holds each side's value (the team workbook first), ``None``
+    where the side has no such row; ``changed`` says which sides changed it;
+    ``kept`` is the value the merged workbook holds.
+    """
+
+    table: str
+    sheet: str
+    key: str
+    name: str
+    column: str
+    kind: str
+    base: object
+    values: tuple
+    changed: tuple
+    kept: object
+
+    @property
+    def conflict(self) -> bool:
+        return self.kind in CONFLICT_KINDS
+
+
+@dataclass
+class TableMerge:
+    """What to write into the team workbook's table, and what to report.
+
+    ``cells`` maps ``(Excel row of the team table, column)`` to the value to
+    write; ``new_rows`` are rows to append (column -> value); ``new_columns``
+    are headers a copy added that the team table lacks.
+    """
+
+    table: str
+    cells: dict = field(default_factory=dict)
+    new_rows: list = field(default_factory=list)
+    new_columns: list = field(default_factory=list)
+    entries: list = field(default_factory=list)
+
+    @property
+    def conflicts(self) -> int:
+        return sum(e.conflict for e in self.entries)
+
+
+def _keys(spec: MergeTable, frame: pd.DataFrame) -> np.ndarray:
+    """The canonical key of each row (None for a row without one)."""
+    if spec.key is not None:
+        if spec.key not in frame.columns:
+            return np.full(len(frame), None, dtype=object)
+        return canonical_column(frame[spec.key], spec.key_kind)
+    # rows by content: the identity columns' meanings, plus an occurrence number
+    parts = [canonical_column(frame[c], column_kind(c)) if c in frame.columns
+             else np.full(len(frame), None, dtype=object) for c in spec.identity]
+    rows = list(zip(*parts)) if parts else [()] * len(frame)
+    empty = np.logical_and.reduce([pd.isna(p) for p in parts]) if parts \
+        else np.ones(len(frame), dtype=bool)
+    seen: dict[tuple, int] = {}
+    out = np.empty(len(frame), dtype=object)
+    for i, sig in enumerate(rows):
+        n = seen.get(sig, 0)
+        seen[sig] = n + 1
+        out[i] = (sig, n)
+    out[empty] = None
+    return out
+
+
+def _label(spec: MergeTable, row: pd.Series | None) -> tuple[str, str]:
+    """(key, name) as the report shows them."""
+    if row is None:
+        return "", ""
+    name = row.get(spec.name) if spec.name else None
+    name = "" if name is None or is_blank(name) else display(name)
+    if spec.key is not None:
+        return display(row.get(spec.key)), name
+    shown = [display(row.get(c)) for c in spec.identity[:3] if c in row.index]
+    return " · ".join(shown), name
+
+
+def _aligned(keys: np.ndarray, frame: pd.DataFrame, universe: pd.Index):
+    """``frame`` reindexed on the canonical keys (first row of a duplicated key wins)."""
+    ok = np.fromiter((k is not None and k != "" for k in keys), dtype=bool, count=len(keys))
+    f = frame[ok]
+    k = pd.Index(keys[ok], dtype=object, tupleize_cols=False)
+    first = ~k.duplicated()
+    f, k = f[first], k[first]
+    rows = pd.Series(f.index.to_numpy(), index=k)
+    f = f.set_axis(k, axis=0)
+    return f.reindex(universe), rows.reindex(universe), universe.isin(k)
+
+
+def _differs(a: pd.Series, b: pd.Series, kind: str) -> np.ndarray:
+    """Cells of the aligned columns ``a`` and ``b`` whose meanings differ.
+
+    Equal values and two blanks are settled in C loops (on the columns' own
+    dtype when both have it: numbers, dates); only the cells left (few, in
+    copies of one workbook) are compared by meaning.
+    """
+    va, vb = a.to_numpy(), b.to_numpy()
+    if va.dtype != vb.dtype or va.dtype.kind not in "fiMb":
+        va, vb = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
+    with np.errstate(invalid="ignore"):
+        equal = np.asarray(va == vb, dtype=bool) | (pd.isna(va) & pd.isna(vb))
+    out = np.zeros(len(va), dtype=bool)
+    left = np.flatnonzero(~equal)
+    if len(left):
+        oa, ob = a.iloc[left].to_numpy(dtype=object), b.iloc[left].to_numpy(dtype=object)
+        for j, i in enumerate(left):
+            out[i] = canonical(oa[j], kind) != canonical(ob[j], kind)
+    return out
+
+
+def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.DataFrame | None]
+                ) -> TableMerge:
+    """Merge one table: ``sides[0]`` is the team workbook's, the others the copies'.
+
+    ``base`` is the table as the recompute that the copies descend from left
+    it. A side of ``None`` does not have the table (it changes nothing). Every
+    frame has the table's headers as columns; the sides' index is their Excel
+    row numbers (only ``sides[0]``'s are used, as the rows to write).
+    """
+    out = TableMerge(spec.table)
+    if sides[0] is None:
+        return out
+    base = base if base is not None else pd.DataFrame(columns=list(sides[0].columns))
+    present_sides = [(i, s) for i, s in enumerate(sides) if s is not None]
+    keys = {-1: _keys(spec, base)}
+    for i, s in present_sides:
+        keys[i] = _keys(spec, s)
+    all_keys: list = []
+    for k in keys.values():
+        all_keys.extend(x for x in k if x is not None and x != "")
+    universe = pd.Index(list(dict.fromkeys(all_keys)), dtype=object, tupleize_cols=False)
+    b, _, in_base = _aligned(keys[-1], base, universe)
+    aligned = {}
+    for i, s in present_sides:
+        aligned[i] = _aligned(keys[i], s, universe)
+    team, team_rows, in_team = aligned[0]
+
+    columns = list(dict.fromkeys(
+        list(sides[0].columns) + list(base.columns)
+        + [c for _, s in present_sides for c in s.columns]))
+    columns = spec.merge_columns(columns)
+    out.new_columns = [c for c in columns if c not in sides[0].columns]
+    n = len(sides)
+
+    arrays: dict = {}
+
+    def value(i, col, pos):
+        if i not in aligned or col not in sides[i].columns or not aligned[i][2][pos]:
+            return None
+        arr = arrays.get((i, col))
+        if arr is None:
+            column = aligned[i][0][col]
+            # dates stay a Series: turning a whole column into Timestamps costs more
+            arr = arrays[(i, col)] = column if column.dtype.kind == "M" \
+                else column.to_numpy(dtype=object)
+        return arr.iat[pos] if isinstance(arr, pd.Series) else arr[pos]
+
+    def label_at(pos):
+        """(key, name) of a row, from the first side that has it (else the base)."""
+        if spec.key is None:
+            return _label(spec, _row_of(spec, aligned, pos, base=b))
+        for i in sorted(aligned):
+            if aligned[i][2][pos]:
+                name = value(i, spec.name, pos) if spec.name else None
+                return display(value(i, spec.key, pos)), \
+                    "" if name is None or is_blank(name) else display(name)
+        name = base_value(spec.name, pos) if spec.name else None
+        return display(base_value(spec.key, pos)), \
+            "" if name is None or is_blank(name) else display(name)
+
+    def base_value(col, pos):
+        return b[col].iat[pos] if col in b.columns and in_base[pos] else None
+
+    # --- cells of rows in the base (changes and conflicts), by column
+    changed_rows: dict[int, set] = {}  # position -> sides that changed a cell of it
+    merged_rows: dict[int, dict] = {}  # position -> column -> value (for rows restored)
+    for col in columns:
+        kind = column_kind(col)
+        bv = b[col] if col in b.columns \
+            else pd.Series(np.full(len(universe), None, dtype=object), index=universe)
+        changed = np.zeros((n, len(universe)), dtype=bool)
+        for i in aligned:
+            frame, _, present = aligned[i]
+            if col not in sides[i].columns:
+                continue
+            changed[i] = present & in_base & _differs(frame[col], bv, kind)
+        for pos in np.flatnonzero(changed.any(axis=0)):
+            who = tuple(bool(x) for x in changed[:, pos])
+            news: dict = {}
+            for i in range(n):
+                if who[i]:
+                    v = value(i, col, pos)
+                    news.setdefault(canonical(v, kind), v)
+            for i in range(n):
+                if who[i]:
+                    changed_rows.setdefault(pos, set()).add(i)
+            key, name = label_at(pos)
+            vals = tuple(value(i, col, pos) for i in range(n))
+            base_v = base_value(col, pos)
+            if spec.engine and not in_team[pos]:
+                continue  # an engine row that no longer exists: nothing to merge into
+            if len(news) == 1:
+                new = next(iter(news.values()))
+                if in_team[pos] and not who[0]:
+                    out.cells[(int(team_rows.iat[pos]), col)] = new
+                merged_rows.setdefault(pos, {})[col] = new
+                if any(who[1:]):
+                    out.entries.append(Entry(spec.table, spec.sheet, key, name, col, "Changed",
+                                             base_v, vals, who, new))
+            else:
+                if in_team[pos] and who[0]:
+                    out.cells[(int(team_rows.iat[pos]), col)] = base_v
+                merged_rows.setdefault(pos, {})[col] = base_v
+                out.entries.append(Entry(spec.table, spec.sheet, key, name, col, "Conflict",
+                                         base_v, vals, who, base_v))
+    if spec.engine:
+        return out
+
+    # --- rows: missing from a side, restored, added
+    for pos in range(len(universe)):
+        has = tuple(bool(aligned[i][2][pos]) if i in aligned else False for i in range(n))
+        if in_base[pos]:
+            missing = [i for i in range(n) if i in aligned and not has[i]]
+            if not missing:
+                continue
+            edited_by = changed_rows.get(pos, set())
+            key, name = label_at(pos)
+            kind = "Deleted vs edited" if edited_by else "Missing"
+            who = tuple(i in missing for i in range(n))
+            vals = tuple("(present)" if has[i] else "(missing)" for i in range(n))
+            if not has[0]:
+                if not edited_by:
+                    continue  # the team workbook's own deletion, no copy touched the row
+                # restore the row, with the merged values, so that no edit is lost
+                row = {c: b[c].iat[pos] for c in b.columns if c in columns or c == spec.key}
+                row.update(merged_rows.get(pos, {}))
+                if spec.key is not None:
+                    row[spec.key] = _first_present(aligned, spec.key, pos)
+                out.new_rows.append(row)
+            out.entries.append(Entry(spec.table, spec.sheet, key, name, ROW, kind,
+                                     "(present)", vals, who, "(present)"))
+            continue
+        adders = [i for i in range(n) if has[i]]
+        if adders == [0] or not adders:
+            continue  # added by the team workbook itself
+        key, name = label_at(pos)
+        chosen: dict = {}
+        conflicts = []
+        for col in columns:
+            kind = column_kind(col)
+            news: dict = {}
+            for i in adders:
+                v = value(i, col, pos)
+                if v is not None and not is_blank(v):
+                    news.setdefault(canonical(v, kind), v)
+            if not news:
+                continue
+            first = next(iter(news.values()))
+            chosen[col] = first
+            if len(news) > 1:
+                conflicts.append((col, first))
+        who = tuple(i in adders for i in range(n))
+        out.entries.append(Entry(spec.table, spec.sheet, key, name, ROW, "Added", None,
+                                 tuple("(added)" if h else None for h in has), who,
+                                 "(added)"))
+        for col, first in conflicts:
+            out.entries.append(Entry(spec.table, spec.sheet, key, name, col, "Conflict", None,
+                                     tuple(value(i, col, pos) for i in range(n)), who, first))
+        if has[0]:
+            tr = int(team_rows.iat[pos])
+            for col, v in chosen.items():
+                if not _same(value(0, col, pos), v, column_kind(col)):
+                    out.cells[(tr, col)] = v
+        else:
+            if spec.key is not None:
+                chosen[spec.key] = _first_present(aligned, spec.key, pos)
+            out.new_rows.append(chosen)
+    return out
+
+
+def _same(a, b, kind) -> bool:
+    return canonical(a, kind) == canonical(b, kind)
+
+
+def _first_present(aligned: dict, col: str, pos: int):
+    for i in sorted(aligned):
+        frame, _, present = aligned[i]
+        if present[pos] and col in frame.columns:
+            return frame[col].iat[pos]
+    return None
+
+
+def _row_of(spec, aligned: dict, pos: int, base: pd.DataFrame | None = None):
+    for i in sorted(aligned):
+        frame, _, present = aligned[i]
+        if present[pos]:
+            return frame.iloc[pos]
+    if base is not None:
+        return base.iloc[pos]
+    return None
