@@ -30,8 +30,8 @@ from xml.sax.saxutils import unescape
 
 import python_calamine
 
-from maillon.addin.ooxml.package import (NS_MAIN, Package, TableInfo, col_number, local,
-                                         tables_in)
+from maillon.addin.ooxml.package import (NS_MAIN, Package, TableInfo, col_letters, col_number,
+                                         local, tables_in)
 from maillon.addin.render.specs import ENGINE_AREA_NAME, parse_area
 from maillon.engine import contract as C
 
@@ -56,14 +56,6 @@ def engine_areas(pkg: Package) -> dict[str, list[tuple[int, int, int, int]]]:
 
 
 # --------------------------------------------------------------------------- the scan
-def _letters(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _same_length(lo: str, hi: str) -> str:
     """A regex of the letter strings from ``lo`` to ``hi`` (same length, ``lo <= hi``)."""
     if not lo:
@@ -90,7 +82,7 @@ def letters_between(first: int, last: int) -> str:
         lo_n = max(first, sum(26 ** k for k in range(1, length)) + 1)
         hi_n = min(last, sum(26 ** k for k in range(1, length + 1)))
         if lo_n <= hi_n:
-            parts.append(_same_length(_letters(lo_n), _letters(hi_n)))
+            parts.append(_same_length(col_letters(lo_n), col_letters(hi_n)))
     return "(?:" + "|".join(parts) + ")"
 
 

@@ -48,7 +48,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from maillon.addin.ooxml.package import col_number
+from maillon.addin.ooxml.package import col_letters, col_number
 
 __all__ = ["ExtentWatch", "Region", "needs_trim", "trimmed_workbook", "cell_ref"]
 
@@ -156,16 +156,9 @@ def _letters_above(n: int) -> str:
     >>> [bool(p.match(c)) for c in ("AB", "AC", "B", "ZZ", "AAA")]
     [False, True, False, True, True]
     """
-    def letters(k: int) -> str:
-        out = ""
-        while k:
-            k, r = divmod(k - 1, 26)
-            out = chr(65 + r) + out
-        return out
-
     if n >= 16384:
         return "(?!)"
-    s = letters(n)
+    s = col_letters(n)
     parts = [f"[A-Z]{{{len(s) + 1},3}}"] if len(s) < 3 else []
     for i, ch in enumerate(s):  # same length: a greater letter at position i
         if ch != "Z":

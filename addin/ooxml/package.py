@@ -75,6 +75,15 @@ def col_number(letters: str) -> int:
     return n
 
 
+def col_letters(n: int) -> str:
+    """1 -> ``A``, 28 -> ``AB`` (the inverse of :func:`col_number`)."""
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
 def parse_ref(ref: str) -> tuple[int, int, int, int]:
     """``"B3:D10"`` -> ``(3, 2, 10, 4)``: first row, first col, last row, last col (1-based)."""
     parts = ref.split(":")

@@ -38,7 +38,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from maillon.addin.ooxml.cell_xml import QUOTE, cell_xml
-from maillon.addin.ooxml.package import Package, TableInfo, col_number, parse_ref, tables_in
+from maillon.addin.ooxml.package import (Package, TableInfo, col_letters, col_number, parse_ref,
+                                         tables_in)
 from maillon.addin.ooxml.safe_io import WorkbookError
 from maillon.addin.ooxml.zipwriter import ZipWriter
 
@@ -65,15 +66,6 @@ class TableEdit:
     @property
     def empty(self) -> bool:
         return not (self.cells or self.new_rows or self.new_columns)
-
-
-def col_letters(n: int) -> str:
-    """1 -> ``A``, 28 -> ``AB``."""
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _ref(r1: int, c1: int, r2: int, c2: int) -> str:
