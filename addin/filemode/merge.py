@@ -36,6 +36,7 @@ from maillon.engine.errors import InputError
 
 from maillon.addin.filemode.base_store import read_base, read_identity
 from maillon.addin.filemode.files import refuse_if_open
+from maillon.addin.filemode.recompute import SUFFIXES, _noop
 from maillon.addin.ooxml.package import (Package, last_saved_by, local, parse_ref,
                                          saved_by_excel)
 from maillon.addin.ooxml.safe_io import WorkbookError, check_package
@@ -45,13 +46,6 @@ __all__ = ["merge_files", "diff_files", "MergeReport", "apply_decisions_and_reco
 MERGED = (C.TBL_SETTINGS, C.TBL_EXPECTATIONS, C.TBL_ACCOUNTS, C.TBL_FEEDBACK, C.TBL_PLAYBOOK,
           C.TBL_SEGMENTS, C.TBL_TARGETS, C.TBL_PLAN)
 TO_READ = MERGED + (C.TBL_HISTORY, C.TBL_MERGE, C.TBL_MERGE_FILES)
-SUFFIXES = (".xlsx", ".xlsm")
-
-
-def _noop(message: str) -> None:
-    pass
-
-
 # --------------------------------------------------------------------------- one file
 @dataclass
 class Side:

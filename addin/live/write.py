@@ -106,7 +106,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from maillon.addin.render.specs import (ENGINE_AREA_NAME, CellEquals, CellStyle, ColorScale,
                                         DataBar, Formula, ListValidation, SheetSpec,
-                                        engine_area_formula, range_abs)
+                                        engine_area_formula, merge_boxes, range_abs)
 
 __all__ = ["write_specs_live", "excel_value", "excel_rows", "needs_text_prefix",
            "translate_format", "translate_cond_format", "translate_validation",
@@ -431,33 +431,6 @@ def xl_address(bounds: tuple) -> str:
     return first if (r1, c1) == (r2, c2) else f"{first}:{xl_col_to_name(c2 - 1)}{r2}"
 
 
-def merge_rects(rects) -> list[tuple]:
-    """Rectangles joined where two share a whole edge, so that fewer areas cover the same cells.
-
-    >>> merge_rects([(4, 1, 4, 1), (4, 2, 4, 2), (4, 3, 4, 3), (6, 1, 9, 1)])
-    [(4, 1, 4, 3), (6, 1, 9, 1)]
-    """
-    out = sorted(set(rects))
-    changed = True
-    while changed:
-        changed = False
-        for i, a in enumerate(out):
-            for j in range(i + 1, len(out)):
-                b = out[j]
-                joined = None
-                if (a[0], a[2]) == (b[0], b[2]) and (a[3] + 1 == b[1] or b[3] + 1 == a[1]):
-                    joined = (a[0], min(a[1], b[1]), a[2], max(a[3], b[3]))
-                elif (a[1], a[3]) == (b[1], b[3]) and (a[2] + 1 == b[0] or b[2] + 1 == a[0]):
-                    joined = (min(a[0], b[0]), a[1], max(a[2], b[2]), a[3])
-                if joined is not None:
-                    out = sorted(set(out[:i] + out[i + 1:j] + out[j + 1:] + [joined]))
-                    changed = True
-                    break
-            if changed:
-                break
-    return out
-
-
 def union_addresses(rects) -> list[str]:
     """The rectangles as multi-area addresses of at most 255 characters each.
 
@@ -465,7 +438,7 @@ def union_addresses(rects) -> list[str]:
     ['A4:C4,A6:A9']
     """
     out, current = [], ""
-    for rect in merge_rects(rects):
+    for rect in merge_boxes(rects):
         a = xl_address(rect)
         if current and len(current) + 1 + len(a) > ADDRESS_LIMIT:
             out.append(current)
