@@ -123,6 +123,9 @@ _WIDTHS = {
     "Run at": 17, "Run by": 14, "Moved segment": 10, "Changed priority": 10,
     "Overrides": 10, "Engine version": 10, "Settings digest": 15,
     "Kind": 12, "Sheet": 14, "Key": 13, "Column": 18, "Value": 18, "Note": 70,
+    # the Merge sheet: dates and times, file names and the run each file comes from
+    "Merged at": 17, "Applied": 17, "Modified": 17, "Label": 16, "File": 26,
+    "Last modified by": 18, "Base run": 46,
 }
 _WRAP = {"Portrait", "Why", "Top needs", "Differentiators", "Sales posture",
          "Suggested resolution"}
