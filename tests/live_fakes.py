@@ -92,6 +92,17 @@ class ApiMock(mock.MagicMock):
 _SINK: dict = {}
 
 
+def _counted(collection, count) -> None:
+    """Give a COM collection mock a ``Count`` that answers ``count()`` and is recorded as a
+    COM property read (``collection`` itself was recorded when it was looked up)."""
+    def read(self):
+        sink = _SINK.get("gets")
+        if sink is not None:
+            sink.append("Count")
+        return count()
+    type(collection).Count = property(read)
+
+
 class Lazy:
     """A property value built on first read (and kept)."""
 
@@ -274,6 +285,12 @@ class FakeExcel:
             api = self._api()
             # COM ChartObjects().Delete(): every chart of the sheet goes
             api.ChartObjects.return_value.Delete.side_effect = lambda: st["_charts"].clear()
+            # COM Worksheet.Comments.Count / CommentsThreaded.Count: what the sheet holds
+            # (notes; threaded comments: none in this workbook), each read a round trip
+            gets, _SINK["gets"] = _SINK.get("gets"), None  # setting up: not Excel's work
+            _counted(api.Comments, lambda: len(st["_notes"]))
+            _counted(api.CommentsThreaded, lambda: 0)
+            _SINK["gets"] = gets
             return api
         st["api"] = Lazy(sheet_api)
         st["_tables"] = []
@@ -302,6 +319,12 @@ class FakeExcel:
         names = self._new(xwm.Names)
         names.__iter__.side_effect = lambda: iter(list(st["_names"].values()))
         names.add.side_effect = lambda name, refers_to: self._add_name(sheet, name, refers_to)
+
+        def name_of_sheet(key):  # Worksheet.Names(name): the sheet's own names only
+            if str(key).lower() not in st["_names"]:
+                raise KeyError(key)
+            return st["_names"][str(key).lower()]
+        names.__getitem__.side_effect = name_of_sheet
         notes = self._new(xwm.Notes)
         notes.__iter__.side_effect = lambda: iter([self._note(sheet, rc) for rc in
                                                    sorted(st["_notes"])])

@@ -39,6 +39,9 @@ class Survey:
     book: object
     sheets: dict = field(default_factory=dict)  # lower name -> (name, xlwings.Sheet)
     tables: dict = field(default_factory=dict)  # lower name -> TableInfo
+    #: lower sheet name -> the rectangles of its hidden engine-area name as the reader found
+    #: them (None: the sheet has none), so that the writer leaves an unchanged one alone
+    engine_areas: dict = field(default_factory=dict)
 
     def sheet_names(self) -> list[str]:
         return [name for name, _ in self.sheets.values()]

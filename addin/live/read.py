@@ -154,21 +154,38 @@ def _rows_below(sheet, bounds: tuple, headers: list, engine,
     return df if len(df) else None
 
 
-#: a used area at most this many cells is read in one call (values) and one (formulas)
+#: a used area at most this many cells is read in one call (formulas), and one more
+#: (values) when it holds something typed outside the engine's cells
 WHOLE_READ_CELLS = 200_000
 
 
-def _grid(sheet, bounds: tuple, engine, platform) -> list[list]:
-    """The (value, formula) of each cell of ``bounds`` as rows: two round trips."""
-    r1, c1, r2, c2 = bounds
-    rng = sheet.range(xl_address(bounds))
-    values = read_values(sheet, bounds, engine, platform, rng=rng)
-    formulas = rng.formula
+def _formula_rows(formulas, one_row: bool) -> list[list]:
+    """``Range.formula`` as rows: a scalar for one cell, a flat list for one row or column."""
     if not isinstance(formulas, (list, tuple)):
-        formulas = [[formulas]]
-    elif formulas and not isinstance(formulas[0], (list, tuple)):
-        formulas = [list(formulas)] if r1 == r2 else [[f] for f in formulas]
-    return [list(zip(v, f)) for v, f in zip(values or [], formulas)]
+        return [[formulas]]
+    if formulas and not isinstance(formulas[0], (list, tuple)):
+        return [list(formulas)] if one_row else [[f] for f in formulas]
+    return [list(r) for r in formulas]
+
+
+def _typed_cells(sheet, bounds: tuple, covered: list, engine, platform, rng=None) -> list:
+    """``(row, col, value, formula)`` of the cells of ``bounds`` that hold something and lie
+    outside ``covered``: the formulas first (one round trip: an empty cell's formula is
+    ``""``), the values (one more) only when there is such a cell."""
+    r1, c1, r2, c2 = bounds
+    rng = rng if rng is not None else sheet.range(xl_address(bounds))
+    formulas = _formula_rows(rng.formula, r1 == r2)
+    typed = [(i, j) for i, row in enumerate(formulas) for j, f in enumerate(row)
+             if f is not None and f != "" and not _covers(covered, r1 + i, c1 + j)]
+    if not typed:
+        return []
+    values = read_values(sheet, bounds, engine, platform, rng=rng)
+    out = []
+    for i, j in typed:
+        value, formula = values[i][j], formulas[i][j]
+        is_formula = isinstance(formula, str) and formula.startswith("=")
+        out.append((r1 + i, c1 + j, value, formula if is_formula else ""))
+    return out
 
 
 def _covers(rects, row: int, col: int) -> bool:
@@ -176,24 +193,48 @@ def _covers(rects, row: int, col: int) -> bool:
 
 
 def _engine_area(sheet) -> list | None:
-    """The rectangles of the sheet's hidden :data:`ENGINE_AREA_NAME`, or None."""
-    for name in sheet.names:
-        if name.name.split("!")[-1].lower() == ENGINE_AREA_NAME.lower():
-            return parse_area(name.refers_to)
-    return None
+    """The rectangles of the sheet's hidden :data:`ENGINE_AREA_NAME`, or None when it has none.
 
-
-def _comments_live(sheet) -> list[tuple[int, int, str, str]]:
-    """``(row, col, author, text)`` of the notes and threaded comments of ``sheet``."""
-    out = []
-    for note in sheet.notes:
-        cell = note.location
-        out.append((cell.row, cell.column, note.author or "", note.text or ""))
+    Looked up by name (``Worksheet.Names(name)``, as VBA's ``Names("Print_Area")``): two round
+    trips on Windows, where walking the sheet's names costs two per name."""
     try:
-        threads = list(sheet.comments)
-    except NotImplementedError:  # Excel for Mac's AppleScript has no threaded comments
-        threads = []
-    for c in threads:
+        return parse_area(sheet.names[ENGINE_AREA_NAME].refers_to)
+    except Exception:  # no such name (COM error / AppleScript CommandError / KeyError)
+        return None
+
+
+def _count(read, otherwise: int) -> int:
+    try:
+        return int(read())
+    except Exception:  # the collection is missing in this Excel
+        return otherwise
+
+
+def _comments_live(sheet, windows: bool) -> list[tuple[int, int, str, str]]:
+    """``(row, col, author, text)`` of the notes and threaded comments of ``sheet``.
+
+    On Windows each collection's ``Count`` (two COM round trips) comes first, and an empty
+    one is not walked: xlwings' walk costs three round trips even when it finds nothing
+    (``_xlwindows.Sheet.notes``/``comments``: the collection, ``_NewEnum``, the last
+    ``Next``). An Excel without threaded comments (2016, 2019) has no ``CommentsThreaded``:
+    none to read there."""
+    notes = threads = 1
+    if windows:
+        api = sheet.api
+        notes = _count(lambda: api.Comments.Count, 1)  # unknown: walk, as before
+        threads = _count(lambda: api.CommentsThreaded.Count, 0)
+    out = []
+    if notes:
+        for note in sheet.notes:
+            cell = note.location
+            out.append((cell.row, cell.column, note.author or "", note.text or ""))
+    found = []
+    if threads:
+        try:
+            found = list(sheet.comments)
+        except NotImplementedError:  # Excel for Mac's AppleScript has no threaded comments
+            found = []
+    for c in found:
         cell = c.location
         text = "\n".join([c.text or ""] + [f"{r.author or 'Reply'}: {r.text}" for r in c.replies])
         out.append((cell.row, cell.column, c.author or "", text))
@@ -207,14 +248,20 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
 
     ``frames`` are the tables :func:`read_tables_live` read (their headers name
     the column a comment is on); ``found`` is the book's survey when the caller
-    has it (:func:`maillon.addin.live.book.survey`).
+    has it (:func:`maillon.addin.live.book.survey`); the engine area of each
+    sheet is recorded in it (``found.engine_areas``) for the writer.
 
-    Per sheet: a small used area is read in two calls (values, formulas); a big
-    one (the Target List) only outside its tables, two calls per rectangle.
+    Per sheet: its notes and comments (on Windows two counts, and the walk only of
+    a collection that is not empty), its hidden engine-area name (two calls), its
+    used area's address (two) and the formulas of what lies outside the engine's
+    cells: a small used area in one call, a big one (the Target List) one rectangle
+    at a time around its tables, nothing when the engine's cells cover it all; the
+    values only where a formula read found something typed.
     """
     found = found if found is not None else survey_book(book)
     if engine is None:
         engine = book.app.engine.impl
+    windows = (platform or sys.platform).startswith("win")
     engine_sheets = {n.lower() for n in C.ENGINE_SHEETS}
     names = {n.lower() for n in C.ENGINE_TABLES}
     out: list[dict] = []
@@ -224,14 +271,13 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
         tables = []
         for key, info in found.tables.items():
             if info.sheet_name == sheet_name and key in names:
-                table = info.table
                 if info.address is None:
-                    info.address = table.range.address
+                    info.address = info.table.range.address
                 r1, c1, r2, c2 = parse_address(info.address)
                 frame = {k.lower(): v for k, v in (frames or {}).items()}.get(key)
                 headers = [str(h) for h in frame.columns] if frame is not None else []
-                tables.append((table.name, (r1, c1, r2, c2), headers))
-        for row, col, author, text in _comments_live(sheet):
+                tables.append((info.name, (r1, c1, r2, c2), headers))
+        for row, col, author, text in _comments_live(sheet, windows):
             where, header = "", ""
             for name, (r1, c1, r2, c2), headers in tables:
                 if r1 < row <= r2 and c1 <= col <= c2:
@@ -241,6 +287,7 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
                         "Value": text, "Formula": "", "Author": author, "Table": where,
                         "Header": header})
         area = _engine_area(sheet)
+        found.engine_areas[sheet_name.lower()] = area
         if area is None:
             continue  # an older Maillon's sheet: its own cells cannot be told apart
         covered = list(area)
@@ -248,24 +295,19 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
             covered.append((r1, c1, r2, c2))
             if name.lower() == C.TBL_PLAN.lower():
                 covered.append((r2 + 1, c1, 1_048_576, c2))
-        used = parse_address(sheet.used_range.address)
+        whole = sheet.used_range
+        used = parse_address(whole.address)
         r1, c1, r2, c2 = used
+        outside = complement(used, covered)
+        if not outside:
+            continue  # the engine's own cells fill the used area: nothing typed beside them
         if (r2 - r1 + 1) * (c2 - c1 + 1) <= WHOLE_READ_CELLS:
-            rects = [used]
+            typed = _typed_cells(sheet, used, covered, engine, platform, rng=whole)
         else:
-            rects = complement(used, covered)
-        for rect in rects:
-            rows = _grid(sheet, rect, engine, platform)
-            for i, row in enumerate(rows):
-                for j, (value, formula) in enumerate(row):
-                    r, c = rect[0] + i, rect[1] + j
-                    if (value is None or value == "") and not formula:
-                        continue
-                    if _covers(covered, r, c):
-                        continue
-                    is_formula = isinstance(formula, str) and formula.startswith("=")
-                    out.append({"Sheet": sheet_name, "Row": r, "Col": c, "What": "cell",
-                                "Value": "" if value is None else value,
-                                "Formula": formula if is_formula else "", "Author": "",
-                                "Table": "", "Header": ""})
+            typed = [cell for rect in outside
+                     for cell in _typed_cells(sheet, rect, covered, engine, platform)]
+        for r, c, value, formula in typed:
+            out.append({"Sheet": sheet_name, "Row": r, "Col": c, "What": "cell",
+                        "Value": "" if value is None else value, "Formula": formula,
+                        "Author": "", "Table": "", "Header": ""})
     return out
