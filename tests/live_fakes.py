@@ -303,6 +303,7 @@ class FakeExcel:
             sheet, source, name, kw)
         charts = self._new(xwm.Charts)
         charts.__iter__.side_effect = lambda: self._walk("Charts", st["_charts"])
+        charts.__len__.side_effect = lambda: len(st["_charts"])
         charts.add.side_effect = lambda **kw: self._add_chart(sheet, kw)
 
         def chart_named(key):

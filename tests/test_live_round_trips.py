@@ -32,12 +32,15 @@ from live_fakes import FakeExcel
 from test_live import run_live, synthetic_workbook
 from xlwings_costs import COM_METHODS, macos_backend, macos_cost, windows_cost
 
-#: Issue 12 asks for at most 400. A recompute after a live one cost 299 before the notes
-#: and comments typed on engine sheets were read (issue 11: per engine sheet its notes,
-#: threaded comments, hidden name and the cells beside its tables); measured 425 at 2,000
-#: accounts and 435 at 20,000 since. The limit is the figure measured, so that any growth
-#: fails, until that read is batched (one COM Count per collection, one read per sheet).
-BUDGET = 440
+#: Issue 12 asks for at most 400. A recompute after a live one cost 425 (2,000 accounts) /
+#: 435 (20,000) on Windows once the notes, comments and cells typed on engine sheets were
+#: read (issue 11); batching that read (a Count per comment collection, the engine-area
+#: name by name, formulas before values) and not rewriting what the layout record says is
+#: unchanged (table sizes and styles, fills, engine-area names, print headers, chart titles)
+#: brought it to the figures below, measured: the limit is the figure, so that any growth
+#: fails. ``True``: after the user added accounts (every table, fill and title that follows
+#: the data is rewritten); ``False``: nothing changed but the run.
+BUDGET = {False: 300, True: 340}
 
 
 def _n_kwargs(call) -> int:  # call: (args, kwargs)
@@ -515,34 +518,55 @@ RUNS: dict = {}
 FULL_BUDGET = {"win32": 1_400, "darwin": 1_200}
 
 
-def _recompute_twice(n: int, platform: str, monkeypatch):
-    """A workbook recomputed live once (formats applied), then once more: what that costs."""
+def _more_accounts(fake: FakeExcel, n: int) -> None:
+    """The user pastes a tenth more accounts into tblAccounts: every table, count, title and
+    fill that follows the data changes, the layout (columns, segments) does not."""
+    from maillon.engine import contract as C
+    from maillon.engine.samples import small_input
+
+    from test_live import HEADER_ROW, _table_values
+
+    entry = fake.tables[C.TBL_ACCOUNTS.lower()]
+    values = _table_values(small_input(n + n // 10, Segments=4).accounts)
+    fake._clear(entry[1], "A:ZZ")
+    entry[2] = (HEADER_ROW, 1, HEADER_ROW + len(values) - 1, len(values[0]))
+    fake._store(entry[1], entry[2], values)
+
+
+def _recompute_twice(n: int, platform: str, monkeypatch, edit: bool = False):
+    """A workbook recomputed live once (formats applied), then once more (after the user
+    added accounts, with ``edit``): what that costs."""
     fake = synthetic_workbook(n)
     code, first = run_live(fake, monkeypatch, platform=platform)
     assert code == 0, fake.alerts
     full = round_trips(fake, platform)
     fake.range_sets.clear()
     fake.events.clear()
+    if edit:
+        _more_accounts(fake, n)
     code, result = run_live(fake, monkeypatch, platform=platform)
     assert code == 0, fake.alerts
     return fake, result, full
 
 
+@pytest.mark.parametrize("edit", [False, True], ids=["unchanged", "more accounts"])
 @pytest.mark.parametrize("platform", ["win32", "darwin"])
 @pytest.mark.parametrize("n", [2_000, 20_000])
-def test_a_recompute_costs_at_most_400_round_trips(n, platform, monkeypatch):
-    fake, result, (full, _) = _recompute_twice(n, platform, monkeypatch)
-    assert result.key_figures["Accounts"] == n
+def test_a_recompute_costs_at_most_400_round_trips(n, platform, edit, monkeypatch):
+    fake, result, (full, _) = _recompute_twice(n, platform, monkeypatch, edit)
+    accounts = n + n // 10 if edit else n
+    assert result.key_figures["Accounts"] == accounts
     total, spent = round_trips(fake, platform)
     from maillon.addin.render.layout import layout
     chunks = value_chunks(layout(result), platform)
-    RUNS[(n, platform)] = (total, chunks)
+    RUNS[(n, platform, edit)] = (total, chunks)
     top = sorted(spent.items(), key=lambda kv: -kv[1])[:40]
-    print(f"\n{platform} {n:,} accounts: {total} round trips ({chunks} of them for value "
-          f"chunks), {full} for the first one; most: {top}")
-    assert total <= BUDGET, (total, top)
+    print(f"\n{platform} {accounts:,} accounts ({'after edits' if edit else 'unchanged'}): "
+          f"{total} round trips ({chunks} of them for value chunks), {full} for the first "
+          f"one; most: {top}")
+    assert total <= BUDGET[edit], (total, top)
     assert full <= FULL_BUDGET[platform], full
-    other = (2_000 if n == 20_000 else 20_000, platform)
+    other = (2_000 if n == 20_000 else 20_000, platform, edit)
     if other in RUNS:
         # everything but the value chunks is the same at both sizes, but for the notes typed
         # beside the Target List: above 200,000 cells its used area is read around its table

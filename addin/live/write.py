@@ -24,8 +24,11 @@ the user has open. Three rules shape it:
   settings. The next live recompute trusts the record only when its stamp is
   still the last run of ``tblHistory`` (a file-mode recompute since then adds
   a later one); a sheet whose digest is unchanged then gets only its values,
-  the fills of its table cells, its print area and print titles and its chart
-  titles. For that, what a table column carries (number format, alignment,
+  the fills of its table cells, its print area, headers and footers and its chart
+  titles -- and of those only when they changed: a second digest per sheet covers
+  them (a chart a user deleted is drawn again). Its tables are resized only when
+  their size changed, and its hidden engine-area name is written only when it
+  names other cells than the reader found in it. For that, what a table column carries (number format, alignment,
   conditional formats, validation) reaches the sheet's last row, so that it
   does not depend on the number of rows; fills, which show on empty cells,
   cover the table's rows only. Formats a user changes by hand on an engine
@@ -106,7 +109,8 @@ from xlsxwriter.utility import xl_col_to_name
 
 from maillon.addin.render.specs import (ENGINE_AREA_NAME, CellEquals, CellStyle, ColorScale,
                                         DataBar, Formula, ListValidation, SheetSpec,
-                                        engine_area_formula, merge_boxes, range_abs)
+                                        engine_area_formula, merge_boxes, parse_area,
+                                        range_abs)
 
 __all__ = ["write_specs_live", "excel_value", "excel_rows", "needs_text_prefix",
            "translate_format", "translate_cond_format", "translate_validation",
@@ -484,6 +488,9 @@ class _SheetPlan:
     fills: dict = field(default_factory=dict)  # fill -> [rects]: table cells, set every time
     unfills: list = field(default_factory=list)  # rects below the tables' filled columns
     digest: str = ""  # of everything above but the values and the fills of table cells
+    #: of what a kept sheet rewrites: its table cells' fills, its data-dependent page
+    #: settings (print area, headers and footers) and its chart titles
+    dynamic: str = ""
     notes: list = field(default_factory=list)
 
 
@@ -594,6 +601,18 @@ def _digest(plan: _SheetPlan) -> str:
     return hashlib.sha1(repr(state).encode("utf-8")).hexdigest()[:8]
 
 
+def _dynamic_digest(plan: _SheetPlan) -> str:
+    """What a sheet whose layout is unchanged still rewrites when it changed: the fills of its
+    table cells (they follow the number of rows), its data-dependent page settings and its
+    chart titles."""
+    spec = plan.spec
+    page = [(p, v) for p, v in page_settings(spec.page) if p in _DYNAMIC_PAGE] \
+        if spec.page is not None else None
+    state = (LAYOUT_VERSION, sorted(plan.fills.items()), plan.unfills, page,
+             [c.title for c in spec.charts])
+    return hashlib.sha1(repr(state).encode("utf-8")).hexdigest()[:6]
+
+
 def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
     fmt = translate_format
     tables, ops = [], []
@@ -671,6 +690,7 @@ def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
                       layers, dict(widths), dict(heights), list(conds.values()),
                       list(vals.values()), dict(fills), unfills)
     plan.digest = _digest(plan)
+    plan.dynamic = _dynamic_digest(plan)
     return plan
 
 
@@ -793,8 +813,10 @@ def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool, keep: bool = F
                 != (r1, c1):
             # Cut and paste: the table keeps its name and every reference to it.
             info.table.range.move(w.range(xl_address((r1, c1, r1, c1))))
-        info.table.resize(w.range(xl_address(t.bounds)))
-        info.table.table_style = t.style
+        if parse_address(info.address) != t.bounds:  # Excel keeps a table that did not change
+            info.table.resize(w.range(xl_address(t.bounds)))
+        if not keep:  # a kept sheet's tables have the style of the plan already
+            info.table.table_style = t.style
         info.address = xl_address(t.bounds)  # where the table now is
         kept.append(t.bounds)
     if existed:
@@ -1068,15 +1090,20 @@ def _write_notes(sheet, spec: SheetSpec) -> None:
         sheet.range((n.row + 1, n.col + 1)).add_note(text)
 
 
-def _write_engine_area(sheet, spec: SheetSpec, windows: bool, notes: list) -> None:
+def _write_engine_area(sheet, spec: SheetSpec, windows: bool, notes: list,
+                       found_area: list | None = None) -> None:
     """The hidden name of the cells the engine wrote outside its tables (see
-    :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`).
+    :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`); ``found_area`` is what the
+    reader found in the sheet's name (``Survey.engine_areas``): the same cells are not
+    written again.
 
     Without it the next recompute cannot tell what a user typed beside the
     tables: a refusal is said, never silent."""
     formula = engine_area_formula(spec)
     if not formula:
         return
+    if found_area is not None and sorted(found_area) == sorted(parse_area(formula)):
+        return  # the name holds these cells already (and was hidden when written)
     try:
         name = sheet.names.add(ENGINE_AREA_NAME, formula)
     except Exception as exc:  # Excel refused the name (its formula is long: ~260 characters)
@@ -1097,10 +1124,20 @@ def chart_name(number: int) -> str:
     return f"Maillon chart {number}"
 
 
+def _charts_there(sheet, spec: SheetSpec) -> bool:
+    """Whether the sheet holds as many charts as its spec (two round trips): a chart a user
+    deleted is drawn again."""
+    try:
+        return len(sheet.charts) == len(spec.charts)
+    except Exception:  # the count could not be read: draw them again
+        return False
+
+
 def _retitle_charts(ctx: _Context, sheet, spec: SheetSpec) -> bool:
     """The charts drawn by the last recompute, with this one's titles; False when one is gone."""
+    charts = sheet.charts
     try:
-        found = [sheet.charts[chart_name(i)] for i in range(1, len(spec.charts) + 1)]
+        found = [charts[chart_name(i)] for i in range(1, len(spec.charts) + 1)]
     except Exception:  # a chart was deleted or renamed: draw them again
         return False
     for xl_chart, chart in zip(found, spec.charts):
@@ -1120,7 +1157,9 @@ LAYOUT_NAME = "Maillon_live_layout"
 
 def read_layout_record(book) -> tuple[str, dict] | None:
     """What the last live recompute of ``book`` formatted: ``(its stamp, {sheet: digest})``,
-    from the workbook name :data:`LAYOUT_NAME`; None when there is none."""
+    from the workbook name :data:`LAYOUT_NAME`; None when there is none. A digest is the
+    layout's, followed by ``/`` and the one of what a kept sheet rewrites
+    (:func:`_dynamic_digest`) when the record has room for it."""
     try:
         text = book.names[LAYOUT_NAME].refers_to
     except Exception:  # no such name (first live recompute, or removed by hand)
@@ -1133,8 +1172,24 @@ def read_layout_record(book) -> tuple[str, dict] | None:
     return stamp, digests
 
 
+#: Excel refuses a text constant of more than 255 characters in a formula (a name's too).
+TEXT_LIMIT = 255
+
+
 def _layout_record(stamp: str, plans: list) -> str:
-    return '="' + stamp + "|" + ";".join(f"{p.spec.name}={p.digest}" for p in plans) + '"'
+    """The record's formula: the stamp, then per sheet its digests; without the second digest
+    of each sheet when all of them would not fit in one text constant."""
+    body = stamp + "|" + ";".join(f"{p.spec.name}={p.digest}/{p.dynamic}" for p in plans)
+    if len(body) > TEXT_LIMIT:
+        body = stamp + "|" + ";".join(f"{p.spec.name}={p.digest}" for p in plans)
+    return '="' + body + '"'
+
+
+def _unchanged(previous: dict, plan: _SheetPlan) -> tuple[bool, bool]:
+    """(the layout is what the record says, and so is what a kept sheet rewrites)."""
+    layout, _, dynamic = str(previous.get(plan.spec.name, "")).partition("/")
+    same = layout == plan.digest
+    return same, same and dynamic == plan.dynamic
 
 
 def write_specs_live(book, specs: list, progress=None, platform: str | None = None,
@@ -1200,14 +1255,16 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
                    lambda v, _p=engine.prepare_xl_data_element: _p(v, {}))
     refusals = _Refusals()
 
-    writers, existed, kept = [], {}, {}
+    writers, existed, kept, same = [], {}, {}, {}
     last = None
     for plan in plans:
         name = plan.spec.name
         progress(f"Writing {name}")
         entry = found.sheets.get(name.lower())
         existed[name] = entry is not None
-        kept[name] = existed[name] and previous.get(name) == plan.digest
+        layout_same, dynamic_same = _unchanged(previous, plan)
+        kept[name] = existed[name] and layout_same
+        same[name] = kept[name] and dynamic_same  # nothing but the values to write
         if entry is not None:
             sheet = entry[1]
         else:
@@ -1220,9 +1277,11 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         _write_values(ctx, w, to_create)
         if not kept[name]:
             _write_formats(ctx, w)
-        _write_fills(w)
+        if not same[name]:
+            _write_fills(w)
         _write_notes(sheet, plan.spec)
-        _write_engine_area(sheet, plan.spec, windows, notes)
+        _write_engine_area(sheet, plan.spec, windows, notes,
+                           found.engine_areas.get(name.lower()) if existed[name] else None)
         if not windows and not kept[name] and (existed[name] or not plan.spec.gridlines):
             _guarded(refusals, "Gridlines", name,
                      lambda s=sheet, g=plan.spec.gridlines: setattr(s, "show_gridlines", bool(g)))
@@ -1232,13 +1291,15 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         spec = w.plan.spec
         if not spec.charts:
             continue
-        if kept[spec.name] and _retitle_charts(ctx, w.sheet, spec):
+        if same[spec.name] and _charts_there(w.sheet, spec):
+            continue  # the charts of the last recompute, with these titles
+        if kept[spec.name] and not same[spec.name] and _retitle_charts(ctx, w.sheet, spec):
             continue
         if kept[spec.name]:
             _delete_charts(ctx, w.sheet)
         _write_charts(ctx, w.sheet, spec, refusals)
     progress("Page setup")
-    _write_sheet_settings(ctx, app, writers, existed, kept, refusals)
+    _write_sheet_settings(ctx, app, writers, existed, kept, refusals, same)
     if stamp:
         _guarded(refusals, "Remembering the formats", "the workbook",
                  lambda: book.names.add(LAYOUT_NAME, _layout_record(stamp, plans)))
@@ -1246,14 +1307,17 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
 
 
 def _write_sheet_settings(ctx: _Context, app, writers: list, existed: dict, kept: dict,
-                          refusals: _Refusals) -> None:
+                          refusals: _Refusals, same: dict | None = None) -> None:
     """Window settings and print setup, last: none of them may stop the others. A kept sheet
-    gets only what depends on the data (print area, print titles)."""
+    gets only what depends on the data (print area, headers, footers), and nothing when
+    that did not change either (``same``)."""
+    same = same or {}
     specs = [w.plan.spec for w in writers]
     if not ctx.windows:
         for w in writers:
             spec = w.plan.spec
-            if spec.page is not None and spec.page.print_area is not None:
+            if spec.page is not None and spec.page.print_area is not None \
+                    and not same.get(spec.name):
                 area = range_abs(*spec.page.print_area)
                 _guarded(refusals, "Print area", spec.name,
                          lambda s=w.sheet, a=area: setattr(s.page_setup, "print_area", a))
@@ -1268,7 +1332,7 @@ def _write_sheet_settings(ctx: _Context, app, writers: list, existed: dict, kept
         _guarded(refusals, "Showing the sheets", specs[0].name if specs else "",
                  lambda: holder.update(window=book_api.Windows(1), active=book_api.ActiveSheet))
     app_api = app.api
-    paging = any(s.page is not None for s in specs)
+    paging = any(s.page is not None and not same.get(s.name) for s in specs)
     if paging:  # batch the page setup (Excel 2010+); an older Excel just goes slower
         _guarded(refusals, "Print setup", "every sheet",
                  lambda: setattr(app_api, "PrintCommunication", False))
@@ -1277,7 +1341,7 @@ def _write_sheet_settings(ctx: _Context, app, writers: list, existed: dict, kept
             spec = w.plan.spec
             if "window" in holder and not kept[spec.name]:
                 _write_window(ctx, w.sheet, spec, holder["window"], refusals, existed[spec.name])
-            if spec.page is not None:
+            if spec.page is not None and not same.get(spec.name):
                 _write_page(w.sheet, spec, refusals, only_data=kept[spec.name])
     finally:
         if paging:
