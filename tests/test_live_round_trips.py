@@ -621,3 +621,86 @@ def test_more_accounts_keep_the_formats_and_fill_the_new_rows(monkeypatch):
     assert filled and all(a.endswith(str(last)) for a in filled)  # down to the last account
     cleared = [a for a, v in targets if v is None]
     assert cleared and all(f"{last + 1}:" in a for a in cleared)  # and none below it
+
+
+def _sheet_state(fake: FakeExcel, name: str) -> dict:
+    return fake._state(fake.book.sheets[name])
+
+
+def test_an_unchanged_recompute_writes_only_values(monkeypatch):
+    fake, _, _ = _recompute_twice(300, "win32", monkeypatch)
+    props = {p for _, _, p, _ in fake.range_sets}
+    assert props == {"raw_value"}, props  # fills, formats: those of the last run
+    page = {"PageSetup", "LeftHeader", "CenterHeader", "RightHeader", "RightFooter",
+            "PrintArea", "Visible"}
+    assert not page & {name for name, _ in fake.api_sets}  # print setup, hidden names: kept
+    assert not [k for k in fake.ledger() if k[:3] == ("set", "Chart", "title")]
+    assert not [k for k in fake.ledger() if k[:3] == ("call", "Names", "add")
+                and k[3].args[0] != "Maillon_live_layout"]
+    # a table is resized only when its size changed (History gains its run row)
+    resized = [e for e in fake.events if e[0] == "resize"]
+    assert resized and all(old != new for _, _, old, new in resized)
+
+
+def test_what_a_user_types_between_two_live_recomputes_is_kept(monkeypatch):
+    from maillon.engine import contract as C
+
+    fake = synthetic_workbook(300)
+    assert run_live(fake, monkeypatch)[0] == 0
+    right = len(C.TARGET_COLUMNS) + 3
+    fake.put(C.SHEET_TARGETS, 7, right, "Call Lyon back")
+    fake.put(C.SHEET_DASHBOARD, 40, 1, "=B5*2")
+    fake.add_note(C.SHEET_DASHBOARD, 5, 2, "Includes the Lyon prospects", "Claire")
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    assert fake.cell(C.SHEET_TARGETS, 7, right) == "Call Lyon back"
+    assert fake.cell(C.SHEET_DASHBOARD, 40, 1) == "=B5*2"
+    assert fake.notes(C.SHEET_DASHBOARD) == {(5, 2): "Includes the Lyon prospects"}
+    # and the recompute read them through the batched read: counts first, then the notes
+    ledger = fake.ledger()
+    assert ("get", "Sheet", "notes") in {k[:3] for k in ledger}
+    assert sum(1 for k in ledger if k[:3] == ("com get", "", "Count")) >= 14
+
+
+def test_a_chart_a_user_deleted_is_drawn_again(monkeypatch):
+    from maillon.engine import contract as C
+
+    fake = synthetic_workbook(300)
+    assert run_live(fake, monkeypatch)[0] == 0
+    charts = _sheet_state(fake, C.SHEET_DASHBOARD)["_charts"]
+    drawn = len(charts)
+    charts.pop()
+    fake.events.clear()
+    assert run_live(fake, monkeypatch)[0] == 0
+    assert len(charts) == drawn
+    assert [e for e in fake.events if e[0] == "add chart"]
+
+
+def test_an_engine_area_name_a_user_deleted_is_written_again(monkeypatch):
+    from maillon.addin.render.specs import ENGINE_AREA_NAME
+    from maillon.engine import contract as C
+
+    fake = synthetic_workbook(300)
+    assert run_live(fake, monkeypatch)[0] == 0
+    names = _sheet_state(fake, C.SHEET_DASHBOARD)["_names"]
+    formula = names.pop(ENGINE_AREA_NAME.lower())
+    assert run_live(fake, monkeypatch)[0] == 0
+    assert ENGINE_AREA_NAME.lower() in names
+    assert fake._state(names[ENGINE_AREA_NAME.lower()])["refers_to"] == \
+        fake._state(formula)["refers_to"]
+
+
+def test_an_excel_without_threaded_comments_still_reads_the_notes(monkeypatch):
+    """Excel 2016/2019 has no Worksheet.CommentsThreaded: reading it fails with a COM error."""
+    from maillon.engine import contract as C
+
+    fake = synthetic_workbook(300)
+    assert run_live(fake, monkeypatch)[0] == 0
+    fake.add_note(C.SHEET_DASHBOARD, 5, 2, "Includes the Lyon prospects", "Claire")
+    for sheet in fake.sheets:
+        threaded = type(sheet.api.CommentsThreaded)
+        threaded.Count = property(lambda self: (_ for _ in ()).throw(
+            AttributeError("Worksheet.CommentsThreaded")))
+    code, _ = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    assert fake.notes(C.SHEET_DASHBOARD) == {(5, 2): "Includes the Lyon prospects"}
