@@ -704,3 +704,16 @@ def test_an_excel_without_threaded_comments_still_reads_the_notes(monkeypatch):
     code, _ = run_live(fake, monkeypatch)
     assert code == 0, fake.alerts
     assert fake.notes(C.SHEET_DASHBOARD) == {(5, 2): "Includes the Lyon prospects"}
+
+
+def test_the_comment_counts_cost_what_xlwings_com_objects_make_of_them():
+    """The notes read asks ``Worksheet.Comments.Count`` and ``CommentsThreaded.Count`` through
+    ``Sheet.api`` (``_xlwindows.Sheet.api``: the pywin32 object itself): two property reads
+    each, as the round-trip ledger prices them (``com get``: 1 each)."""
+    trips, log = windows_cost(lambda s, b: (s.api.Comments.Count, s.api.CommentsThreaded.Count))
+    assert trips == 4, log
+    fake = synthetic_workbook(50)
+    sheet = fake.sheets[0]
+    fake.reset_counts()
+    assert sheet.api.Comments.Count == 0 and sheet.api.CommentsThreaded.Count == 0
+    assert round_trips(fake, "win32")[0] == trips

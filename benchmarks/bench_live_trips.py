@@ -1,0 +1,113 @@
+"""Excel round trips of a live recompute, by phase, on Windows and on macOS (issue 12).
+
+There is no Excel here: the recompute runs on the autospecced xlwings fakes of
+``tests/live_fakes.py``, and each recorded call is priced with the round trips
+xlwings 0.37.8 makes for it (the cost table of ``tests/test_live_round_trips.py``,
+checked there against xlwings' own ``_xlwindows.py`` / ``_xlmac.py``). Three runs
+per size and platform: the first live recompute of a workbook a file-mode
+recompute left (the full formatting pass), a recompute right after it with
+nothing changed, and one after the user pasted a tenth more accounts.
+
+    .venv/bin/python benchmarks/bench_live_trips.py [--accounts 2000 20000] [--phases]
+
+Prints the totals (and with --phases where they go) plus the CPU time the
+Python side took on the fakes (the fakes' own bookkeeping included: not a
+figure of Excel's speed).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from maillon.addin.live import ribbon as live  # noqa: E402
+from maillon.addin.live import write as live_write  # noqa: E402
+
+from test_live import synthetic_workbook  # noqa: E402
+from test_live_round_trips import _more_accounts, round_trips  # noqa: E402
+
+PHASES = [(live, "survey"), (live, "read_tables_live"), (live, "_previous_layout"),
+          (live, "read_loose_live"), (live_write, "_prepare_sheet"),
+          (live_write, "_write_values"), (live_write, "_write_formats"),
+          (live_write, "_write_fills"), (live_write, "_write_engine_area"),
+          (live_write, "_write_charts"), (live_write, "_retitle_charts"),
+          (live_write, "_write_sheet_settings")]
+
+
+class Phases:
+    """Round trips spent inside each of :data:`PHASES` (the rest: 'other')."""
+
+    def __init__(self, fake, platform):
+        self.fake, self.platform, self.spent = fake, platform, Counter()
+        self.saved = []
+        for module, name in PHASES:
+            fn = getattr(module, name)
+            self.saved.append((module, name, fn))
+            setattr(module, name, self._wrap(name, fn))
+        self.depth = 0
+
+    def _wrap(self, name, fn):
+        def run(*args, **kwargs):
+            if self.depth:
+                return fn(*args, **kwargs)
+            self.depth += 1
+            before = round_trips(self.fake, self.platform)[0]
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.spent[name] += round_trips(self.fake, self.platform)[0] - before
+                self.depth -= 1
+        return run
+
+    def close(self):
+        for module, name, fn in self.saved:
+            setattr(module, name, fn)
+
+
+def one_run(fake, platform: str, phases: bool):
+    fake.reset_counts()
+    fake.range_sets.clear()
+    fake.events.clear()
+    probe = Phases(fake, platform) if phases else None
+    cpu = time.process_time()
+    try:
+        code = live.run(fake.book, platform=platform)
+    finally:
+        if probe is not None:
+            probe.close()
+    cpu = time.process_time() - cpu
+    assert code == 0, fake.alerts
+    total = round_trips(fake, platform)[0]
+    where = dict(probe.spent) if probe else {}
+    if where:
+        where["other"] = total - sum(where.values())
+    return total, cpu, where
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--accounts", type=int, nargs="+", default=[2_000, 20_000])
+    ap.add_argument("--phases", action="store_true", help="where the round trips go")
+    args = ap.parse_args(argv)
+    print(f"{'platform':8} {'accounts':>8} {'run':<22} {'round trips':>11} {'CPU s':>6}")
+    for n in args.accounts:
+        for platform in ("win32", "darwin"):
+            fake = synthetic_workbook(n)
+            runs = [("first (full pass)", None), ("again, unchanged", None),
+                    ("after +10% accounts", _more_accounts)]
+            for label, edit in runs:
+                if edit is not None:
+                    edit(fake, n)
+                total, cpu, where = one_run(fake, platform, args.phases)
+                print(f"{platform:8} {n:>8,} {label:<22} {total:>11,} {cpu:>6.1f}")
+                if where:
+                    print("    " + ", ".join(f"{k} {v}" for k, v in where.items() if v))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
