@@ -784,13 +784,16 @@ def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool, keep: bool = F
     if existed and not keep:
         if plan.spec.charts:
             _delete_charts(ctx, sheet)
-        whole = sheet.cells
+        # the whole sheet by address: one round trip on Windows as Sheet.cells, none on macOS
+        # (_xlmac.Sheet.cells reads the sheet's row and column counts and two addresses)
+        whole = w.range(xl_address((1, 1, MAX_ROW, MAX_COL)))
         whole.conditional_formats.clear()
         whole.data_validation.delete()
         whole.unmerge()
         whole.clear_formats()
     elif existed and plan.merges:
-        sheet.cells.unmerge()  # clearing part of a merged area fails; merged again below
+        # clearing part of a merged area fails; merged again below
+        w.range(xl_address((1, 1, MAX_ROW, MAX_COL))).unmerge()
     if existed:
         for name, info in ctx.found.tables.items():
             if info.sheet_name.lower() == plan.spec.name.lower() and name not in wanted:
