@@ -23,6 +23,7 @@ the same at 2,000 and 20,000 accounts.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -717,3 +718,28 @@ def test_the_comment_counts_cost_what_xlwings_com_objects_make_of_them():
     fake.reset_counts()
     assert sheet.api.Comments.Count == 0 and sheet.api.CommentsThreaded.Count == 0
     assert round_trips(fake, "win32")[0] == trips
+
+
+def test_the_layout_record_fits_in_one_excel_text_and_reads_back():
+    """Excel refuses a text constant of more than 255 characters in a name's formula: the
+    record of the engine's sheets fits; one that would not drops the second digests, and
+    the sheets then keep their formats but rewrite their fills, headers and titles."""
+    from maillon.addin.live import write as W
+    from maillon.engine.pipeline import recompute
+    from maillon.engine.samples import small_input
+    from maillon.addin.render.layout import layout
+
+    plans = [W._plan_sheet(s) for s in layout(recompute(small_input(200, Segments=4)))]
+    record = W._layout_record("2026-12-01 18:00:00", plans)
+    assert len(record) - 3 <= W.TEXT_LIMIT and "/" in record
+    fake = FakeExcel({"README": []})
+    fake.defined_names[W.LAYOUT_NAME] = record
+    stamp, digests = W.read_layout_record(fake.book)
+    assert stamp == "2026-12-01 18:00:00"
+    assert all(W._unchanged(digests, p) == (True, True) for p in plans)
+    long = [replace(p, spec=replace(p.spec, name=p.spec.name * 2)) for p in plans]
+    record = W._layout_record("2026-12-01 18:00:00", long)
+    assert len(record) - 3 <= W.TEXT_LIMIT and "/" not in record
+    fake.defined_names[W.LAYOUT_NAME] = record
+    _, digests = W.read_layout_record(fake.book)
+    assert all(W._unchanged(digests, p) == (True, False) for p in long)
