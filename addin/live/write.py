@@ -20,15 +20,16 @@ the user has open. Three rules shape it:
 * **What did not change is not written again.** Once everything is written,
   the workbook name ``Maillon_live_layout`` records this run's stamp (its
   ``Run at``) and a digest per sheet of everything but the values: formats,
-  rules, validations, widths, heights, merges, charts, window and print
-  settings. The next live recompute trusts the record only when its stamp is
-  still the last run of ``tblHistory`` (a file-mode recompute since then adds
-  a later one); a sheet whose digest is unchanged then gets only its values,
-  the fills of its table cells, its print area, headers and footers and its chart
-  titles -- and of those only when they changed: a second digest per sheet covers
-  them (a chart a user deleted is drawn again). Its tables are resized only when
-  their size changed, and its hidden engine-area name is written only when it
-  names other cells than the reader found in it. For that, what a table column carries (number format, alignment,
+  rules, validations, widths, merges, charts, window and print settings. The
+  next live recompute trusts the record only when its stamp is still the last
+  run of ``tblHistory`` (a file-mode recompute since then adds a later one); a
+  sheet whose digest is unchanged then gets only its values, the fills of its
+  table cells, its row heights, its print area, headers and footers and its
+  chart titles -- and of those only when they changed: a second digest per
+  sheet covers them (a chart a user deleted is drawn again). Its tables are
+  resized only when their size changed, and its hidden engine-area name is
+  written only when it names other cells than the reader found in it. For
+  that, what a table column carries (number format, alignment,
   conditional formats, validation) reaches the sheet's last row, so that it
   does not depend on the number of rows; fills, which show on empty cells,
   cover the table's rows only. Formats a user changes by hand on an engine
@@ -583,7 +584,7 @@ def _down_to_the_end(rect: tuple, tables: list) -> tuple:
 
 
 #: Changes whenever what the writer does with a plan changes: older layout records are void.
-LAYOUT_VERSION = "live-1"
+LAYOUT_VERSION = "live-2"  # live-2: row heights moved to the second digest
 #: Page settings whose values depend on the data (the print area, titles with counts).
 _DYNAMIC_PAGE = {"PrintArea", "LeftHeader", "CenterHeader", "RightHeader", "LeftFooter",
                  "CenterFooter", "RightFooter"}
@@ -593,7 +594,7 @@ def _digest(plan: _SheetPlan) -> str:
     spec = plan.spec
     static_page = [(p, v) for p, v in page_settings(spec.page) if p not in _DYNAMIC_PAGE] \
         if spec.page is not None else None
-    state = (LAYOUT_VERSION, plan.layers, plan.widths, plan.heights, plan.cond_formats,
+    state = (LAYOUT_VERSION, plan.layers, plan.widths, plan.cond_formats,
              plan.validations, plan.merges,
              [(t.spec.name, t.style, t.bounds[:2], t.rows[0]) for t in plan.tables],
              (spec.freeze, spec.zoom, spec.tab_color, spec.gridlines, static_page),
@@ -603,12 +604,14 @@ def _digest(plan: _SheetPlan) -> str:
 
 def _dynamic_digest(plan: _SheetPlan) -> str:
     """What a sheet whose layout is unchanged still rewrites when it changed: the fills of its
-    table cells (they follow the number of rows), its data-dependent page settings and its
-    chart titles."""
+    table cells (they follow the number of rows), its row heights (wrapped text in a data
+    column: the Segments sheet's change with the accounts), its data-dependent page
+    settings and its chart titles."""
     spec = plan.spec
     page = [(p, v) for p, v in page_settings(spec.page) if p in _DYNAMIC_PAGE] \
         if spec.page is not None else None
-    state = (LAYOUT_VERSION, sorted(plan.fills.items()), plan.unfills, page,
+    state = (LAYOUT_VERSION, sorted(plan.fills.items()), plan.unfills,
+             sorted(plan.heights.items()), page,
              [c.title for c in spec.charts])
     return hashlib.sha1(repr(state).encode("utf-8")).hexdigest()[:6]
 
@@ -864,6 +867,12 @@ def _write_fills(w: _SheetWriter) -> None:
         w.apply("fill", NO_FILL, w.plan.unfills)
 
 
+def _write_heights(w: _SheetWriter) -> None:
+    for height, rows in w.plan.heights.items():
+        for rng in w.ranges([(r, 1, r, MAX_COL) for r in rows]):
+            rng.row_height = height
+
+
 def _write_formats(ctx: _Context, w: _SheetWriter) -> None:
     plan = w.plan
     for layer in plan.layers:
@@ -872,9 +881,7 @@ def _write_formats(ctx: _Context, w: _SheetWriter) -> None:
     for width, cols in plan.widths.items():
         for rng in w.ranges([(1, a, MAX_ROW, b) for a, b in cols]):
             rng.column_width = width  # a zero width hides the columns
-    for height, rows in plan.heights.items():
-        for rng in w.ranges([(r, 1, r, MAX_COL) for r in rows]):
-            rng.row_height = height
+    _write_heights(w)
     for method, args, kwargs, rects in plan.cond_formats:
         for rng in w.ranges(rects):
             getattr(rng.conditional_formats, method)(*args, **kwargs)
@@ -1282,6 +1289,8 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
             _write_formats(ctx, w)
         if not same[name]:
             _write_fills(w)
+            if kept[name]:
+                _write_heights(w)  # part of the second digest (a full pass sets them)
         _write_notes(sheet, plan.spec)
         _write_engine_area(sheet, plan.spec, windows, notes,
                            found.engine_areas.get(name.lower()) if existed[name] else None)
