@@ -32,7 +32,7 @@ from pathlib import Path
 
 from maillon.engine.errors import InputError
 
-from maillon.addin.live import ribbon
+import maillon.addin.live.ribbon as ribbon
 from maillon.addin.live.dialogs import (Refused, ask_files, ask_yes_no_cancel, confirm,
                                         saved_path)
 
