@@ -159,8 +159,9 @@ def saved_path(book, button: str, platform: str | None = None) -> Path:
             "What to do: File > Save a Copy (or Save As) into a folder on this computer, "
             f"open that copy and click {button} there; or use the command line on a "
             "downloaded copy: maillon merge / maillon import.")
+    # Excel's FullName of a workbook never saved is its name alone ("Book1", "Classeur1")
     pure = PurePosixPath(full) if mac else PureWindowsPath(full)
-    if not pure.is_absolute() or len(pure.parts) < 2:
+    if "/" not in full and "\\" not in full:
         raise Refused(
             f"{name} has never been saved, so there is no file to {_verb(button)} yet. "
             "Nothing was changed.\n\n"
