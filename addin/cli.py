@@ -359,8 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Manage the Excel add-in (Windows and macOS).")
     addin_sub = p.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
     q = addin_sub.add_parser("install", help="install the add-in for the current user",
-                             description="Install maillon.xlam into Excel and point it at "
-                                         "this Python.")
+                             description="Install the Maillon add-ins (maillon.xlam, "
+                                         "maillon_merge.xlam, maillon_import.xlam: the "
+                                         "Recompute segments, Merge copies… and Import… "
+                                         "buttons of one Maillon tab) into Excel and point "
+                                         "them at this Python.")
     q.set_defaults(func=cmd_addin_install)
     return parser
 

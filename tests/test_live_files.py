@@ -498,3 +498,17 @@ def test_a_workbook_still_open_elsewhere_is_not_written(team):
     assert digest(team.path) == s.saved_digest
     (message,) = s.messages()
     assert "is open in Excel" in message and "Nothing was merged" in message
+
+
+def test_decisions_typed_on_import_review_are_seen_in_the_open_workbook():
+    header = ["Review ID", "Kind", "Account ID", "Decision", "Record"]
+    fake = FakeExcel({"Import Review": [("tblImportReview", 4, 1, [
+        header, ["R1", "Probable duplicate", "A-0001", "Different", "{}"],
+        ["R2", "Probable duplicate", "A-0002", None, "{}"],
+        ["R3", "Value differs", "A-0003", "  ", "{}"]])],
+        "Merge": [("tblMerge", 4, 1, [
+            ["Merged at", "Sheet", "Key", "Column", "Decision", "Applied"],
+            ["2026-12-01", "Accounts", "A-0001", "City", "Base", "2026-12-01 10:00"]])]})
+    # R1 only; the Merge row was applied already
+    assert LF.pending_decisions(fake.book) == {"Import Review": 1}
+    assert LF.pending_decisions(FakeExcel({"Accounts": []}).book) == {}
