@@ -298,9 +298,10 @@ def _unlock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-BUSY_MESSAGE = ("Maillon is already recomputing this workbook (from an earlier click). "
-                "This click changed nothing: wait for the message that ends the running "
-                "recompute, then look at the result.")
+BUSY_MESSAGE = ("Maillon is already recomputing this workbook (or merging copies or "
+                "importing files into it, from an earlier click). This click changed "
+                "nothing: wait for the message that ends the running work, then look at "
+                "the result.")
 
 #: A click on another button while a run holds the workbook's lock.
 BUSY_ANY_MESSAGE = ("Maillon is already working on this workbook (a recompute, a merge or an "
