@@ -93,3 +93,27 @@ def test_xlwings_cli_module_runs():
     proc = subprocess.run([sys.executable, "-m", "xlwings.cli", "--help"],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and "addin" in proc.stdout
+
+
+def test_install_refuses_a_python_that_lacks_a_buttons_module(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "maillon_import" else real(name, *a))
+    lines = []
+    code = I.install_addin(platform="win32", home=tmp_path, out=lines.append,
+                           run=lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
+    assert code == 1
+    assert "cannot import maillon_import" in lines[0] and "pip install" in lines[0]
+    assert not I.config_path("win32", tmp_path).exists()
+
+
+def test_every_buttons_module_is_installed_here(tmp_path):
+    # in a fresh Python started elsewhere (not the checkout: `python -m pytest` puts it on
+    # sys.path), as Excel's RunPython starts it
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", "from maillon.addin.excel_addin.install "
+                           "import missing_modules; print(missing_modules())"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert proc.stdout.strip() == "[]", proc.stderr

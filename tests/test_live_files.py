@@ -512,3 +512,26 @@ def test_decisions_typed_on_import_review_are_seen_in_the_open_workbook():
     # R1 only; the Merge row was applied already
     assert LF.pending_decisions(fake.book) == {"Import Review": 1}
     assert LF.pending_decisions(FakeExcel({"Accounts": []}).book) == {}
+
+
+@pytest.mark.parametrize("module,button", [("maillon_merge", "Merge copies…"),
+                                           ("maillon_import", "Import…")])
+def test_the_command_runpython_runs_finds_the_module_and_says_one_thing(tmp_path, module,
+                                                                        button):
+    """``RunMain`` of maillon_merge.xlam runs, through ExecuteWindows, ``python -B -c "import
+    xlwings.utils;xlwings.utils.prepare_sys_path(...); import maillon_merge;
+    maillon_merge.main()" --wb=... --from_xl=1`` (xlwings.bas). Outside Excel, Book.caller()
+    fails: one message on stderr, exit code 1 (what the VBA shows), no traceback."""
+    import os
+    import subprocess
+
+    args = ";".join(["False", str(tmp_path / "team.xlsx"), "", "", "", "", ""])
+    code = (f"import xlwings.utils;xlwings.utils.prepare_sys_path({args!r}); "
+            f"import {module}; {module}.main()")
+    env = dict(os.environ, HOME=str(tmp_path), USERPROFILE=str(tmp_path))
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run([sys.executable, "-B", "-c", code, "--wb=team.xlsx"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert proc.returncode == 1
+    assert "found no workbook to work on" in proc.stderr and button in proc.stderr
+    assert "Traceback" not in proc.stderr

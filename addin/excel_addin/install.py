@@ -288,6 +288,23 @@ def configure_interpreter(platform: str | None = None, home: Path | None = None,
     return set_config(config_path(platform, home), values, encoding=encoding, newline=newline)
 
 
+def missing_modules(find_spec=None) -> list[str]:
+    """The modules the add-ins' buttons import (``maillon``, ``maillon_merge``,
+    ``maillon_import``: RunMain imports the add-in's file stem) that this Python lacks."""
+    import importlib.util
+
+    find_spec = find_spec or importlib.util.find_spec
+    out = []
+    for addin in ADDINS:
+        try:
+            found = find_spec(addin.module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            out.append(addin.module)
+    return out
+
+
 def install_addin(platform: str | None = None, home: Path | None = None,
                   run=subprocess.run, out=print, executable: str | None = None,
                   prefix: str | Path | None = None, environ=None,
@@ -310,6 +327,16 @@ def install_addin(platform: str | None = None, home: Path | None = None,
     if problem is not None:  # the add-in's VBA would come from this untested xlwings
         out(problem.replace("Maillon did not start", "The add-in was not installed")
                    .replace(" Nothing in the workbook was changed.", ""))
+        return EXIT_FAILED
+    missing = missing_modules()
+    if missing:  # a button would fail with "No module named ..." on its first click
+        out(f"The add-ins were not installed: this Python cannot import {', '.join(missing)}, "
+            "the module(s) their buttons run (an installation made before they existed, or "
+            "a broken one).\n"
+            "What to do: install Maillon again into this Python, then run this command "
+            "again:\n"
+            "    python -m pip install <the Maillon folder>\n"
+            "    maillon addin install")
         return EXIT_FAILED
     try:  # before installing anything: a setting the add-in cannot use stops here
         check_settings(addin_settings(platform, executable, prefix, environ), platform,
