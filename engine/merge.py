@@ -161,23 +161,50 @@ class TableMerge:
 
 def _keys(spec: MergeTable, frame: pd.DataFrame) -> np.ndarray:
     """The canonical key of each row (None for a row without one)."""
+    return _keys_of(spec, [frame])[0]
+
+
+def _stacked(frames: list, column: str, kind: str) -> list[np.ndarray]:
+    """:func:`canonical_column` of ``column`` in every frame, worked out once over all of
+    them (copies of one workbook share nearly all their values)."""
+    pieces = [f[column] if column in f.columns else None for f in frames]
+    present = [p for p in pieces if p is not None]
+    if not present:
+        return [np.full(len(f), None, dtype=object) for f in frames]
+    if len({p.dtype for p in present}) > 1:
+        present = [p.astype(object) for p in present]
+    together = canonical_column(pd.concat(present, ignore_index=True), kind) \
+        if len(present) > 1 else canonical_column(present[0], kind)
+    out, at = [], 0
+    for f, p in zip(frames, pieces):
+        if p is None:
+            out.append(np.full(len(f), None, dtype=object))
+        else:
+            out.append(together[at:at + len(f)])
+            at += len(f)
+    return out
+
+
+def _keys_of(spec: MergeTable, frames: list) -> list[np.ndarray]:
+    """:func:`_keys` of each frame (the canonical values worked out once for all)."""
     if spec.key is not None:
-        if spec.key not in frame.columns:
-            return np.full(len(frame), None, dtype=object)
-        return canonical_column(frame[spec.key], spec.key_kind)
+        return _stacked(frames, spec.key, spec.key_kind)
     # rows by content: the identity columns' meanings, plus an occurrence number
-    parts = [canonical_column(frame[c], column_kind(c)) if c in frame.columns
-             else np.full(len(frame), None, dtype=object) for c in spec.identity]
-    rows = list(zip(*parts)) if parts else [()] * len(frame)
-    empty = np.logical_and.reduce([pd.isna(p) for p in parts]) if parts \
-        else np.ones(len(frame), dtype=bool)
-    seen: dict[tuple, int] = {}
-    out = np.empty(len(frame), dtype=object)
-    for i, sig in enumerate(rows):
-        n = seen.get(sig, 0)
-        seen[sig] = n + 1
-        out[i] = (sig, n)
-    out[empty] = None
+    columns = [_stacked(frames, c, column_kind(c)) for c in spec.identity]
+    out = []
+    for i, frame in enumerate(frames):
+        parts = [col[i] for col in columns]
+        rows = list(zip(*parts)) if parts else [()] * len(frame)
+        empty = np.logical_and.reduce([pd.isna(p) for p in parts]) if parts \
+            else np.ones(len(frame), dtype=bool)
+        seen: dict[tuple, int] = {}
+        keys = np.empty(len(frame), dtype=object)
+        for j, sig in enumerate(rows):
+            n = seen.get(sig, 0)
+            seen[sig] = n + 1
+            keys[j] = (sig, n)
+        keys[empty] = None
+        out.append(keys)
     return out
 
 
@@ -213,10 +240,16 @@ def _differs(a: pd.Series, b: pd.Series, kind: str) -> np.ndarray:
     copies of one workbook) are compared by meaning.
     """
     va, vb = a.to_numpy(), b.to_numpy()
+    if va.dtype.kind == "M" and vb.dtype.kind == "M" and va.dtype != vb.dtype:
+        va, vb = va.astype("datetime64[ns]"), vb.astype("datetime64[ns]")  # units differ
     if va.dtype != vb.dtype or va.dtype.kind not in "fiMb":
         va, vb = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
     with np.errstate(invalid="ignore"):
-        equal = np.asarray(va == vb, dtype=bool) | (pd.isna(va) & pd.isna(vb))
+        equal = np.asarray(va == vb, dtype=bool)
+    unequal = np.flatnonzero(~equal)
+    if len(unequal):  # two blanks are equal (NaN != NaN): checked on the unequal cells only
+        both = pd.isna(va[unequal]) & pd.isna(vb[unequal])
+        equal[unequal[both]] = True
     out = np.zeros(len(va), dtype=bool)
     left = np.flatnonzero(~equal)
     if len(left):
@@ -240,9 +273,10 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
         return out
     base = base if base is not None else pd.DataFrame(columns=list(sides[0].columns))
     present_sides = [(i, s) for i, s in enumerate(sides) if s is not None]
-    keys = {-1: _keys(spec, base)}
-    for i, s in present_sides:
-        keys[i] = _keys(spec, s)
+    found = _keys_of(spec, [base] + [s for _, s in present_sides])
+    keys = {-1: found[0]}
+    for (i, _), k in zip(present_sides, found[1:]):
+        keys[i] = k
     all_keys: list = []
     for k in keys.values():
         all_keys.extend(x for x in k if x is not None and x != "")
@@ -286,8 +320,15 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
         return display(base_value(spec.key, pos)), \
             "" if name is None or is_blank(name) else display(name)
 
+    base_columns: dict = {}
+
     def base_value(col, pos):
-        return b[col].iat[pos] if col in b.columns and in_base[pos] else None
+        if col not in b.columns or not in_base[pos]:
+            return None
+        column = base_columns.get(col)
+        if column is None:
+            column = base_columns[col] = b[col]
+        return column.iat[pos]
 
     # --- cells of rows in the base (changes and conflicts), by column
     changed_rows: dict[int, set] = {}  # position -> sides that changed a cell of it
