@@ -165,22 +165,25 @@ def _keys(spec: MergeTable, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _stacked(frames: list, column: str, kind: str) -> list[np.ndarray]:
-    """:func:`canonical_column` of ``column`` in every frame, worked out once over all of
-    them (copies of one workbook share nearly all their values)."""
+    """:func:`canonical_column` of ``column`` in every frame, worked out once per distinct
+    value over all of them (copies of one workbook share nearly all their values)."""
     pieces = [f[column] if column in f.columns else None for f in frames]
     present = [p for p in pieces if p is not None]
     if not present:
         return [np.full(len(f), None, dtype=object) for f in frames]
     if len({p.dtype for p in present}) > 1:
         present = [p.astype(object) for p in present]
-    together = canonical_column(pd.concat(present, ignore_index=True), kind) \
-        if len(present) > 1 else canonical_column(present[0], kind)
+    together = pd.concat(present, ignore_index=True) if len(present) > 1 else present[0]
+    codes, uniques = pd.factorize(together, use_na_sentinel=True)
+    done = np.empty(len(uniques) + 1, dtype=object)
+    done[1:] = canonical_column(pd.Series(uniques), kind)  # a blank is None (-1: NaN, NaT)
+    canon = done[codes + 1]
     out, at = [], 0
     for f, p in zip(frames, pieces):
         if p is None:
             out.append(np.full(len(f), None, dtype=object))
         else:
-            out.append(together[at:at + len(f)])
+            out.append(canon[at:at + len(f)])
             at += len(f)
     return out
 
@@ -208,6 +211,97 @@ def _keys_of(spec: MergeTable, frames: list) -> list[np.ndarray]:
     return out
 
 
+def _combine(codes: list[np.ndarray]) -> np.ndarray:
+    """One code per row for the tuple of ``codes`` (each >= 0), in order of first appearance."""
+    out = pd.factorize(codes[0])[0]
+    for c in codes[1:]:
+        out = pd.factorize(out * (int(c.max(initial=0)) + 1) + c)[0]
+    return out
+
+
+def _together(frames: list, column: str):
+    """``column`` of the frames that have it, end to end, and which frames have it."""
+    pieces = [f[column] if column in f.columns else None for f in frames]
+    present = [p for p in pieces if p is not None]
+    if not present:
+        return None, pieces
+    dtypes = {p.dtype for p in present}
+    if len(dtypes) > 1:  # dates of two units stay dates; anything else becomes objects
+        common = "datetime64[ns]" if all(d.kind == "M" for d in dtypes) else object
+        present = [p.astype(common) for p in present]
+    return (pd.concat(present, ignore_index=True) if len(present) > 1 else present[0]), pieces
+
+
+def _value_codes(frames: list, column: str, kind: str) -> np.ndarray:
+    """One integer per row of all frames end to end: the same for values of the same
+    meaning (:func:`canonical`), -1 for a blank or a frame without the column.
+
+    The meaning is worked out once per distinct value, over all frames together.
+    """
+    together, pieces = _together(frames, column)
+    if together is None:
+        return np.full(sum(len(f) for f in frames), -1, dtype=np.int64)
+    codes, uniques = pd.factorize(together, use_na_sentinel=True)
+    canon = canonical_column(pd.Series(uniques), kind)
+    canon[pd.isna(canon)] = None
+    blank = np.fromiter((c is None or c == "" for c in canon), dtype=bool, count=len(canon))
+    meaning = np.full(len(canon) + 1, -1, dtype=np.int64)
+    if (~blank).any():
+        meaning[1:][~blank] = pd.factorize(canon[~blank])[0]
+    mapped = meaning[codes + 1]
+    if all(p is not None for p in pieces):
+        return mapped
+    out, at = [], 0
+    for f, p in zip(frames, pieces):
+        if p is None:
+            out.append(np.full(len(f), -1, dtype=np.int64))
+        else:
+            out.append(mapped[at:at + len(f)])
+            at += len(f)
+    return np.concatenate(out)
+
+
+def _codes_of(spec: MergeTable, frames: list) -> tuple[list[np.ndarray], int]:
+    """Each row's key as an integer (-1: no key), the same for the same key in every frame,
+    numbered in order of first appearance (frame after frame); and how many keys.
+
+    Rows of a table without a key are told by their identity columns' meanings
+    and their occurrence number among equal rows of the same frame (as :func:`_keys`).
+    """
+    sizes = [len(f) for f in frames]
+    total = sum(sizes)
+    if spec.key is not None:
+        codes = _value_codes(frames, spec.key, spec.key_kind)
+        valid = codes >= 0
+        renumbered = np.full(total, -1, dtype=np.int64)
+        renumbered[valid], uniques = pd.factorize(codes[valid])  # first appearance order
+        codes, count = renumbered, len(uniques)
+    else:
+        parts = []
+        empty = np.ones(total, dtype=bool)
+        for c in spec.identity:
+            part = _value_codes(frames, c, column_kind(c))
+            empty &= part < 0
+            parts.append(part + 1)
+        signature = _combine(parts) if parts else np.zeros(total, dtype=np.int64)
+        occurrence = np.empty(total, dtype=np.int64)
+        at = 0
+        for n in sizes:  # the n-th equal row of each frame
+            sl = signature[at:at + n]
+            occurrence[at:at + n] = pd.Series(sl).groupby(sl).cumcount().to_numpy()
+            at += n
+        codes = np.full(total, -1, dtype=np.int64)
+        keep = ~empty
+        if keep.any():
+            codes[keep] = _combine([signature[keep], occurrence[keep]])
+        count = int(codes.max(initial=-1)) + 1
+    out, at = [], 0
+    for n in sizes:
+        out.append(codes[at:at + n])
+        at += n
+    return out, count
+
+
 def _label(spec: MergeTable, row: pd.Series | None) -> tuple[str, str]:
     """(key, name) as the report shows them."""
     if row is None:
@@ -220,16 +314,17 @@ def _label(spec: MergeTable, row: pd.Series | None) -> tuple[str, str]:
     return " · ".join(shown), name
 
 
-def _aligned(keys: np.ndarray, frame: pd.DataFrame, universe: pd.Index):
-    """``frame`` reindexed on the canonical keys (first row of a duplicated key wins)."""
-    ok = np.fromiter((k is not None and k != "" for k in keys), dtype=bool, count=len(keys))
-    f = frame[ok]
-    k = pd.Index(keys[ok], dtype=object, tupleize_cols=False)
-    first = ~k.duplicated()
-    f, k = f[first], k[first]
-    rows = pd.Series(f.index.to_numpy(), index=k)
-    f = f.set_axis(k, axis=0)
-    return f.reindex(universe), rows.reindex(universe), universe.isin(k)
+def _aligned(codes: np.ndarray, frame: pd.DataFrame, universe: pd.Index):
+    """``frame`` reindexed on the key codes (first row of a duplicated key wins); the
+    Excel row of each key (NaN: absent) and whether the frame has it."""
+    valid = np.flatnonzero(codes >= 0)
+    uniq, first = np.unique(codes[valid], return_index=True)
+    at = valid[first]
+    f = frame.iloc[at].set_axis(pd.Index(uniq), axis=0)
+    rows = pd.Series(frame.index.to_numpy()[at], index=pd.Index(uniq))
+    present = np.zeros(len(universe), dtype=bool)
+    present[uniq] = True
+    return f.reindex(universe), rows.reindex(universe), present
 
 
 def _differs(a: pd.Series, b: pd.Series, kind: str) -> np.ndarray:
@@ -273,14 +368,11 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
         return out
     base = base if base is not None else pd.DataFrame(columns=list(sides[0].columns))
     present_sides = [(i, s) for i, s in enumerate(sides) if s is not None]
-    found = _keys_of(spec, [base] + [s for _, s in present_sides])
+    found, count = _codes_of(spec, [base] + [s for _, s in present_sides])
     keys = {-1: found[0]}
     for (i, _), k in zip(present_sides, found[1:]):
         keys[i] = k
-    all_keys: list = []
-    for k in keys.values():
-        all_keys.extend(x for x in k if x is not None and x != "")
-    universe = pd.Index(list(dict.fromkeys(all_keys)), dtype=object, tupleize_cols=False)
+    universe = pd.RangeIndex(count)
     b, _, in_base = _aligned(keys[-1], base, universe)
     aligned = {}
     for i, s in present_sides:
@@ -376,8 +468,14 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
         return out
 
     # --- rows: missing from a side, restored, added
-    for pos in range(len(universe)):
-        has = tuple(bool(aligned[i][2][pos]) if i in aligned else False for i in range(n))
+    present = np.zeros((n, len(universe)), dtype=bool)
+    for i in aligned:
+        present[i] = aligned[i][2]
+    listed = [i for i in range(n) if i in aligned]
+    todo = np.flatnonzero(np.where(in_base, ~present[listed].all(axis=0),
+                                   present[1:].any(axis=0) if n > 1 else False))
+    for pos in todo:
+        has = tuple(bool(x) for x in present[:, pos])
         if in_base[pos]:
             missing = [i for i in range(n) if i in aligned and not has[i]]
             if not missing:
