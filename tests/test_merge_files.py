@@ -404,3 +404,43 @@ def test_delete_row_decision_removes_the_row_on_the_next_recompute(scenario, tmp
     assert m.loc[m["Kind"] == "Deleted vs edited", "Applied"].notna().all()
     note = t["tblEdits"][t["tblEdits"]["Kind"] == "Merge"]
     assert note["Value"].tolist()[-1] == "1 decisions"
+
+
+def _cells(frame):
+    """A frame's cells as plain values (NaN, NaT and None alike; dates as datetimes)."""
+    import pandas as pd
+
+    out = {}
+    for col in frame.columns:
+        for row, v in zip(frame.index, frame[col].astype(object)):
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                v = None
+            elif isinstance(v, pd.Timestamp):
+                v = v.to_pydatetime()
+            out[(int(row), col)] = v
+    return out
+
+
+def test_the_recompute_after_a_merge_sees_what_a_read_of_the_edited_file_sees(scenario, tmp_path):
+    """The merge hands the recompute the tables it read with its edits made, instead of
+    reading the edited workbook again: they must be what that read would give."""
+    from maillon.addin.filemode.merge import plan_merge
+    from maillon.addin.filemode.recompute import input_from, read_input
+
+    s = scenario
+    team = tmp_path / "team.xlsx"
+    shutil.copyfile(s["folder"] / "sent.xlsx", team)  # the workbook as it was sent
+    copies = s["copies"]
+    edited = tmp_path / "edited.xlsx"
+    report = merge_files(team, copies, edited, recompute=False)
+    assert report.edits, "the scenario's copies must still change something"
+    again = plan_merge(team, copies)
+    given = input_from(team, again.team.tables, again.team.loose, tables=again.merged)
+    read = read_input(edited)
+    for name in ("settings", "expectations", "accounts", "feedback", "playbook"):
+        assert _cells(getattr(given, name)) == _cells(getattr(read, name)), name
+    for name in ("segments", "targets", "plan", "history", "edits"):
+        a, b = getattr(given.previous, name), getattr(read.previous, name)
+        assert (a is None) == (b is None), name
+        if a is not None:
+            assert _cells(a) == _cells(b), name

@@ -35,7 +35,7 @@ from maillon.engine import contract as C
 from maillon.engine.errors import InputError
 
 from maillon.addin.filemode.base_store import read_base, read_identity
-from maillon.addin.filemode.files import refuse_if_open
+from maillon.addin.filemode.files import fingerprint, refuse_if_changed, refuse_if_open
 from maillon.addin.filemode.recompute import SUFFIXES, _noop
 from maillon.addin.ooxml.package import (Package, last_saved_by, local, parse_ref,
                                          saved_by_excel)
@@ -46,6 +46,8 @@ __all__ = ["merge_files", "diff_files", "MergeReport", "apply_decisions_and_reco
 MERGED = (C.TBL_SETTINGS, C.TBL_EXPECTATIONS, C.TBL_ACCOUNTS, C.TBL_FEEDBACK, C.TBL_PLAYBOOK,
           C.TBL_SEGMENTS, C.TBL_TARGETS, C.TBL_PLAN)
 TO_READ = MERGED + (C.TBL_HISTORY, C.TBL_MERGE, C.TBL_MERGE_FILES)
+#: what a copy needs (its History only when it lost the record of its run: read then)
+COPY_READ = MERGED
 # --------------------------------------------------------------------------- one file
 @dataclass
 class Side:
@@ -60,6 +62,8 @@ class Side:
     modified: str = ""
     runs: list = field(default_factory=list)  # History's Run at, as datetimes
     sheets: list = field(default_factory=list)
+    loose: list | None = None  # the team workbook's: what the recompute after the merge needs
+    seen: object = None  # the team workbook's fingerprint before it was read
     _base: object = None
 
     def frame(self, name):
@@ -130,21 +134,19 @@ def read_side(path, role: str, progress=_noop) -> Side:
     progress(f"Reading {path.name}")
     check_package(path, verify_data=False)  # structure; the cells are read below
     side = Side(path, role)
+    if role == "team":
+        side.seen = fingerprint(path)
     with Package(path) as pkg:
         side.identity = read_identity(pkg)
         side.modified_by, side.modified = _core_properties(pkg)
         side.sheets = [s.name for s in pkg.sheets]
     try:
-        if role == "team":
-            from maillon.addin.filemode.grids import GridReader
-            from maillon.addin.filemode.read import tables_from
+        if role == "team":  # everything a recompute reads, for the recompute after the merge
+            from maillon.addin.filemode.recompute import read_workbook
 
-            with GridReader(path, list(TO_READ)) as reader:
-                import maillon.engine.pipeline  # noqa: F401 - the slow import, while it parses
-
-                side.tables = tables_from(reader)
+            side.tables, side.loose = read_workbook(path)
         else:
-            side.tables = read_tables(path, list(TO_READ))
+            side.tables = read_tables(path, list(COPY_READ if side.identity else TO_READ))
     except InputError as exc:
         raise WorkbookError(f"{path.name}: {exc}") from None
     if C.TBL_ACCOUNTS not in side.tables and C.TBL_TARGETS not in side.tables:
@@ -163,7 +165,7 @@ def read_side(path, role: str, progress=_noop) -> Side:
     for name in (C.TBL_TARGETS, C.TBL_SEGMENTS, C.TBL_PLAN):  # keep what merges: memory
         data = side.tables.get(name)
         spec = MERGE_TABLES[name]
-        if data is not None and spec.key in data.data.columns:
+        if role != "team" and data is not None and spec.key in data.data.columns:
             data.data = data.data[[spec.key] + spec.merge_columns(data.data.columns)]
     hist = side.frame(C.TBL_HISTORY)
     if hist is not None and "Run at" in hist.columns:
@@ -366,6 +368,9 @@ class MergeReport:
     notes: list = field(default_factory=list)
     outcome: object = None
     backup: object = None
+    #: the merged tables as the edits leave them in the team workbook (name -> frame),
+    #: which the recompute after the merge takes instead of reading them again
+    merged: dict = field(default_factory=dict)
 
     @property
     def changes(self) -> int:
@@ -573,8 +578,18 @@ def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
     prev_files = team.frame(C.TBL_MERGE_FILES)
     if prev_files is not None and len(prev_files):
         files = pd.concat([files, prev_files], ignore_index=True)
-    return MergeReport(team, copies, entries, _edits(work), merge_frame, files, decisions,
-                       notes)
+    report = MergeReport(team, copies, entries, _edits(work), merge_frame, files, decisions,
+                         notes)
+    report.merged = {name: _as_read(w.frame) for name, w in work.items()}
+    return report
+
+
+def _as_read(frame):
+    """A merged frame as the reader gives the table once written: all-blank rows left out."""
+    if not len(frame):
+        return frame
+    keep = ~frame.isna().all(axis=1).to_numpy()  # the merge writes None, never "", for blank
+    return frame if keep.all() else frame[keep]
 
 
 def _history_note(report: MergeReport, when: dt.datetime) -> dict:
@@ -611,10 +626,17 @@ def merge_files(team_path, copy_paths, out=None, *, base_path=None, dry_run=Fals
     if dry_run:
         return report
     note = _history_note(report, when)
+    refuse_if_changed(Path(team_path), report.team.seen)
     if recompute:
+        from maillon.addin.filemode.recompute import input_from
+
+        # the engine input of the edited workbook, from the tables already read and the
+        # cells the edits write (reading the edited file again would cost a whole read)
+        inp = input_from(Path(team_path), report.team.tables, report.team.loose,
+                         tables=report.merged)
         report.outcome = recompute_with_edits(
             team_path, report.edits, out, progress,
-            adjust=_adjust(report.merge_frame, report.files_frame, note))
+            adjust=_adjust(report.merge_frame, report.files_frame, note), inp=inp)
     else:
         _save_without_recompute(team_path, report, out, progress)
     return report
