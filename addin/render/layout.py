@@ -125,7 +125,8 @@ _WIDTHS = {
     "Kind": 12, "Sheet": 14, "Key": 13, "Column": 18, "Value": 18, "Note": 70,
     # the Merge sheet: dates and times, file names and the run each file comes from
     "Merged at": 17, "Applied": 17, "Modified": 17, "Label": 16, "File": 26,
-    "Last modified by": 18, "Base run": 46,
+    "Last modified by": 18, "Base run": 46, "Name": 26, "Base value": 18, "Value kept": 18,
+    "Decision": 14,
 }
 _WRAP = {"Portrait", "Why", "Top needs", "Differentiators", "Sales posture",
          "Suggested resolution"}
@@ -681,10 +682,16 @@ def _merge(result: EngineResult, look: _Look) -> SheetSpec:
            "Base value until you choose, in Decision, Base or the file whose value wins "
            "(Keep row / Delete row for a missing row); the next merge or recompute applies it.")
     spec.cells.append(Cells(2, 0, [["Files merged"]], FORMATS["caption"]))
-    _table(spec, look, C.TBL_MERGE_FILES, TABLE_ROW, 0, files)
+    # the two tables are stacked in the same columns: each column gets the width the wider
+    # of its two headers needs, so that neither table prints cut (Base run under Base value)
+    _table(spec, look, C.TBL_MERGE_FILES, TABLE_ROW, 0, files, widths=False)
     row = TABLE_ROW + len(files) + 3
     spec.cells.append(Cells(row - 1, 0, [["Changes and conflicts"]], FORMATS["caption"]))
-    table = _table(spec, look, C.TBL_MERGE, row, 0, merge, ["Decision"])
+    table = _table(spec, look, C.TBL_MERGE, row, 0, merge, ["Decision"], widths=False)
+    stacked = (list(files.columns), list(merge.columns))
+    for c in range(max(len(files.columns), len(merge.columns))):
+        spec.columns.append(Column(c, c, max(_width(cols[c]) for cols in stacked
+                                             if c < len(cols))))
     if len(merge):
         rng = _data_range(table, "Kind")
         spec.cond_formats.append(_cell_rule(rng, "Conflict", "P1"))
