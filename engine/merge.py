@@ -145,7 +145,9 @@ class TableMerge:
 
     ``cells`` maps ``(Excel row of the team table, column)`` to the value to
     write; ``new_rows`` are rows to append (column -> value); ``new_columns``
-    are headers a copy added that the team table lacks.
+    are headers a copy added that the team table lacks. ``marks`` are the cells
+    of the team table to highlight until decided (``(row, column)`` ->
+    ``"conflict"``), ``new_marks`` the columns to highlight in each new row.
     """
 
     table: str
@@ -153,6 +155,8 @@ class TableMerge:
     new_rows: list = field(default_factory=list)
     new_columns: list = field(default_factory=list)
     entries: list = field(default_factory=list)
+    marks: dict = field(default_factory=dict)
+    new_marks: list = field(default_factory=list)  # one tuple of columns per new row
 
     @property
     def conflicts(self) -> int:
@@ -424,6 +428,7 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
 
     # --- cells of rows in the base (changes and conflicts), by column
     changed_rows: dict[int, set] = {}  # position -> sides that changed a cell of it
+    conflicted: set = set()  # (position, column) of cells in conflict
     merged_rows: dict[int, dict] = {}  # position -> column -> value (for rows restored)
     for col in columns:
         kind = column_kind(col)
@@ -461,6 +466,9 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
             else:
                 if in_team[pos] and who[0]:
                     out.cells[(int(team_rows.iat[pos]), col)] = base_v
+                if in_team[pos]:
+                    out.marks[(int(team_rows.iat[pos]), col)] = "conflict"
+                conflicted.add((pos, col))
                 merged_rows.setdefault(pos, {})[col] = base_v
                 out.entries.append(Entry(spec.table, spec.sheet, key, name, col, "Conflict",
                                          base_v, vals, who, base_v))
@@ -494,6 +502,8 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
                 if spec.key is not None:
                     row[spec.key] = _first_present(aligned, spec.key, pos)
                 out.new_rows.append(row)
+                out.new_marks.append(tuple(c for c, v in row.items() if c != spec.key
+                                           and (pos, c) in conflicted))
             out.entries.append(Entry(spec.table, spec.sheet, key, name, ROW, kind,
                                      "(present)", vals, who, "(present)"))
             continue
@@ -528,10 +538,13 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
             for col, v in chosen.items():
                 if not _same(value(0, col, pos), v, column_kind(col)):
                     out.cells[(tr, col)] = v
+            for col, _ in conflicts:
+                out.marks[(tr, col)] = "conflict"
         else:
             if spec.key is not None:
                 chosen[spec.key] = _first_present(aligned, spec.key, pos)
             out.new_rows.append(chosen)
+            out.new_marks.append(tuple(col for col, _ in conflicts))
     return out
 
 

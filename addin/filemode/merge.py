@@ -278,6 +278,7 @@ class _Work:
     new_rows: dict = field(default_factory=dict)  # row number -> {column: value}
     new_columns: list = field(default_factory=list)
     next_row: int = 0
+    marks: dict = field(default_factory=dict)  # (row, column) -> "conflict" or None (cleared)
 
 
 def _plain_value(v):
@@ -341,12 +342,16 @@ def _apply(w: _Work, out) -> None:
             values = w.frame[col].to_numpy(dtype=object).copy()
             values[pos.loc[[r for r, _ in items]].to_numpy()] = [v for _, v in items]
             w.frame[col] = pd.Series(values, index=w.frame.index).infer_objects()
+    w.marks.update(out.marks)
     if out.new_rows:
         added, index = [], []
-        for values in out.new_rows:
+        marks = out.new_marks or [()] * len(out.new_rows)
+        for values, marked in zip(out.new_rows, marks):
             clean = {k: _plain_value(v) for k, v in values.items()}
             for col in clean:
                 ensure(col)
+            for col in marked:
+                w.marks[(w.next_row, col)] = "conflict"
             w.new_rows[w.next_row] = clean
             index.append(w.next_row)
             added.append(clean)
@@ -486,6 +491,7 @@ def apply_decisions(work: dict[str, _Work], merge, when: dt.datetime) -> tuple[i
             if target is None:
                 continue
             out.cells[(target, column)] = None if is_blank(value) else value
+            out.marks[(target, column)] = None  # decided: the highlight goes
         _apply(w, out)
         merge.iat[i, merge.columns.get_loc("Applied")] = when
         count += 1
@@ -498,7 +504,7 @@ def _edits(work: dict[str, _Work]) -> list:
     edits = []
     for name, w in work.items():
         e = TableEdit(name, cells=dict(w.cells), new_rows=list(w.new_rows.values()),
-                      new_columns=list(dict.fromkeys(w.new_columns)))
+                      new_columns=list(dict.fromkeys(w.new_columns)), marks=dict(w.marks))
         if not e.empty:
             edits.append(e)
     return edits
