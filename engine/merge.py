@@ -21,7 +21,8 @@ team workbook first, then every copy) with that base, cell by cell:
   manager to confirm; missing on one side and edited on another is a conflict
   (*Deleted vs edited*) and the edits are kept;
 - in the engine-owned tables (``tblTargets``, ``tblSegments``, ``tblPlan``)
-  only the editable and user-added columns of existing rows merge.
+  only the editable and user-added columns of existing rows merge; the rows a
+  user typed below ``tblPlan`` merge by their content (:data:`PLAN_BELOW_SPEC`).
 
 Nothing is dropped without an :class:`Entry`: every change that came from a
 copy and every conflict is one entry, which the shell lists on the **Merge**
@@ -51,9 +52,10 @@ import pandas as pd
 from . import contract as C
 from .cells import is_blank
 from .meaning import canonical, canonical_column, column_kind, display
+from .plan import is_week_header
 
 __all__ = ["MergeTable", "MERGE_TABLES", "Entry", "TableMerge", "merge_table",
-           "ENTRY_KINDS", "CONFLICT_KINDS", "ROW"]
+           "ENTRY_KINDS", "CONFLICT_KINDS", "ROW", "PLAN_BELOW", "PLAN_BELOW_SPEC"]
 
 #: the Column of an entry about a whole row
 ROW = "(row)"
@@ -91,11 +93,19 @@ class MergeTable:
                 continue
             if self.engine and c not in self.editable and c in self.known:
                 continue
-            if self.engine and self.table == C.TBL_PLAN and c not in self.editable:
-                continue  # week columns are computed; plan user columns are not kept yet
+            if self.engine and self.table == C.TBL_PLAN and is_week_header(c):
+                continue  # week columns are computed; columns a user added are kept
             out.append(c)
         return out
 
+
+#: the rows a user typed below tblPlan (not a table: the recompute writes them back under
+#: it), merged by their content, in the base under this name
+PLAN_BELOW = "tblPlan (rows below)"
+PLAN_BELOW_SPEC = MergeTable(
+    PLAN_BELOW, f"{C.SHEET_PLAN} (rows below)", None, "Action",
+    identity=("Action", "Start", "End", *[c for c in C.PLAN_FIXED_COLUMNS
+                                          if c not in ("Action", "Start", "End")]))
 
 MERGE_TABLES = {t.table: t for t in (
     MergeTable(C.TBL_SETTINGS, C.SHEET_SETTINGS, "Setting", key_kind="code"),

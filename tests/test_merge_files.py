@@ -444,3 +444,55 @@ def test_the_recompute_after_a_merge_sees_what_a_read_of_the_edited_file_sees(sc
         assert (a is None) == (b is None), name
         if a is not None:
             assert _cells(a) == _cells(b), name
+
+
+def _type_below_plan(path: Path, out: Path, rows: list[dict]) -> Path:
+    """Rows typed under tblPlan (after one blank row), with openpyxl, as a user types them."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Action Plan"]
+    c1, r1, c2, r2 = openpyxl.utils.cell.range_boundaries(ws.tables["tblPlan"].ref)
+    headers = [ws.cell(r1, c).value for c in range(c1, c2 + 1)]
+    r = r2 + 1
+    while any(ws.cell(r, c).value is not None for c in range(c1, c2 + 1)):
+        r += 1
+    for row in rows:
+        r += 1
+        for h, v in row.items():
+            ws.cell(r, c1 + headers.index(h)).value = v
+    wb.save(out)
+    return out
+
+
+def test_plan_rows_below_and_plan_user_columns_merge(sent, tmp_path):
+    """Rows added below the plan arrive once each (by content), a column a user added
+    inside tblPlan merges by Action ID, and a recompute keeps both."""
+    import datetime as dt
+
+    folder, sent_path, t = sent
+    plan = t["tblPlan"]
+    action = str(plan["Action ID"].iloc[2])
+    fair = {"Action": "Trade fair booth", "Function": "Joint", "Start": dt.datetime(2027, 3, 1)}
+    day = {"Action": "Customer day", "Function": "Marketing", "Status": "Planned"}
+    team = tmp_path / "team.xlsx"
+    shutil.copyfile(sent_path, team)
+    # copy 1: a column of its own inside tblPlan (as Excel does: the table writer)
+    c1 = tmp_path / "c1.xlsx"
+    shutil.copyfile(sent_path, c1)
+    save_table_edits(c1, [TableEdit("tblPlan", new_columns=["Budget"], cells={
+        (row_of(plan, "Action ID", action), "Budget"): 1500})])
+    # copies 2 and 3: the same row typed below the plan, and one more in copy 3
+    c2 = _type_below_plan(sent_path, tmp_path / "c2.xlsx", [fair])
+    c3 = _type_below_plan(sent_path, tmp_path / "c3.xlsx", [fair, day])
+    report = merge_files(team, [c1, c2, c3])
+    assert report.conflicts == 0
+    added = [e for e in report.entries if e.kind == "Added" and e.sheet.startswith("Action Plan")]
+    assert sorted(e.name for e in added) == ["Customer day", "Trade fair booth"]
+    for _ in range(2):  # the merge's own recompute, then a plain one: both keep them
+        got = read_tables(team, ["tblPlan"], below=["tblPlan"])["tblPlan"]
+        assert got.data.set_index("Action ID").loc[action, "Budget"] == 1500
+        below = got.below
+        assert below is not None and sorted(below["Action"].tolist()) == \
+            ["Customer day", "Trade fair booth"]
+        assert below.set_index("Action").loc["Trade fair booth", "Start"] == \
+            dt.datetime(2027, 3, 1)
+        assert main(["recompute", str(team), "-q"]) == 0

@@ -67,6 +67,11 @@ class Side:
     _base: object = None
 
     def frame(self, name):
+        from maillon.engine.merge import PLAN_BELOW
+
+        if name == PLAN_BELOW:  # the rows typed below tblPlan
+            data = self.tables.get(C.TBL_PLAN)
+            return None if data is None else data.below
         data = self.tables.get(name)
         return None if data is None else data.data
 
@@ -146,7 +151,8 @@ def read_side(path, role: str, progress=_noop) -> Side:
 
             side.tables, side.loose = read_workbook(path)
         else:
-            side.tables = read_tables(path, list(COPY_READ if side.identity else TO_READ))
+            side.tables = read_tables(path, list(COPY_READ if side.identity else TO_READ),
+                                      below=[C.TBL_PLAN])
     except InputError as exc:
         raise WorkbookError(f"{path.name}: {exc}") from None
     if C.TBL_ACCOUNTS not in side.tables and C.TBL_TARGETS not in side.tables:
@@ -207,8 +213,10 @@ def _plain_base(side: Side):
     """A workbook as sent, used as the base (``--base``)."""
     from maillon.engine.base import Base
 
+    from maillon.engine.merge import PLAN_BELOW
+
     tables = {}
-    for name in MERGED:
+    for name in MERGED + (PLAN_BELOW,):
         frame = side.frame(name)
         if frame is not None:
             tables[name] = frame.reset_index(drop=True)
@@ -299,7 +307,13 @@ def _plain_value(v):
     return v
 
 
-def _work_of(team: Side) -> dict[str, _Work]:
+def _work_of(team: Side, plan_below: bool = True) -> dict[str, _Work]:
+    """The tables to merge into; with ``plan_below``, the rows typed below tblPlan too
+    (which only a recompute writes back: they are not a table)."""
+    import pandas as pd
+
+    from maillon.engine.merge import PLAN_BELOW
+
     work = {}
     for name in MERGED:
         data = team.tables.get(name)
@@ -307,6 +321,14 @@ def _work_of(team: Side) -> dict[str, _Work]:
             continue
         last = parse_ref(data.ref)[2]
         work[name] = _Work(data.data.copy(), next_row=last + 1)
+    plan = team.tables.get(C.TBL_PLAN)
+    if plan_below and plan is not None:
+        below = plan.below
+        if below is None:
+            below = pd.DataFrame(columns=plan.data.columns, dtype=object)
+            below.index.name = plan.data.index.name
+        first = parse_ref(plan.ref)[2] + 2
+        work[PLAN_BELOW] = _Work(below.copy(), next_row=max([first, *(below.index + 1)]))
     return work
 
 
@@ -443,14 +465,14 @@ def apply_decisions(work: dict[str, _Work], merge, when: dt.datetime) -> tuple[i
     """Apply the decided rows of a previous tblMerge to ``work``; returns (count, new frame)."""
     from maillon.engine.cells import is_blank
     from maillon.engine.meaning import canonical, display
-    from maillon.engine.merge import MERGE_TABLES, ROW, TableMerge
+    from maillon.engine.merge import MERGE_TABLES, PLAN_BELOW_SPEC, ROW, TableMerge
 
     todo = decided(merge)
     if not todo:
         return 0, merge
     merge = merge.copy()
     merge["Applied"] = merge["Applied"].astype(object) if "Applied" in merge.columns else None
-    by_sheet = {spec.sheet: spec for spec in MERGE_TABLES.values()}
+    by_sheet = {spec.sheet: spec for spec in (*MERGE_TABLES.values(), PLAN_BELOW_SPEC)}
     labels = [c for c in merge.columns
               if c not in C.MERGE_COLUMNS and c not in C.MERGE_TAIL_COLUMNS]
     count = 0
@@ -501,8 +523,12 @@ def apply_decisions(work: dict[str, _Work], merge, when: dt.datetime) -> tuple[i
 def _edits(work: dict[str, _Work]) -> list:
     from maillon.addin.ooxml.table_patch import TableEdit
 
+    from maillon.engine.merge import PLAN_BELOW
+
     edits = []
     for name, w in work.items():
+        if name == PLAN_BELOW:  # not a table: the recompute writes these rows
+            continue
         e = TableEdit(name, cells=dict(w.cells), new_rows=list(w.new_rows.values()),
                       new_columns=list(dict.fromkeys(w.new_columns)), marks=dict(w.marks))
         if not e.empty:
@@ -511,11 +537,15 @@ def _edits(work: dict[str, _Work]) -> list:
 
 
 def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
-               when: dt.datetime | None = None) -> MergeReport:
-    """Read the files and work out the merge; nothing is written."""
+               when: dt.datetime | None = None, plan_below: bool = True) -> MergeReport:
+    """Read the files and work out the merge; nothing is written.
+
+    ``plan_below``: merge the rows typed below tblPlan too (only a recompute
+    writes them back, so a merge without one leaves them out).
+    """
     import pandas as pd
 
-    from maillon.engine.merge import MERGE_TABLES, merge_table
+    from maillon.engine.merge import MERGE_TABLES, PLAN_BELOW, PLAN_BELOW_SPEC, merge_table
 
     when = when or dt.datetime.now().replace(microsecond=0)
     team_path = Path(team_path)
@@ -540,14 +570,14 @@ def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
     groups = resolve_bases(team, copies, sent)
 
     progress("Merging")
-    work = _work_of(team)
+    work = _work_of(team, plan_below)
     decisions, previous = apply_decisions(work, team.frame(C.TBL_MERGE), when)
     entries = []
     for base, group in groups:
-        for name in MERGED:
+        for name in MERGED + (PLAN_BELOW,):
             if name not in work:
                 continue
-            spec = MERGE_TABLES[name]
+            spec = MERGE_TABLES.get(name, PLAN_BELOW_SPEC)
             frames = [work[name].frame] + [c.frame(name) for c in group]
             out = merge_table(spec, base.tables.get(name), frames)
             # report values by every side of the merge (copies of other groups: blank)
@@ -628,7 +658,8 @@ def merge_files(team_path, copy_paths, out=None, *, base_path=None, dry_run=Fals
     from maillon.addin.filemode.table_edits import recompute_with_edits
 
     when = when or dt.datetime.now().replace(microsecond=0)
-    report = plan_merge(team_path, copy_paths, base_path, progress, when=when)
+    report = plan_merge(team_path, copy_paths, base_path, progress, when=when,
+                        plan_below=recompute)
     if dry_run:
         return report
     note = _history_note(report, when)
@@ -638,8 +669,12 @@ def merge_files(team_path, copy_paths, out=None, *, base_path=None, dry_run=Fals
 
         # the engine input of the edited workbook, from the tables already read and the
         # cells the edits write (reading the edited file again would cost a whole read)
+        from maillon.engine.merge import PLAN_BELOW
+
+        merged = dict(report.merged)
+        below = merged.pop(PLAN_BELOW, None)
         inp = input_from(Path(team_path), report.team.tables, report.team.loose,
-                         tables=report.merged)
+                         tables=merged, plan_extra_rows=below)
         report.outcome = recompute_with_edits(
             team_path, report.edits, out, progress,
             adjust=_adjust(report.merge_frame, report.files_frame, note), inp=inp)
@@ -679,7 +714,9 @@ def apply_decisions_and_recompute(path, out=None, progress=_noop):
     to apply (the caller then recomputes as usual).
     """
     from maillon.addin.filemode.read import read_tables
+    from maillon.addin.filemode.recompute import input_from, read_workbook
     from maillon.addin.filemode.table_edits import recompute_with_edits
+    from maillon.engine.merge import PLAN_BELOW
 
     path = Path(path)
     try:
@@ -690,22 +727,33 @@ def apply_decisions_and_recompute(path, out=None, progress=_noop):
     if C.SHEET_MERGE not in names:
         return None
     try:
-        tables = read_tables(path, list(TO_READ))
+        merge = read_tables(path, [C.TBL_MERGE]).get(C.TBL_MERGE)
+    except InputError:
+        return None  # the recompute reports it
+    if merge is None or not decided(merge.data):
+        return None
+    seen = fingerprint(path)
+    try:
+        tables, loose = read_workbook(path, progress)
     except InputError:
         return None  # the recompute reports it
     merge = tables.get(C.TBL_MERGE)
     if merge is None or not decided(merge.data):
         return None
     when = dt.datetime.now().replace(microsecond=0)
-    team = Side(path, "team", tables=tables)
+    team = Side(path, "team", tables=tables, loose=loose, seen=seen)
     work = _work_of(team)
     count, new_merge = apply_decisions(work, merge.data, when)
+    merged = {name: _as_read(w.frame) for name, w in work.items()}
+    below = merged.pop(PLAN_BELOW, None)
     files = tables.get(C.TBL_MERGE_FILES)
     note = {"Run at": when, "Kind": "Merge", "Sheet": C.SHEET_MERGE, "Key": "", "Column": "",
             "Value": f"{count} decisions", "Note": "decisions typed on the Merge sheet applied"}
+    refuse_if_changed(path, seen)
+    inp = input_from(path, tables, loose, tables=merged, plan_extra_rows=below)
     return recompute_with_edits(path, _edits(work), out, progress,
                                 adjust=_adjust(new_merge, None if files is None else files.data,
-                                               note))
+                                               note), inp=inp)
 
 
 # --------------------------------------------------------------------------- diff
@@ -718,12 +766,14 @@ def diff_files(a_path, b_path, progress=_noop) -> list:
     if a.identity and b.identity and a.identity["workbook"] != b.identity["workbook"]:
         raise WorkbookError(f"{Path(b_path).name} is not a version of {Path(a_path).name}: "
                             f"they are two different workbooks.")
+    from maillon.engine.merge import PLAN_BELOW, PLAN_BELOW_SPEC
+
     entries = []
-    for name in MERGED:
+    for name in MERGED + (PLAN_BELOW,):
         fa, fb = a.frame(name), b.frame(name)
         if fa is None and fb is None:
             continue
-        spec = MERGE_TABLES[name]
+        spec = MERGE_TABLES.get(name, PLAN_BELOW_SPEC)
         if fa is None:
             fa = fb.iloc[0:0]
         out = merge_table(spec, fa, [fa, fb])
