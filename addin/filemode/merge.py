@@ -124,6 +124,21 @@ def _as_datetime(value) -> dt.datetime | None:
         return None
 
 
+def _merged_columns(name):
+    """What a copy's engine table needs: its key and the columns that merge (the computed
+    columns are left out as they are read: at 100k rows they cost seconds)."""
+    def keep(headers):
+        from maillon.engine.merge import MERGE_TABLES
+
+        spec = MERGE_TABLES[name]
+        return [spec.key] + spec.merge_columns(headers)
+    return keep
+
+
+_COPY_COLUMNS = {name: _merged_columns(name) for name in (C.TBL_TARGETS, C.TBL_SEGMENTS,
+                                                          C.TBL_PLAN)}
+
+
 def read_side(path, role: str, progress=_noop) -> Side:
     """Read one workbook of a merge; refuses what cannot be merged, naming the file."""
     from maillon.addin.filemode.read import read_tables
@@ -152,7 +167,7 @@ def read_side(path, role: str, progress=_noop) -> Side:
             side.tables, side.loose = read_workbook(path)
         else:
             side.tables = read_tables(path, list(COPY_READ if side.identity else TO_READ),
-                                      below=[C.TBL_PLAN])
+                                      below=[C.TBL_PLAN], columns=_COPY_COLUMNS)
     except InputError as exc:
         raise WorkbookError(f"{path.name}: {exc}") from None
     if C.TBL_ACCOUNTS not in side.tables and C.TBL_TARGETS not in side.tables:
