@@ -139,9 +139,26 @@ _COPY_COLUMNS = {name: _merged_columns(name) for name in (C.TBL_TARGETS, C.TBL_S
                                                           C.TBL_PLAN)}
 
 
+def _read_copy(path: Path, names: list[str]) -> dict:
+    """A copy's tables; its tblTargets by :func:`~maillon.addin.filemode.text_columns.text_columns`
+    when it can (the key and the editable columns are text: the biggest sheet need not
+    become Python objects), else as the other tables."""
+    from maillon.addin.filemode.read import TableData, read_tables
+    from maillon.addin.filemode.text_columns import text_columns
+
+    found = text_columns(path, C.TBL_TARGETS, _COPY_COLUMNS[C.TBL_TARGETS])
+    rest = [n for n in names if found is None or n != C.TBL_TARGETS]
+    tables = read_tables(path, rest, below=[C.TBL_PLAN], columns=_COPY_COLUMNS)
+    if found is not None:
+        frame, info = found
+        tables[C.TBL_TARGETS] = TableData(info.name, info.sheet, info.ref, list(info.headers),
+                                          frame, first_row=info.bounds[0],
+                                          first_col=info.bounds[1])
+    return tables
+
+
 def read_side(path, role: str, progress=_noop) -> Side:
     """Read one workbook of a merge; refuses what cannot be merged, naming the file."""
-    from maillon.addin.filemode.read import read_tables
 
     path = Path(path)
     try:
@@ -166,8 +183,7 @@ def read_side(path, role: str, progress=_noop) -> Side:
 
             side.tables, side.loose = read_workbook(path)
         else:
-            side.tables = read_tables(path, list(COPY_READ if side.identity else TO_READ),
-                                      below=[C.TBL_PLAN], columns=_COPY_COLUMNS)
+            side.tables = _read_copy(path, list(COPY_READ if side.identity else TO_READ))
     except InputError as exc:
         raise WorkbookError(f"{path.name}: {exc}") from None
     if C.TBL_ACCOUNTS not in side.tables and C.TBL_TARGETS not in side.tables:
