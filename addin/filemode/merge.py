@@ -23,6 +23,19 @@ Which base a copy merges against:
 A copy from another workbook, a file that is not a Maillon workbook, a damaged
 package and a copy open in Excel are refused with one message naming the file,
 and nothing is written. The copies are only read.
+
+Until decided, a conflicting cell is highlighted where it lives: in a user
+table by the table writer's mark (``TableEdit.marks``; ``styles.xml`` gains a
+clone of the cell's style with the conflict fill), on the engine sheets by the
+renderer (a conditional format on the cell, from the open rows of
+``tblMerge``). Applying a decision clears the mark.
+
+Speed: the team workbook is read once, as a recompute reads it, and the
+recompute after the merge takes those tables with the merge's cells in them
+(:func:`~maillon.addin.filemode.recompute.input_from`) instead of reading the
+edited file again; a copy's engine tables are read with their key and merged
+columns only, its ``tblTargets`` straight from the sheet XML when it can
+(:mod:`maillon.addin.filemode.text_columns`).
 """
 from __future__ import annotations
 

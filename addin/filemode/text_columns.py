@@ -55,12 +55,16 @@ def _part_bytes(path, part: str) -> bytes:
 
 def _text(body: bytes) -> str:
     """The text of an ``<is>`` or ``<si>`` body: its ``<t>`` runs, phonetic runs left out."""
-    if b"<rPh" in body:
-        body = _PHONETIC.sub(b"", body)
-    raw = b"".join(m.group(1) or b"" for m in _TEXT.finditer(body))
+    if body.startswith(b"<t>") and body.endswith(b"</t>") and body.count(b"<") == 2:
+        raw = body[3:-4]  # one plain run: the usual case
+    else:
+        if b"<rPh" in body:
+            body = _PHONETIC.sub(b"", body)
+        raw = b"".join(m.group(1) or b"" for m in _TEXT.finditer(body))
     if b"_x" in raw:
         raise _GiveUp  # an escaped character: the usual reader decodes it
-    return html.unescape(raw.decode("utf-8"))
+    text = raw.decode("utf-8")
+    return html.unescape(text) if "&" in text else text
 
 
 def text_columns(path, table: str, keep):
@@ -95,10 +99,10 @@ def _read(path, sheet: str, sst_part, letters: dict, headers: list[str], first: 
     if b"<c r=\"" not in data or data.count(b"<c ") + data.count(b"<c>") \
             != data.count(b'<c r="'):
         raise _GiveUp  # a prefix, or cells without their reference first
-    pattern = re.compile(rb'<c r="(' + b"|".join(letters) + rb')(\d+)"([^>]*?)(?:/>|>(.*?)</c>)',
-                         re.S)
     values = {h: {} for h in headers}
     shared: dict[int, list] = {}  # shared string index -> [(column, row)]
+    pattern = re.compile(rb'<c r="(' + b"|".join(letters) + rb')(\d+)"([^>]*?)(?:/>|>(.*?)</c>)',
+                         re.S)
     for m in pattern.finditer(data):
         row = int(m.group(2))
         if not first <= row <= last:
@@ -108,7 +112,9 @@ def _read(path, sheet: str, sst_part, letters: dict, headers: list[str], first: 
         t = _T.search(m.group(3))
         kind = t.group(1) if t else b"n"
         if kind == b"inlineStr":
-            text = _text(body)
+            if not body.startswith(b"<is>") or not body.endswith(b"</is>"):
+                raise _GiveUp
+            text = _text(body[4:-5])
             if text:
                 values[header][row] = text
             continue
