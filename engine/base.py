@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
-from .merge import MERGE_TABLES
+from .merge import MERGE_TABLES, PLAN_BELOW
 
 __all__ = ["Base", "BaseError", "encode", "decode", "snapshot", "new_id", "FORMAT"]
 
@@ -208,4 +208,7 @@ def snapshot(inp, result, workbook: str, run: str) -> Base:
         part = _engine_part(MERGE_TABLES[name], frame)
         if part is not None:
             tables[name] = part
+    below = getattr(result, "plan_extra_rows", None)
+    if below is not None and len(below):
+        tables[PLAN_BELOW] = below.reset_index(drop=True)
     return Base(workbook, run, inp.run_at.isoformat(sep=" "), inp.run_by, tables)

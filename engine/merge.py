@@ -21,7 +21,8 @@ team workbook first, then every copy) with that base, cell by cell:
   manager to confirm; missing on one side and edited on another is a conflict
   (*Deleted vs edited*) and the edits are kept;
 - in the engine-owned tables (``tblTargets``, ``tblSegments``, ``tblPlan``)
-  only the editable and user-added columns of existing rows merge.
+  only the editable and user-added columns of existing rows merge; the rows a
+  user typed below ``tblPlan`` merge by their content (:data:`PLAN_BELOW_SPEC`).
 
 Nothing is dropped without an :class:`Entry`: every change that came from a
 copy and every conflict is one entry, which the shell lists on the **Merge**
@@ -51,9 +52,10 @@ import pandas as pd
 from . import contract as C
 from .cells import is_blank
 from .meaning import canonical, canonical_column, column_kind, display
+from .plan import is_week_header
 
 __all__ = ["MergeTable", "MERGE_TABLES", "Entry", "TableMerge", "merge_table",
-           "ENTRY_KINDS", "CONFLICT_KINDS", "ROW"]
+           "ENTRY_KINDS", "CONFLICT_KINDS", "ROW", "PLAN_BELOW", "PLAN_BELOW_SPEC"]
 
 #: the Column of an entry about a whole row
 ROW = "(row)"
@@ -91,11 +93,19 @@ class MergeTable:
                 continue
             if self.engine and c not in self.editable and c in self.known:
                 continue
-            if self.engine and self.table == C.TBL_PLAN and c not in self.editable:
-                continue  # week columns are computed; plan user columns are not kept yet
+            if self.engine and self.table == C.TBL_PLAN and is_week_header(c):
+                continue  # week columns are computed; columns a user added are kept
             out.append(c)
         return out
 
+
+#: the rows a user typed below tblPlan (not a table: the recompute writes them back under
+#: it), merged by their content, in the base under this name
+PLAN_BELOW = "tblPlan (rows below)"
+PLAN_BELOW_SPEC = MergeTable(
+    PLAN_BELOW, f"{C.SHEET_PLAN} (rows below)", None, "Action",
+    identity=("Action", "Start", "End", *[c for c in C.PLAN_FIXED_COLUMNS
+                                          if c not in ("Action", "Start", "End")]))
 
 MERGE_TABLES = {t.table: t for t in (
     MergeTable(C.TBL_SETTINGS, C.SHEET_SETTINGS, "Setting", key_kind="code"),
@@ -145,7 +155,9 @@ class TableMerge:
 
     ``cells`` maps ``(Excel row of the team table, column)`` to the value to
     write; ``new_rows`` are rows to append (column -> value); ``new_columns``
-    are headers a copy added that the team table lacks.
+    are headers a copy added that the team table lacks. ``marks`` are the cells
+    of the team table to highlight until decided (``(row, column)`` ->
+    ``"conflict"``), ``new_marks`` the columns to highlight in each new row.
     """
 
     table: str
@@ -153,6 +165,8 @@ class TableMerge:
     new_rows: list = field(default_factory=list)
     new_columns: list = field(default_factory=list)
     entries: list = field(default_factory=list)
+    marks: dict = field(default_factory=dict)
+    new_marks: list = field(default_factory=list)  # one tuple of columns per new row
 
     @property
     def conflicts(self) -> int:
@@ -161,24 +175,145 @@ class TableMerge:
 
 def _keys(spec: MergeTable, frame: pd.DataFrame) -> np.ndarray:
     """The canonical key of each row (None for a row without one)."""
-    if spec.key is not None:
-        if spec.key not in frame.columns:
-            return np.full(len(frame), None, dtype=object)
-        return canonical_column(frame[spec.key], spec.key_kind)
-    # rows by content: the identity columns' meanings, plus an occurrence number
-    parts = [canonical_column(frame[c], column_kind(c)) if c in frame.columns
-             else np.full(len(frame), None, dtype=object) for c in spec.identity]
-    rows = list(zip(*parts)) if parts else [()] * len(frame)
-    empty = np.logical_and.reduce([pd.isna(p) for p in parts]) if parts \
-        else np.ones(len(frame), dtype=bool)
-    seen: dict[tuple, int] = {}
-    out = np.empty(len(frame), dtype=object)
-    for i, sig in enumerate(rows):
-        n = seen.get(sig, 0)
-        seen[sig] = n + 1
-        out[i] = (sig, n)
-    out[empty] = None
+    return _keys_of(spec, [frame])[0]
+
+
+def _stacked(frames: list, column: str, kind: str) -> list[np.ndarray]:
+    """:func:`canonical_column` of ``column`` in every frame, worked out once per distinct
+    value over all of them (copies of one workbook share nearly all their values)."""
+    pieces = [f[column] if column in f.columns else None for f in frames]
+    present = [p for p in pieces if p is not None]
+    if not present:
+        return [np.full(len(f), None, dtype=object) for f in frames]
+    if len({p.dtype for p in present}) > 1:
+        present = [p.astype(object) for p in present]
+    together = pd.concat(present, ignore_index=True) if len(present) > 1 else present[0]
+    codes, uniques = pd.factorize(together, use_na_sentinel=True)
+    done = np.empty(len(uniques) + 1, dtype=object)
+    done[1:] = canonical_column(pd.Series(uniques), kind)  # a blank is None (-1: NaN, NaT)
+    canon = done[codes + 1]
+    out, at = [], 0
+    for f, p in zip(frames, pieces):
+        if p is None:
+            out.append(np.full(len(f), None, dtype=object))
+        else:
+            out.append(canon[at:at + len(f)])
+            at += len(f)
     return out
+
+
+def _keys_of(spec: MergeTable, frames: list) -> list[np.ndarray]:
+    """:func:`_keys` of each frame (the canonical values worked out once for all)."""
+    if spec.key is not None:
+        return _stacked(frames, spec.key, spec.key_kind)
+    # rows by content: the identity columns' meanings, plus an occurrence number
+    columns = [_stacked(frames, c, column_kind(c)) for c in spec.identity]
+    out = []
+    for i, frame in enumerate(frames):
+        parts = [col[i] for col in columns]
+        rows = list(zip(*parts)) if parts else [()] * len(frame)
+        empty = np.logical_and.reduce([pd.isna(p) for p in parts]) if parts \
+            else np.ones(len(frame), dtype=bool)
+        seen: dict[tuple, int] = {}
+        keys = np.empty(len(frame), dtype=object)
+        for j, sig in enumerate(rows):
+            n = seen.get(sig, 0)
+            seen[sig] = n + 1
+            keys[j] = (sig, n)
+        keys[empty] = None
+        out.append(keys)
+    return out
+
+
+def _combine(codes: list[np.ndarray]) -> np.ndarray:
+    """One code per row for the tuple of ``codes`` (each >= 0), in order of first appearance."""
+    out = pd.factorize(codes[0])[0]
+    for c in codes[1:]:
+        out = pd.factorize(out * (int(c.max(initial=0)) + 1) + c)[0]
+    return out
+
+
+def _together(frames: list, column: str):
+    """``column`` of the frames that have it, end to end, and which frames have it."""
+    pieces = [f[column] if column in f.columns else None for f in frames]
+    present = [p for p in pieces if p is not None]
+    if not present:
+        return None, pieces
+    dtypes = {p.dtype for p in present}
+    if len(dtypes) > 1:  # dates of two units stay dates; anything else becomes objects
+        common = "datetime64[ns]" if all(d.kind == "M" for d in dtypes) else object
+        present = [p.astype(common) for p in present]
+    return (pd.concat(present, ignore_index=True) if len(present) > 1 else present[0]), pieces
+
+
+def _value_codes(frames: list, column: str, kind: str) -> np.ndarray:
+    """One integer per row of all frames end to end: the same for values of the same
+    meaning (:func:`canonical`), -1 for a blank or a frame without the column.
+
+    The meaning is worked out once per distinct value, over all frames together.
+    """
+    together, pieces = _together(frames, column)
+    if together is None:
+        return np.full(sum(len(f) for f in frames), -1, dtype=np.int64)
+    codes, uniques = pd.factorize(together, use_na_sentinel=True)
+    canon = canonical_column(pd.Series(uniques), kind)
+    canon[pd.isna(canon)] = None
+    blank = np.fromiter((c is None or c == "" for c in canon), dtype=bool, count=len(canon))
+    meaning = np.full(len(canon) + 1, -1, dtype=np.int64)
+    if (~blank).any():
+        meaning[1:][~blank] = pd.factorize(canon[~blank])[0]
+    mapped = meaning[codes + 1]
+    if all(p is not None for p in pieces):
+        return mapped
+    out, at = [], 0
+    for f, p in zip(frames, pieces):
+        if p is None:
+            out.append(np.full(len(f), -1, dtype=np.int64))
+        else:
+            out.append(mapped[at:at + len(f)])
+            at += len(f)
+    return np.concatenate(out)
+
+
+def _codes_of(spec: MergeTable, frames: list) -> tuple[list[np.ndarray], int]:
+    """Each row's key as an integer (-1: no key), the same for the same key in every frame,
+    numbered in order of first appearance (frame after frame); and how many keys.
+
+    Rows of a table without a key are told by their identity columns' meanings
+    and their occurrence number among equal rows of the same frame (as :func:`_keys`).
+    """
+    sizes = [len(f) for f in frames]
+    total = sum(sizes)
+    if spec.key is not None:
+        codes = _value_codes(frames, spec.key, spec.key_kind)
+        valid = codes >= 0
+        renumbered = np.full(total, -1, dtype=np.int64)
+        renumbered[valid], uniques = pd.factorize(codes[valid])  # first appearance order
+        codes, count = renumbered, len(uniques)
+    else:
+        parts = []
+        empty = np.ones(total, dtype=bool)
+        for c in spec.identity:
+            part = _value_codes(frames, c, column_kind(c))
+            empty &= part < 0
+            parts.append(part + 1)
+        signature = _combine(parts) if parts else np.zeros(total, dtype=np.int64)
+        occurrence = np.empty(total, dtype=np.int64)
+        at = 0
+        for n in sizes:  # the n-th equal row of each frame
+            sl = signature[at:at + n]
+            occurrence[at:at + n] = pd.Series(sl).groupby(sl).cumcount().to_numpy()
+            at += n
+        codes = np.full(total, -1, dtype=np.int64)
+        keep = ~empty
+        if keep.any():
+            codes[keep] = _combine([signature[keep], occurrence[keep]])
+        count = int(codes.max(initial=-1)) + 1
+    out, at = [], 0
+    for n in sizes:
+        out.append(codes[at:at + n])
+        at += n
+    return out, count
 
 
 def _label(spec: MergeTable, row: pd.Series | None) -> tuple[str, str]:
@@ -193,16 +328,17 @@ def _label(spec: MergeTable, row: pd.Series | None) -> tuple[str, str]:
     return " · ".join(shown), name
 
 
-def _aligned(keys: np.ndarray, frame: pd.DataFrame, universe: pd.Index):
-    """``frame`` reindexed on the canonical keys (first row of a duplicated key wins)."""
-    ok = np.fromiter((k is not None and k != "" for k in keys), dtype=bool, count=len(keys))
-    f = frame[ok]
-    k = pd.Index(keys[ok], dtype=object, tupleize_cols=False)
-    first = ~k.duplicated()
-    f, k = f[first], k[first]
-    rows = pd.Series(f.index.to_numpy(), index=k)
-    f = f.set_axis(k, axis=0)
-    return f.reindex(universe), rows.reindex(universe), universe.isin(k)
+def _aligned(codes: np.ndarray, frame: pd.DataFrame, universe: pd.Index):
+    """``frame`` reindexed on the key codes (first row of a duplicated key wins); the
+    Excel row of each key (NaN: absent) and whether the frame has it."""
+    valid = np.flatnonzero(codes >= 0)
+    uniq, first = np.unique(codes[valid], return_index=True)
+    at = valid[first]
+    f = frame.iloc[at].set_axis(pd.Index(uniq), axis=0)
+    rows = pd.Series(frame.index.to_numpy()[at], index=pd.Index(uniq))
+    present = np.zeros(len(universe), dtype=bool)
+    present[uniq] = True
+    return f.reindex(universe), rows.reindex(universe), present
 
 
 def _differs(a: pd.Series, b: pd.Series, kind: str) -> np.ndarray:
@@ -213,10 +349,16 @@ def _differs(a: pd.Series, b: pd.Series, kind: str) -> np.ndarray:
     copies of one workbook) are compared by meaning.
     """
     va, vb = a.to_numpy(), b.to_numpy()
+    if va.dtype.kind == "M" and vb.dtype.kind == "M" and va.dtype != vb.dtype:
+        va, vb = va.astype("datetime64[ns]"), vb.astype("datetime64[ns]")  # units differ
     if va.dtype != vb.dtype or va.dtype.kind not in "fiMb":
         va, vb = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
     with np.errstate(invalid="ignore"):
-        equal = np.asarray(va == vb, dtype=bool) | (pd.isna(va) & pd.isna(vb))
+        equal = np.asarray(va == vb, dtype=bool)
+    unequal = np.flatnonzero(~equal)
+    if len(unequal):  # two blanks are equal (NaN != NaN): checked on the unequal cells only
+        both = pd.isna(va[unequal]) & pd.isna(vb[unequal])
+        equal[unequal[both]] = True
     out = np.zeros(len(va), dtype=bool)
     left = np.flatnonzero(~equal)
     if len(left):
@@ -240,13 +382,11 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
         return out
     base = base if base is not None else pd.DataFrame(columns=list(sides[0].columns))
     present_sides = [(i, s) for i, s in enumerate(sides) if s is not None]
-    keys = {-1: _keys(spec, base)}
-    for i, s in present_sides:
-        keys[i] = _keys(spec, s)
-    all_keys: list = []
-    for k in keys.values():
-        all_keys.extend(x for x in k if x is not None and x != "")
-    universe = pd.Index(list(dict.fromkeys(all_keys)), dtype=object, tupleize_cols=False)
+    found, count = _codes_of(spec, [base] + [s for _, s in present_sides])
+    keys = {-1: found[0]}
+    for (i, _), k in zip(present_sides, found[1:]):
+        keys[i] = k
+    universe = pd.RangeIndex(count)
     b, _, in_base = _aligned(keys[-1], base, universe)
     aligned = {}
     for i, s in present_sides:
@@ -286,11 +426,19 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
         return display(base_value(spec.key, pos)), \
             "" if name is None or is_blank(name) else display(name)
 
+    base_columns: dict = {}
+
     def base_value(col, pos):
-        return b[col].iat[pos] if col in b.columns and in_base[pos] else None
+        if col not in b.columns or not in_base[pos]:
+            return None
+        column = base_columns.get(col)
+        if column is None:
+            column = base_columns[col] = b[col]
+        return column.iat[pos]
 
     # --- cells of rows in the base (changes and conflicts), by column
     changed_rows: dict[int, set] = {}  # position -> sides that changed a cell of it
+    conflicted: set = set()  # (position, column) of cells in conflict
     merged_rows: dict[int, dict] = {}  # position -> column -> value (for rows restored)
     for col in columns:
         kind = column_kind(col)
@@ -328,6 +476,9 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
             else:
                 if in_team[pos] and who[0]:
                     out.cells[(int(team_rows.iat[pos]), col)] = base_v
+                if in_team[pos]:
+                    out.marks[(int(team_rows.iat[pos]), col)] = "conflict"
+                conflicted.add((pos, col))
                 merged_rows.setdefault(pos, {})[col] = base_v
                 out.entries.append(Entry(spec.table, spec.sheet, key, name, col, "Conflict",
                                          base_v, vals, who, base_v))
@@ -335,8 +486,14 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
         return out
 
     # --- rows: missing from a side, restored, added
-    for pos in range(len(universe)):
-        has = tuple(bool(aligned[i][2][pos]) if i in aligned else False for i in range(n))
+    present = np.zeros((n, len(universe)), dtype=bool)
+    for i in aligned:
+        present[i] = aligned[i][2]
+    listed = [i for i in range(n) if i in aligned]
+    todo = np.flatnonzero(np.where(in_base, ~present[listed].all(axis=0),
+                                   present[1:].any(axis=0) if n > 1 else False))
+    for pos in todo:
+        has = tuple(bool(x) for x in present[:, pos])
         if in_base[pos]:
             missing = [i for i in range(n) if i in aligned and not has[i]]
             if not missing:
@@ -355,6 +512,8 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
                 if spec.key is not None:
                     row[spec.key] = _first_present(aligned, spec.key, pos)
                 out.new_rows.append(row)
+                out.new_marks.append(tuple(c for c, v in row.items() if c != spec.key
+                                           and (pos, c) in conflicted))
             out.entries.append(Entry(spec.table, spec.sheet, key, name, ROW, kind,
                                      "(present)", vals, who, "(present)"))
             continue
@@ -389,10 +548,13 @@ def merge_table(spec: MergeTable, base: pd.DataFrame | None, sides: list[pd.Data
             for col, v in chosen.items():
                 if not _same(value(0, col, pos), v, column_kind(col)):
                     out.cells[(tr, col)] = v
+            for col, _ in conflicts:
+                out.marks[(tr, col)] = "conflict"
         else:
             if spec.key is not None:
                 chosen[spec.key] = _first_present(aligned, spec.key, pos)
             out.new_rows.append(chosen)
+            out.new_marks.append(tuple(col for col, _ in conflicts))
     return out
 
 

@@ -404,3 +404,185 @@ def test_delete_row_decision_removes_the_row_on_the_next_recompute(scenario, tmp
     assert m.loc[m["Kind"] == "Deleted vs edited", "Applied"].notna().all()
     note = t["tblEdits"][t["tblEdits"]["Kind"] == "Merge"]
     assert note["Value"].tolist()[-1] == "1 decisions"
+
+
+def _cells(frame):
+    """A frame's cells as plain values (NaN, NaT and None alike; dates as datetimes)."""
+    import pandas as pd
+
+    out = {}
+    for col in frame.columns:
+        for row, v in zip(frame.index, frame[col].astype(object)):
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                v = None
+            elif isinstance(v, pd.Timestamp):
+                v = v.to_pydatetime()
+            out[(int(row), col)] = v
+    return out
+
+
+def test_the_recompute_after_a_merge_sees_what_a_read_of_the_edited_file_sees(scenario, tmp_path):
+    """The merge hands the recompute the tables it read with its edits made, instead of
+    reading the edited workbook again: they must be what that read would give."""
+    from maillon.addin.filemode.merge import plan_merge
+    from maillon.addin.filemode.recompute import input_from, read_input
+
+    s = scenario
+    team = tmp_path / "team.xlsx"
+    shutil.copyfile(s["folder"] / "sent.xlsx", team)  # the workbook as it was sent
+    copies = s["copies"]
+    edited = tmp_path / "edited.xlsx"
+    report = merge_files(team, copies, edited, recompute=False)
+    assert report.edits, "the scenario's copies must still change something"
+    again = plan_merge(team, copies)
+    given = input_from(team, again.team.tables, again.team.loose, tables=again.merged)
+    read = read_input(edited)
+    for name in ("settings", "expectations", "accounts", "feedback", "playbook"):
+        assert _cells(getattr(given, name)) == _cells(getattr(read, name)), name
+    for name in ("segments", "targets", "plan", "history", "edits"):
+        a, b = getattr(given.previous, name), getattr(read.previous, name)
+        assert (a is None) == (b is None), name
+        if a is not None:
+            assert _cells(a) == _cells(b), name
+
+
+def _type_below_plan(path: Path, out: Path, rows: list[dict]) -> Path:
+    """Rows typed under tblPlan (after one blank row), with openpyxl, as a user types them."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Action Plan"]
+    c1, r1, c2, r2 = openpyxl.utils.cell.range_boundaries(ws.tables["tblPlan"].ref)
+    headers = [ws.cell(r1, c).value for c in range(c1, c2 + 1)]
+    r = r2 + 1
+    while any(ws.cell(r, c).value is not None for c in range(c1, c2 + 1)):
+        r += 1
+    for row in rows:
+        r += 1
+        for h, v in row.items():
+            ws.cell(r, c1 + headers.index(h)).value = v
+    wb.save(out)
+    return out
+
+
+def test_plan_rows_below_and_plan_user_columns_merge(sent, tmp_path):
+    """Rows added below the plan arrive once each (by content), a column a user added
+    inside tblPlan merges by Action ID, and a recompute keeps both."""
+    import datetime as dt
+
+    folder, sent_path, t = sent
+    plan = t["tblPlan"]
+    action = str(plan["Action ID"].iloc[2])
+    fair = {"Action": "Trade fair booth", "Function": "Joint", "Start": dt.datetime(2027, 3, 1)}
+    day = {"Action": "Customer day", "Function": "Marketing", "Status": "Planned"}
+    team = tmp_path / "team.xlsx"
+    shutil.copyfile(sent_path, team)
+    # copy 1: a column of its own inside tblPlan (as Excel does: the table writer)
+    c1 = tmp_path / "c1.xlsx"
+    shutil.copyfile(sent_path, c1)
+    save_table_edits(c1, [TableEdit("tblPlan", new_columns=["Budget"], cells={
+        (row_of(plan, "Action ID", action), "Budget"): 1500})])
+    # copies 2 and 3: the same row typed below the plan, and one more in copy 3
+    c2 = _type_below_plan(sent_path, tmp_path / "c2.xlsx", [fair])
+    c3 = _type_below_plan(sent_path, tmp_path / "c3.xlsx", [fair, day])
+    report = merge_files(team, [c1, c2, c3])
+    assert report.conflicts == 0
+    added = [e for e in report.entries if e.kind == "Added" and e.sheet.startswith("Action Plan")]
+    assert sorted(e.name for e in added) == ["Customer day", "Trade fair booth"]
+    for _ in range(2):  # the merge's own recompute, then a plain one: both keep them
+        got = read_tables(team, ["tblPlan"], below=["tblPlan"])["tblPlan"]
+        assert got.data.set_index("Action ID").loc[action, "Budget"] == 1500
+        below = got.below
+        assert below is not None and sorted(below["Action"].tolist()) == \
+            ["Customer day", "Trade fair booth"]
+        assert below.set_index("Action").loc["Trade fair booth", "Start"] == \
+            dt.datetime(2027, 3, 1)
+        assert main(["recompute", str(team), "-q"]) == 0
+
+
+def test_copies_target_list_read_straight_from_the_xml_is_what_calamine_reads(scenario):
+    """The copies' tblTargets are read by text_columns (key and editable columns only);
+    on copies saved by openpyxl, LibreOffice and Maillon it gives what the usual reader
+    gives, and the saved-by-LibreOffice copy (shared strings) does take that path."""
+    import pandas as pd
+
+    from maillon.addin.filemode.merge import _COPY_COLUMNS
+    from maillon.addin.filemode.text_columns import text_columns
+
+    keep = _COPY_COLUMNS["tblTargets"]
+    taken = []
+    for path in [scenario["folder"] / "sent.xlsx", *scenario["copies"]]:
+        found = text_columns(path, "tblTargets", keep)
+        usual = read_tables(path, ["tblTargets"], columns=_COPY_COLUMNS)["tblTargets"].data
+        if found is None:
+            continue
+        taken.append(path.name)
+        pd.testing.assert_frame_equal(found[0], usual, check_dtype=False)
+    assert "team-HM.xlsx" in taken and "sent.xlsx" in taken
+
+
+def test_text_columns_reads_rich_inline_and_shared_text_and_gives_up_on_numbers(tmp_path):
+    from maillon.addin.filemode.text_columns import text_columns
+
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c>'
+             '<c r="B1" t="inlineStr"><is><t>Why</t></is></c></row>'
+             '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="s"><v>1</v></c></row>'
+             '<row r="3"><c r="A3" t="inlineStr"><is><t xml:space="preserve"> A&amp;B </t></is>'
+             '</c><c r="B3" t="str"><f>"x"</f><v>x &lt; y</v></c></row>'
+             '<row r="4"><c r="A4" t="inlineStr"><is><t>K</t></is></c><c r="B4" s="3"/></row>'
+             '</sheetData></worksheet>')
+    sst = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           '<si><t>S-1</t></si><si><r><t>rich </t></r><r><rPr><b/></rPr><t>text</t></r>'
+           '<rPh sb="0" eb="1"><t>ルビ</t></rPh></si></sst>')
+    path = tmp_path / "t.xlsx"
+    _tiny_workbook(path, sheet, sst)
+    frame, info = text_columns(path, "tblT", lambda headers: headers)
+    assert frame.to_dict("index") == {2: {"ID": "S-1", "Why": "rich text"},
+                                      3: {"ID": " A&B ", "Why": "x < y"},
+                                      4: {"ID": "K", "Why": frame.loc[4, "Why"]}}
+    assert frame.loc[4, "Why"] != frame.loc[4, "Why"]  # blank: NaN
+    _tiny_workbook(path, sheet.replace('<c r="B4" s="3"/>', '<c r="B4"><v>46000</v></c>'), sst)
+    assert text_columns(path, "tblT", lambda headers: headers) is None  # a number: give up
+
+
+def _tiny_workbook(path, sheet: str, sst: str) -> None:
+    import zipfile
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    kinds = {"/xl/workbook.xml": "sheet.main", "/xl/worksheets/sheet1.xml": "worksheet",
+             "/xl/sharedStrings.xml": "sharedStrings", "/xl/tables/table1.xml": "table"}
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+    files = {
+        "[Content_Types].xml":
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            + "".join(f'<Override PartName="{part}" ContentType="{ct}{kind}+xml"/>'
+                      for part, kind in kinds.items())
+            + '</Types>',
+        "_rels/.rels": f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                       f'<Relationship Id="r1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+                       f'</Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                           f'<sheet name="S" sheetId="1" r:id="r1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels":
+            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="r1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="r2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            f'</Relationships>',
+        "xl/worksheets/sheet1.xml": sheet.replace("</sheetData>", "</sheetData>"
+                                                  '<tableParts count="1"><tablePart r:id="t1" '
+                                                  f'xmlns:r="{rel}"/></tableParts>'),
+        "xl/worksheets/_rels/sheet1.xml.rels":
+            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="t1" Type="{rel}/table" Target="../tables/table1.xml"/>'
+            f'</Relationships>',
+        "xl/tables/table1.xml": f'<table xmlns="{main}" id="1" name="tblT" displayName="tblT" '
+                                f'ref="A1:B4"><tableColumns count="2"><tableColumn id="1" name="ID"/>'
+                                f'<tableColumn id="2" name="Why"/></tableColumns></table>',
+        "xl/sharedStrings.xml": sst,
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in files.items():
+            z.writestr(name, text)

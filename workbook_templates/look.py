@@ -27,6 +27,9 @@ COLOURS = {
     "Sales": ("#ED7D31", "#FFFFFF"),  # plan weeks run by Sales: orange
     "Joint": ("#8E6BBF", "#FFFFFF"),  # plan weeks run together: purple
     "header": ("#1F3864", "#FFFFFF"),  # table headers: dark blue, white text
+    # a cell in conflict after a merge, until decided on the Merge sheet: orange (the
+    # table writer's mark, maillon.addin.ooxml.cell_marks.MARK_FILLS, is the same colour)
+    "conflict": ("#F4B183", "#000000"),
 }
 
 

@@ -241,9 +241,14 @@ BLOCKS = [
                              "many copies bring it."),
     ("dl", "Conflict", "Two people changed the same cell differently, or added the same "
                        "Account ID with different data: the cell keeps its base value "
-                       "(an added row, the first copy's) until you decide. In Decision, "
+                       "(an added row, the first copy's) until you decide, and is "
+                       "highlighted in orange where it lives (on Accounts, Target List, "
+                       "...), so that you see it while you work. In Decision, "
                        f"choose {c.DECISION_BASE} or the label of the file whose value "
-                       "wins; the next merge or recompute writes it and fills Applied."),
+                       "wins; the next merge or recompute writes it, fills Applied and "
+                       "takes the highlight away (the cell gets its own format back). On "
+                       "the engine sheets the highlight also goes as soon as you type "
+                       "another value in the cell."),
     ("dl", "Missing, Deleted vs edited", "A row missing from a copy is not deleted: it is "
                                          "listed. Choose "
                                          f"{c.DECISION_KEEP_ROW} or "

@@ -23,6 +23,19 @@ Which base a copy merges against:
 A copy from another workbook, a file that is not a Maillon workbook, a damaged
 package and a copy open in Excel are refused with one message naming the file,
 and nothing is written. The copies are only read.
+
+Until decided, a conflicting cell is highlighted where it lives: in a user
+table by the table writer's mark (``TableEdit.marks``; ``styles.xml`` gains a
+clone of the cell's style with the conflict fill), on the engine sheets by the
+renderer (a conditional format on the cell, from the open rows of
+``tblMerge``). Applying a decision clears the mark.
+
+Speed: the team workbook is read once, as a recompute reads it, and the
+recompute after the merge takes those tables with the merge's cells in them
+(:func:`~maillon.addin.filemode.recompute.input_from`) instead of reading the
+edited file again; a copy's engine tables are read with their key and merged
+columns only, its ``tblTargets`` straight from the sheet XML when it can
+(:mod:`maillon.addin.filemode.text_columns`).
 """
 from __future__ import annotations
 
@@ -35,7 +48,7 @@ from maillon.engine import contract as C
 from maillon.engine.errors import InputError
 
 from maillon.addin.filemode.base_store import read_base, read_identity
-from maillon.addin.filemode.files import refuse_if_open
+from maillon.addin.filemode.files import fingerprint, refuse_if_changed, refuse_if_open
 from maillon.addin.filemode.recompute import SUFFIXES, _noop
 from maillon.addin.ooxml.package import (Package, last_saved_by, local, parse_ref,
                                          saved_by_excel)
@@ -46,6 +59,8 @@ __all__ = ["merge_files", "diff_files", "MergeReport", "apply_decisions_and_reco
 MERGED = (C.TBL_SETTINGS, C.TBL_EXPECTATIONS, C.TBL_ACCOUNTS, C.TBL_FEEDBACK, C.TBL_PLAYBOOK,
           C.TBL_SEGMENTS, C.TBL_TARGETS, C.TBL_PLAN)
 TO_READ = MERGED + (C.TBL_HISTORY, C.TBL_MERGE, C.TBL_MERGE_FILES)
+#: what a copy needs (its History only when it lost the record of its run: read then)
+COPY_READ = MERGED
 # --------------------------------------------------------------------------- one file
 @dataclass
 class Side:
@@ -60,9 +75,16 @@ class Side:
     modified: str = ""
     runs: list = field(default_factory=list)  # History's Run at, as datetimes
     sheets: list = field(default_factory=list)
+    loose: list | None = None  # the team workbook's: what the recompute after the merge needs
+    seen: object = None  # the team workbook's fingerprint before it was read
     _base: object = None
 
     def frame(self, name):
+        from maillon.engine.merge import PLAN_BELOW
+
+        if name == PLAN_BELOW:  # the rows typed below tblPlan
+            data = self.tables.get(C.TBL_PLAN)
+            return None if data is None else data.below
         data = self.tables.get(name)
         return None if data is None else data.data
 
@@ -115,9 +137,41 @@ def _as_datetime(value) -> dt.datetime | None:
         return None
 
 
+def _merged_columns(name):
+    """What a copy's engine table needs: its key and the columns that merge (the computed
+    columns are left out as they are read: at 100k rows they cost seconds)."""
+    def keep(headers):
+        from maillon.engine.merge import MERGE_TABLES
+
+        spec = MERGE_TABLES[name]
+        return [spec.key] + spec.merge_columns(headers)
+    return keep
+
+
+_COPY_COLUMNS = {name: _merged_columns(name) for name in (C.TBL_TARGETS, C.TBL_SEGMENTS,
+                                                          C.TBL_PLAN)}
+
+
+def _read_copy(path: Path, names: list[str]) -> dict:
+    """A copy's tables; its tblTargets by :func:`~maillon.addin.filemode.text_columns.text_columns`
+    when it can (the key and the editable columns are text: the biggest sheet need not
+    become Python objects), else as the other tables."""
+    from maillon.addin.filemode.read import TableData, read_tables
+    from maillon.addin.filemode.text_columns import text_columns
+
+    found = text_columns(path, C.TBL_TARGETS, _COPY_COLUMNS[C.TBL_TARGETS])
+    rest = [n for n in names if found is None or n != C.TBL_TARGETS]
+    tables = read_tables(path, rest, below=[C.TBL_PLAN], columns=_COPY_COLUMNS)
+    if found is not None:
+        frame, info = found
+        tables[C.TBL_TARGETS] = TableData(info.name, info.sheet, info.ref, list(info.headers),
+                                          frame, first_row=info.bounds[0],
+                                          first_col=info.bounds[1])
+    return tables
+
+
 def read_side(path, role: str, progress=_noop) -> Side:
     """Read one workbook of a merge; refuses what cannot be merged, naming the file."""
-    from maillon.addin.filemode.read import read_tables
 
     path = Path(path)
     try:
@@ -130,21 +184,19 @@ def read_side(path, role: str, progress=_noop) -> Side:
     progress(f"Reading {path.name}")
     check_package(path, verify_data=False)  # structure; the cells are read below
     side = Side(path, role)
+    if role == "team":
+        side.seen = fingerprint(path)
     with Package(path) as pkg:
         side.identity = read_identity(pkg)
         side.modified_by, side.modified = _core_properties(pkg)
         side.sheets = [s.name for s in pkg.sheets]
     try:
-        if role == "team":
-            from maillon.addin.filemode.grids import GridReader
-            from maillon.addin.filemode.read import tables_from
+        if role == "team":  # everything a recompute reads, for the recompute after the merge
+            from maillon.addin.filemode.recompute import read_workbook
 
-            with GridReader(path, list(TO_READ)) as reader:
-                import maillon.engine.pipeline  # noqa: F401 - the slow import, while it parses
-
-                side.tables = tables_from(reader)
+            side.tables, side.loose = read_workbook(path)
         else:
-            side.tables = read_tables(path, list(TO_READ))
+            side.tables = _read_copy(path, list(COPY_READ if side.identity else TO_READ))
     except InputError as exc:
         raise WorkbookError(f"{path.name}: {exc}") from None
     if C.TBL_ACCOUNTS not in side.tables and C.TBL_TARGETS not in side.tables:
@@ -163,7 +215,7 @@ def read_side(path, role: str, progress=_noop) -> Side:
     for name in (C.TBL_TARGETS, C.TBL_SEGMENTS, C.TBL_PLAN):  # keep what merges: memory
         data = side.tables.get(name)
         spec = MERGE_TABLES[name]
-        if data is not None and spec.key in data.data.columns:
+        if role != "team" and data is not None and spec.key in data.data.columns:
             data.data = data.data[[spec.key] + spec.merge_columns(data.data.columns)]
     hist = side.frame(C.TBL_HISTORY)
     if hist is not None and "Run at" in hist.columns:
@@ -205,8 +257,10 @@ def _plain_base(side: Side):
     """A workbook as sent, used as the base (``--base``)."""
     from maillon.engine.base import Base
 
+    from maillon.engine.merge import PLAN_BELOW
+
     tables = {}
-    for name in MERGED:
+    for name in MERGED + (PLAN_BELOW,):
         frame = side.frame(name)
         if frame is not None:
             tables[name] = frame.reset_index(drop=True)
@@ -276,6 +330,7 @@ class _Work:
     new_rows: dict = field(default_factory=dict)  # row number -> {column: value}
     new_columns: list = field(default_factory=list)
     next_row: int = 0
+    marks: dict = field(default_factory=dict)  # (row, column) -> "conflict" or None (cleared)
 
 
 def _plain_value(v):
@@ -296,7 +351,13 @@ def _plain_value(v):
     return v
 
 
-def _work_of(team: Side) -> dict[str, _Work]:
+def _work_of(team: Side, plan_below: bool = True) -> dict[str, _Work]:
+    """The tables to merge into; with ``plan_below``, the rows typed below tblPlan too
+    (which only a recompute writes back: they are not a table)."""
+    import pandas as pd
+
+    from maillon.engine.merge import PLAN_BELOW
+
     work = {}
     for name in MERGED:
         data = team.tables.get(name)
@@ -304,6 +365,14 @@ def _work_of(team: Side) -> dict[str, _Work]:
             continue
         last = parse_ref(data.ref)[2]
         work[name] = _Work(data.data.copy(), next_row=last + 1)
+    plan = team.tables.get(C.TBL_PLAN)
+    if plan_below and plan is not None:
+        below = plan.below
+        if below is None:
+            below = pd.DataFrame(columns=plan.data.columns, dtype=object)
+            below.index.name = plan.data.index.name
+        first = parse_ref(plan.ref)[2] + 2
+        work[PLAN_BELOW] = _Work(below.copy(), next_row=max([first, *(below.index + 1)]))
     return work
 
 
@@ -339,12 +408,16 @@ def _apply(w: _Work, out) -> None:
             values = w.frame[col].to_numpy(dtype=object).copy()
             values[pos.loc[[r for r, _ in items]].to_numpy()] = [v for _, v in items]
             w.frame[col] = pd.Series(values, index=w.frame.index).infer_objects()
+    w.marks.update(out.marks)
     if out.new_rows:
         added, index = [], []
-        for values in out.new_rows:
+        marks = out.new_marks or [()] * len(out.new_rows)
+        for values, marked in zip(out.new_rows, marks):
             clean = {k: _plain_value(v) for k, v in values.items()}
             for col in clean:
                 ensure(col)
+            for col in marked:
+                w.marks[(w.next_row, col)] = "conflict"
             w.new_rows[w.next_row] = clean
             index.append(w.next_row)
             added.append(clean)
@@ -366,6 +439,9 @@ class MergeReport:
     notes: list = field(default_factory=list)
     outcome: object = None
     backup: object = None
+    #: the merged tables as the edits leave them in the team workbook (name -> frame),
+    #: which the recompute after the merge takes instead of reading them again
+    merged: dict = field(default_factory=dict)
 
     @property
     def changes(self) -> int:
@@ -433,14 +509,14 @@ def apply_decisions(work: dict[str, _Work], merge, when: dt.datetime) -> tuple[i
     """Apply the decided rows of a previous tblMerge to ``work``; returns (count, new frame)."""
     from maillon.engine.cells import is_blank
     from maillon.engine.meaning import canonical, display
-    from maillon.engine.merge import MERGE_TABLES, ROW, TableMerge
+    from maillon.engine.merge import MERGE_TABLES, PLAN_BELOW_SPEC, ROW, TableMerge
 
     todo = decided(merge)
     if not todo:
         return 0, merge
     merge = merge.copy()
     merge["Applied"] = merge["Applied"].astype(object) if "Applied" in merge.columns else None
-    by_sheet = {spec.sheet: spec for spec in MERGE_TABLES.values()}
+    by_sheet = {spec.sheet: spec for spec in (*MERGE_TABLES.values(), PLAN_BELOW_SPEC)}
     labels = [c for c in merge.columns
               if c not in C.MERGE_COLUMNS and c not in C.MERGE_TAIL_COLUMNS]
     count = 0
@@ -481,6 +557,7 @@ def apply_decisions(work: dict[str, _Work], merge, when: dt.datetime) -> tuple[i
             if target is None:
                 continue
             out.cells[(target, column)] = None if is_blank(value) else value
+            out.marks[(target, column)] = None  # decided: the highlight goes
         _apply(w, out)
         merge.iat[i, merge.columns.get_loc("Applied")] = when
         count += 1
@@ -490,21 +567,29 @@ def apply_decisions(work: dict[str, _Work], merge, when: dt.datetime) -> tuple[i
 def _edits(work: dict[str, _Work]) -> list:
     from maillon.addin.ooxml.table_patch import TableEdit
 
+    from maillon.engine.merge import PLAN_BELOW
+
     edits = []
     for name, w in work.items():
+        if name == PLAN_BELOW:  # not a table: the recompute writes these rows
+            continue
         e = TableEdit(name, cells=dict(w.cells), new_rows=list(w.new_rows.values()),
-                      new_columns=list(dict.fromkeys(w.new_columns)))
+                      new_columns=list(dict.fromkeys(w.new_columns)), marks=dict(w.marks))
         if not e.empty:
             edits.append(e)
     return edits
 
 
 def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
-               when: dt.datetime | None = None) -> MergeReport:
-    """Read the files and work out the merge; nothing is written."""
+               when: dt.datetime | None = None, plan_below: bool = True) -> MergeReport:
+    """Read the files and work out the merge; nothing is written.
+
+    ``plan_below``: merge the rows typed below tblPlan too (only a recompute
+    writes them back, so a merge without one leaves them out).
+    """
     import pandas as pd
 
-    from maillon.engine.merge import MERGE_TABLES, merge_table
+    from maillon.engine.merge import MERGE_TABLES, PLAN_BELOW, PLAN_BELOW_SPEC, merge_table
 
     when = when or dt.datetime.now().replace(microsecond=0)
     team_path = Path(team_path)
@@ -529,14 +614,14 @@ def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
     groups = resolve_bases(team, copies, sent)
 
     progress("Merging")
-    work = _work_of(team)
+    work = _work_of(team, plan_below)
     decisions, previous = apply_decisions(work, team.frame(C.TBL_MERGE), when)
     entries = []
     for base, group in groups:
-        for name in MERGED:
+        for name in MERGED + (PLAN_BELOW,):
             if name not in work:
                 continue
-            spec = MERGE_TABLES[name]
+            spec = MERGE_TABLES.get(name, PLAN_BELOW_SPEC)
             frames = [work[name].frame] + [c.frame(name) for c in group]
             out = merge_table(spec, base.tables.get(name), frames)
             # report values by every side of the merge (copies of other groups: blank)
@@ -573,8 +658,18 @@ def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
     prev_files = team.frame(C.TBL_MERGE_FILES)
     if prev_files is not None and len(prev_files):
         files = pd.concat([files, prev_files], ignore_index=True)
-    return MergeReport(team, copies, entries, _edits(work), merge_frame, files, decisions,
-                       notes)
+    report = MergeReport(team, copies, entries, _edits(work), merge_frame, files, decisions,
+                         notes)
+    report.merged = {name: _as_read(w.frame) for name, w in work.items()}
+    return report
+
+
+def _as_read(frame):
+    """A merged frame as the reader gives the table once written: all-blank rows left out."""
+    if not len(frame):
+        return frame
+    keep = ~frame.isna().all(axis=1).to_numpy()  # the merge writes None, never "", for blank
+    return frame if keep.all() else frame[keep]
 
 
 def _history_note(report: MergeReport, when: dt.datetime) -> dict:
@@ -607,14 +702,26 @@ def merge_files(team_path, copy_paths, out=None, *, base_path=None, dry_run=Fals
     from maillon.addin.filemode.table_edits import recompute_with_edits
 
     when = when or dt.datetime.now().replace(microsecond=0)
-    report = plan_merge(team_path, copy_paths, base_path, progress, when=when)
+    report = plan_merge(team_path, copy_paths, base_path, progress, when=when,
+                        plan_below=recompute)
     if dry_run:
         return report
     note = _history_note(report, when)
+    refuse_if_changed(Path(team_path), report.team.seen)
     if recompute:
+        from maillon.addin.filemode.recompute import input_from
+
+        # the engine input of the edited workbook, from the tables already read and the
+        # cells the edits write (reading the edited file again would cost a whole read)
+        from maillon.engine.merge import PLAN_BELOW
+
+        merged = dict(report.merged)
+        below = merged.pop(PLAN_BELOW, None)
+        inp = input_from(Path(team_path), report.team.tables, report.team.loose,
+                         tables=merged, plan_extra_rows=below)
         report.outcome = recompute_with_edits(
             team_path, report.edits, out, progress,
-            adjust=_adjust(report.merge_frame, report.files_frame, note))
+            adjust=_adjust(report.merge_frame, report.files_frame, note), inp=inp)
     else:
         _save_without_recompute(team_path, report, out, progress)
     return report
@@ -651,7 +758,9 @@ def apply_decisions_and_recompute(path, out=None, progress=_noop):
     to apply (the caller then recomputes as usual).
     """
     from maillon.addin.filemode.read import read_tables
+    from maillon.addin.filemode.recompute import input_from, read_workbook
     from maillon.addin.filemode.table_edits import recompute_with_edits
+    from maillon.engine.merge import PLAN_BELOW
 
     path = Path(path)
     try:
@@ -662,22 +771,33 @@ def apply_decisions_and_recompute(path, out=None, progress=_noop):
     if C.SHEET_MERGE not in names:
         return None
     try:
-        tables = read_tables(path, list(TO_READ))
+        merge = read_tables(path, [C.TBL_MERGE]).get(C.TBL_MERGE)
+    except InputError:
+        return None  # the recompute reports it
+    if merge is None or not decided(merge.data):
+        return None
+    seen = fingerprint(path)
+    try:
+        tables, loose = read_workbook(path, progress)
     except InputError:
         return None  # the recompute reports it
     merge = tables.get(C.TBL_MERGE)
     if merge is None or not decided(merge.data):
         return None
     when = dt.datetime.now().replace(microsecond=0)
-    team = Side(path, "team", tables=tables)
+    team = Side(path, "team", tables=tables, loose=loose, seen=seen)
     work = _work_of(team)
     count, new_merge = apply_decisions(work, merge.data, when)
+    merged = {name: _as_read(w.frame) for name, w in work.items()}
+    below = merged.pop(PLAN_BELOW, None)
     files = tables.get(C.TBL_MERGE_FILES)
     note = {"Run at": when, "Kind": "Merge", "Sheet": C.SHEET_MERGE, "Key": "", "Column": "",
             "Value": f"{count} decisions", "Note": "decisions typed on the Merge sheet applied"}
+    refuse_if_changed(path, seen)
+    inp = input_from(path, tables, loose, tables=merged, plan_extra_rows=below)
     return recompute_with_edits(path, _edits(work), out, progress,
                                 adjust=_adjust(new_merge, None if files is None else files.data,
-                                               note))
+                                               note), inp=inp)
 
 
 # --------------------------------------------------------------------------- diff
@@ -690,12 +810,14 @@ def diff_files(a_path, b_path, progress=_noop) -> list:
     if a.identity and b.identity and a.identity["workbook"] != b.identity["workbook"]:
         raise WorkbookError(f"{Path(b_path).name} is not a version of {Path(a_path).name}: "
                             f"they are two different workbooks.")
+    from maillon.engine.merge import PLAN_BELOW, PLAN_BELOW_SPEC
+
     entries = []
-    for name in MERGED:
+    for name in MERGED + (PLAN_BELOW,):
         fa, fb = a.frame(name), b.frame(name)
         if fa is None and fb is None:
             continue
-        spec = MERGE_TABLES[name]
+        spec = MERGE_TABLES.get(name, PLAN_BELOW_SPEC)
         if fa is None:
             fa = fb.iloc[0:0]
         out = merge_table(spec, fa, [fa, fb])

@@ -81,7 +81,7 @@ def _cells(block: list[list], c0: int, c1: int) -> np.ndarray:
 
 
 def _frame(grid: list[list], first_row: int, last_row: int, first_col: int, last_col: int,
-           headers: list[str]) -> pd.DataFrame:
+           headers: list[str], pick: list[int] | None = None) -> pd.DataFrame:
     """Cells of an Excel range (1-based, inclusive) as a DataFrame indexed by Excel row.
 
     The cells are cut from the grid here; what they become (blanks, all-blank
@@ -90,9 +90,12 @@ def _frame(grid: list[list], first_row: int, last_row: int, first_col: int, last
     """
     r0, r1 = first_row - 1, min(last_row, len(grid))
     block = grid[r0:r1]
+    if pick is not None:  # only these columns (offsets in the range) become the frame
+        headers = [headers[i] for i in pick]
     if not block:
         return table_frame([], headers, first_row)
-    return table_frame(_cells(block, first_col - 1, last_col), headers, first_row)
+    cells = _cells(block, first_col - 1, last_col)
+    return table_frame(cells if pick is None else cells[:, pick], headers, first_row)
 
 
 def unreadable_cells(sheet: ParsedSheet, info, headers: list[str]) -> list[Problem]:
@@ -115,7 +118,8 @@ def unreadable_cells(sheet: ParsedSheet, info, headers: list[str]) -> list[Probl
     return problems
 
 
-def _tables_of(sheet: ParsedSheet, below: set[str]) -> list[TableData]:
+def _tables_of(sheet: ParsedSheet, below: set[str], columns: dict | None = None
+               ) -> list[TableData]:
     grid = sheet.grid
     out = []
     for asked, info in sheet.tables:
@@ -123,7 +127,12 @@ def _tables_of(sheet: ParsedSheet, below: set[str]) -> list[TableData]:
         headers = list(info.headers)
         if len(headers) != c2 - c1 + 1:  # damaged table part: trust the ref
             headers = (headers + [f"Column{i + 1}" for i in range(c2 - c1 + 1)])[:c2 - c1 + 1]
-        df = _frame(grid, info.first_data_row, info.last_data_row, c1, c2, headers)
+        keep = (columns or {}).get(asked.lower())
+        pick = None
+        if keep is not None:
+            wanted = set(keep(headers))
+            pick = [i for i, h in enumerate(headers) if h in wanted]
+        df = _frame(grid, info.first_data_row, info.last_data_row, c1, c2, headers, pick)
         extra = None
         if asked.lower() in below and len(grid) > r2:
             # only the columns the table spans: anything typed to its right is ignored
@@ -135,19 +144,20 @@ def _tables_of(sheet: ParsedSheet, below: set[str]) -> list[TableData]:
     return out
 
 
-def tables_from(reader: GridReader) -> dict[str, TableData]:
+def tables_from(reader: GridReader, columns: dict | None = None) -> dict[str, TableData]:
     """The tables of a running :class:`GridReader` as DataFrames, by the name asked for.
 
     Each sheet's frames are built as soon as it is parsed, while bigger sheets
     are still parsing. Tables not found are absent from the result. The order
     is that of ``reader.names`` (sheet by sheet, as they were first asked
     for). The tables in ``reader.whole`` come with the rows typed below them
-    (``TableData.below``).
+    (``TableData.below``). ``columns`` (see :func:`read_tables`) leaves columns out.
     """
     below = {b.lower() for b in reader.whole}
+    columns = {k.lower(): v for k, v in (columns or {}).items()}
     found: dict[str, TableData] = {}
     for sheet in reader.sheets():
-        for (asked, _), data in zip(sheet.tables, _tables_of(sheet, below)):
+        for (asked, _), data in zip(sheet.tables, _tables_of(sheet, below, columns)):
             found[asked] = data
         sheet.grid = []  # free the cells once the sheet's frames are built
     problems = [p for data in found.values() for p in data.unreadable]
@@ -160,7 +170,8 @@ def tables_from(reader: GridReader) -> dict[str, TableData]:
     return {asked: found[asked] for group in order.values() for asked in group}
 
 
-def read_tables(path, names: list[str], below=()) -> dict[str, TableData]:
+def read_tables(path, names: list[str], below=(), columns: dict | None = None
+                ) -> dict[str, TableData]:
     """Read the Excel tables named ``names``, wherever they are in the workbook.
 
     Returns ``{name: TableData}`` for the tables found (under the name asked
@@ -169,6 +180,9 @@ def read_tables(path, names: list[str], below=()) -> dict[str, TableData]:
     holds a wanted table is read once, up to the last row any of them needs
     (to its end for the tables named in ``below``, whose ``TableData.below``
     then holds the rows typed under them); big sheets are parsed in parallel.
+    ``columns`` maps a table name to ``keep(headers) -> headers``: only those
+    columns of its body become ``TableData.data`` (``headers`` stays the
+    table's; the rows below keep every column).
     """
     with GridReader(path, names, whole=below) as reader:
-        return tables_from(reader)
+        return tables_from(reader, columns)

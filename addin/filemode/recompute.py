@@ -94,13 +94,9 @@ def _refuse_tables_lost(path: Path) -> None:
         f"above (Table Design › Table Name); nothing was changed.")
 
 
-def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> EngineInput:
-    """Engine input read from a workbook on disk (nothing is written).
-
-    The package is checked and its sheets parsed in background threads while
-    the engine (pandas, scikit-learn) is imported here. ``run_at`` and
-    ``run_by`` default to now and the current user.
-    """
+def read_workbook(path: Path, progress=_noop):
+    """The tables a recompute reads, as read (``{name: TableData}``), and the loose content
+    of the engine sheets; nothing is written. See :func:`read_input`."""
     path = Path(path)
     _check_path(path)
     progress("Reading the workbook")
@@ -111,18 +107,40 @@ def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> Engin
     with GridReader(path, TABLES_TO_READ, whole=[C.TBL_PLAN]) as reader:
         import maillon.engine.pipeline  # noqa: F401 - the slow import, while the sheets parse
 
-        from maillon.addin.engine_input import build_engine_input
         from maillon.addin.filemode.read import tables_from
 
         found = tables_from(reader)
-    if not any(table in found for _, table in USER_TABLES):
-        _refuse_tables_lost(path)
-    tables = {name: data.data for name, data in found.items()}
-    extra = found[C.TBL_PLAN].below if C.TBL_PLAN in found else None
     from maillon.addin.filemode.loose import read_loose
 
-    return build_engine_input(tables, plan_extra_rows=extra, run_at=run_at, run_by=run_by,
-                              loose=read_loose(path))
+    return found, read_loose(path)
+
+
+def input_from(path: Path, found: dict, loose, *, tables: dict | None = None,
+               plan_extra_rows=None, run_at=None, run_by=None) -> EngineInput:
+    """Engine input from what :func:`read_workbook` read in ``path``; ``tables``
+    (name -> frame) replaces some of the frames read (a merge's, as it will write them);
+    ``plan_extra_rows`` replaces the rows read below ``tblPlan``."""
+    if not any(table in found for _, table in USER_TABLES):
+        _refuse_tables_lost(Path(path))
+    frames = {name: data.data for name, data in found.items()}
+    frames.update(tables or {})
+    if plan_extra_rows is None and C.TBL_PLAN in found:
+        plan_extra_rows = found[C.TBL_PLAN].below
+    from maillon.addin.engine_input import build_engine_input
+
+    return build_engine_input(frames, plan_extra_rows=plan_extra_rows, run_at=run_at,
+                              run_by=run_by, loose=loose)
+
+
+def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> EngineInput:
+    """Engine input read from a workbook on disk (nothing is written).
+
+    The package is checked and its sheets parsed in background threads while
+    the engine (pandas, scikit-learn) is imported here. ``run_at`` and
+    ``run_by`` default to now and the current user.
+    """
+    found, loose = read_workbook(path, progress)
+    return input_from(path, found, loose, run_at=run_at, run_by=run_by)
 
 
 def validate_file(path: Path, progress=_noop) -> list[str]:
@@ -225,15 +243,18 @@ def engine_sheets(result) -> list[str]:
 
 
 def recompute_into(source: Path, save: GuardedSave, progress=_noop, *, adjust=None,
-                   run_at=None, run_by=None) -> tuple[EngineResult, Path | None]:
+                   run_at=None, run_by=None, inp=None) -> tuple[EngineResult, Path | None]:
     """Recompute the workbook ``source`` and commit the result through ``save``.
 
     ``source`` is ``save.path`` itself, or a file made from it in this run (the
     edits of a merge or an import). ``adjust(engine_input)`` may return a
-    changed engine input before the engine runs. Returns the result and the
-    backup path.
+    changed engine input before the engine runs. ``inp``: the engine input of
+    ``source`` when the caller already has it (a merge builds it from the tables
+    it read and the cells it writes, instead of reading them again); ``run_at``
+    and ``run_by`` then are its own. Returns the result and the backup path.
     """
-    inp = read_input(source, progress, run_at=run_at, run_by=run_by)
+    if inp is None:
+        inp = read_input(source, progress, run_at=run_at, run_by=run_by)
     if adjust is not None:
         inp = adjust(inp)
     from maillon.engine.pipeline import recompute

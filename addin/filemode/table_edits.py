@@ -47,11 +47,12 @@ def save_table_edits(path, edits: Sequence[TableEdit], out=None, progress=_noop)
 
 
 def recompute_with_edits(path, edits: Sequence[TableEdit], out=None, progress=_noop, *,
-                         adjust=None, run_at=None, run_by=None) -> Outcome:
+                         adjust=None, run_at=None, run_by=None, inp=None) -> Outcome:
     """Make ``edits``, then recompute the result, in one save (one backup of the original).
 
     ``adjust(engine_input)`` may change the engine input read from the edited
-    workbook before the engine runs (see
+    workbook before the engine runs; ``inp`` is the engine input of the edited
+    workbook when the caller has it (see
     :func:`~maillon.addin.filemode.recompute.recompute_into`).
     """
     started = time.perf_counter()
@@ -62,5 +63,5 @@ def recompute_with_edits(path, edits: Sequence[TableEdit], out=None, progress=_n
             edited = Path(tmp) / f"edited{path.suffix.lower()}"
             _write_edited(save.path, edits, edited)
             result, backup = recompute_into(edited, save, progress, adjust=adjust,
-                                            run_at=run_at, run_by=run_by)
+                                            run_at=run_at, run_by=run_by, inp=inp)
     return Outcome(result, save.out, backup, time.perf_counter() - started)

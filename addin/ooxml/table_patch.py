@@ -15,6 +15,12 @@ validations that covered the table's body down to its last row are extended
 to the new last row, as Excel does when a table grows. Text is always written
 as text (an inline string), never as a formula.
 
+A cell can also be *marked* (``TableEdit.marks``): a merge highlights a
+conflicting cell where it lives. The cell keeps its value and its style but
+for the fill, through a clone of its style (:mod:`maillon.addin.ooxml.cell_marks`):
+``xl/styles.xml`` then changes too (styles are appended, none is renumbered).
+A mark of None clears a mark and gives the cell its own style back.
+
 Refused with a :class:`~maillon.addin.ooxml.safe_io.WorkbookError` naming the
 sheet and cell: growing a table over a cell that holds something, over
 another table or a merged range, a table with a totals row that would grow,
@@ -56,16 +62,21 @@ class TableEdit:
     added at the table's right end (``cells`` and ``new_rows`` may use them).
     Values: ``str`` (text), ``int``/``float``, ``bool``, ``datetime.date`` /
     ``datetime.datetime`` (a date serial), ``None`` or ``""`` (blank).
+    ``marks`` maps ``(sheet row number, header)`` of a body row or of a new row
+    to a kind of mark (``"conflict"``: the cell's fill becomes
+    ``cell_marks.MARK_FILLS["conflict"]``) or to None (a mark is cleared, the
+    cell's own style comes back); see the module.
     """
 
     table: str
     cells: Mapping[tuple[int, str], object] = field(default_factory=dict)
     new_rows: Sequence[Mapping[str, object]] = ()
     new_columns: Sequence[str] = ()
+    marks: Mapping[tuple[int, str], str | None] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not (self.cells or self.new_rows or self.new_columns)
+        return not (self.cells or self.new_rows or self.new_columns or self.marks)
 
 
 def _ref(r1: int, c1: int, r2: int, c2: int) -> str:
@@ -136,6 +147,7 @@ class _Plan:
     grown: list[tuple[TableInfo, str, list[str]]] = field(default_factory=list)
     extend_rows: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # c1, c2,
     # first body row, old and new last row of a table that grows down
+    marks: dict[int, dict[int, str | None]] = field(default_factory=dict)  # row -> col -> kind
 
     def set(self, row: int, col: int, value) -> None:
         self.values.setdefault(row, {})[col] = value
@@ -179,6 +191,10 @@ def _plan_edit(plan: _Plan, info: TableInfo, edit: TableEdit, others: list[Table
         plan.set(row, column(header), value)
     new_last = last + n_new
     new_c2 = c2 + len(new_columns)
+    for (row, header), kind in edit.marks.items():
+        if not first <= row <= new_last:
+            raise ValueError(f"{where}: row {row} is not a body row ({first}-{new_last})")
+        plan.marks.setdefault(row, {})[column(header)] = kind
     if n_new:
         plan.appends.append(_Append(
             last + 1, last if last >= first else None, c1, new_c2,
@@ -347,7 +363,7 @@ def _column_styles(text: str, p: str) -> dict[int, str]:
 
 
 def _appended_rows(append: _Append, numbers, parsed: dict, p: str,
-                   col_styles: dict[int, str]) -> dict[int, str]:
+                   col_styles: dict[int, str], marked=None) -> dict[int, str]:
     """The ``<row>`` elements of appended rows that the sheet does not have yet."""
     above = parsed.get(append.style_row, {}) if append.style_row else {}
     styles = {col: _style(above.get(col)) or col_styles.get(col, "")
@@ -361,17 +377,25 @@ def _appended_rows(append: _Append, numbers, parsed: dict, p: str,
         cells = []
         for col in styles:
             value = record.get(col)
+            style = marked(number, col, styles[col]) if marked else styles[col]
             if value is None or value == "":
-                if col in blanks:
+                if style == styles[col] and col in blanks:
                     cells.append(blanks[col] % number)
+                elif style:
+                    cells.append(f'<c r="{letters[col]}{number}"{style}/>')
             else:
-                cells.append(cell_xml(f"{letters[col]}{number}", value, styles[col]))
+                cells.append(cell_xml(f"{letters[col]}{number}", value, style))
         body = _prefixed("".join(cells), p)
         out[number] = f'<{p}row r="{number}">{body}</{p}row>' if body else f'<{p}row r="{number}"/>'
     return out
 
 
-def _patch_sheet(text: str, plan: _Plan) -> str:
+def _style_index(attr: str) -> str | None:
+    m = _CELL_STYLE.search(attr)
+    return m.group(1) if m else None
+
+
+def _patch_sheet(text: str, plan: _Plan, styles=None) -> str:
     sheet = _SheetText(text)
     p = sheet.p
     rows = sheet.rows()
@@ -386,6 +410,7 @@ def _patch_sheet(text: str, plan: _Plan) -> str:
                         plan.style_from[(number, col)] = (append.style_row, col)
     need = set(plan.values) | {src[0] for src in plan.style_from.values()}
     need |= {a.style_row for a in plan.appends if a.style_row}
+    need |= {r + d for r in plan.marks for d in (-1, 0, 1)}  # a cleared mark: the fill beside
     lowest = min((box[0] for box in plan.must_be_empty), default=0)
     highest = max((box[2] for box in plan.must_be_empty), default=-1)
     parsed: dict[int, dict[int, tuple[str | None, str]]] = {}
@@ -416,11 +441,48 @@ def _patch_sheet(text: str, plan: _Plan) -> str:
         above = _style(parsed.get(src[0], {}).get(src[1])) if src and src != (row, col) else ""
         return above or col_styles.get(col, "")
 
+    def marked(number: int, col: int, style: str) -> str:
+        """`` s="n"`` of a cell once its mark is set or cleared (``style`` when none)."""
+        marks = plan.marks.get(number)
+        if not marks or col not in marks or styles is None:
+            return style
+        kind, index = marks[col], _style_index(style)
+        if kind is not None:
+            new = styles.marked(index, kind)
+        else:
+            fill = None
+            for other in (number - 1, number + 1):  # the fill of an unmarked cell beside
+                cell = parsed.get(other, {}).get(col)
+                if cell is not None and not styles.is_marked(cell[0]):
+                    fill = styles.fill_of_style(cell[0])
+                    break
+            new = styles.unmarked(index, fill)
+        return f' s="{new}"' if new not in (None, "", "0") else ""
+
+    def restyled(element: str, style: str) -> str:
+        """A cell element with `` s="n"`` replaced by ``style``."""
+        end = element.index(">")
+        start = _CELL_STYLE.sub("", element[:end])
+        if start.endswith("/"):
+            return start[:-1] + style + "/" + element[end:]
+        return start + style + element[end:]
+
     def row_xml(number: int, start_attrs: str | None) -> str:
         cells = {col: element for col, (_, element) in parsed.get(number, {}).items()}
-        for col, value in plan.values[number].items():
+        for col, value in plan.values.get(number, {}).items():
             cells[col] = _prefixed(cell_xml(f"{col_letters(col)}{number}", value,
-                                            style_of(number, col)), p)
+                                            marked(number, col, style_of(number, col))), p)
+        for col in plan.marks.get(number, {}):
+            if col in plan.values.get(number, {}):
+                continue
+            own = parsed.get(number, {}).get(col)
+            if own is not None:
+                cells[col] = restyled(own[1], marked(number, col, _style(own)))
+            else:
+                style = marked(number, col, style_of(number, col))
+                if style:
+                    cells[col] = f'<{p}c r="{col_letters(col)}{number}"{style}/>'
+
         body = "".join(cells[c] for c in sorted(cells))
         if start_attrs is None:
             start = f'<{p}row r="{number}"'
@@ -429,25 +491,27 @@ def _patch_sheet(text: str, plan: _Plan) -> str:
                               str(number))[:-1]
         return f"{start}>{body}</{p}row>" if body else f"{start}/>"
 
+    appended = {n for a in plan.appends for n in range(a.first_row, a.last_row + 1)}
+    rebuilt = set(plan.values) | (set(plan.marks) & (existing | (set(plan.marks) - appended)))
     new_rows: dict[int, str] = {}
-    for number in plan.values:
+    for number in rebuilt:
         if number not in existing:
             new_rows[number] = row_xml(number, None)
     for append in plan.appends:
         wanted = set(range(append.first_row, append.last_row + 1)) - existing
-        new_rows.update(_appended_rows(append, wanted, parsed, p, col_styles))
+        new_rows.update(_appended_rows(append, wanted, parsed, p, col_styles, marked))
     pending = sorted(new_rows)
     pieces: list[str] = []
     pos = sheet.data_start
     k = 0
     for row in rows:
-        if row.number not in plan.values and not (k < len(pending) and pending[k] < row.number):
+        if row.number not in rebuilt and not (k < len(pending) and pending[k] < row.number):
             continue
         pieces.append(text[pos:row.start])
         while k < len(pending) and pending[k] < row.number:
             pieces.append(new_rows[pending[k]])
             k += 1
-        pieces.append(row_xml(row.number, row.attrs) if row.number in plan.values
+        pieces.append(row_xml(row.number, row.attrs) if row.number in rebuilt
                       else text[row.start:row.end])
         pos = row.end
     pieces.append(text[pos:sheet.data_end])
@@ -575,6 +639,16 @@ def patch_parts(pkg: Package, edits: Sequence[TableEdit]) -> dict[str, bytes]:
         others = [t for t in tables.values() if t.sheet == info.sheet and t.name != info.name]
         _plan_edit(plan, info, edit, others)
     out: dict[str, bytes] = {}
+    styles = None
+    if any(plan.marks for plan in plans.values()):
+        from maillon.addin.ooxml.cell_marks import Styles
+
+        styles_part = next((r.target for r in pkg.rels_of_kind(pkg.workbook_part, "styles")),
+                           None)
+        if styles_part is None or not pkg.has(styles_part):
+            raise WorkbookError(f"{pkg.path.name} has no styles part, so Maillon cannot "
+                                f"highlight cells in it; nothing was changed.")
+        styles = Styles(_decode(pkg.read(styles_part)))
     for sheet, plan in plans.items():
         part = sheet_part[sheet]
         boxes = [parse_ref(new_ref) for _, new_ref, _ in plan.grown]
@@ -585,7 +659,7 @@ def patch_parts(pkg: Package, edits: Sequence[TableEdit]) -> dict[str, bytes]:
                                         f"other; nothing was changed.")
         text = _decode(pkg.read(part))
         try:
-            patched = _patch_sheet(text, plan)
+            patched = _patch_sheet(text, plan, styles)
         except WorkbookError as exc:
             raise WorkbookError(f"{pkg.path.name}, {exc}") from None
         out[part] = patched.encode("utf-8") if not patched.startswith("<?xml") else \
@@ -593,6 +667,10 @@ def patch_parts(pkg: Package, edits: Sequence[TableEdit]) -> dict[str, bytes]:
         for info, new_ref, new_columns in plan.grown:
             if new_ref != info.ref or new_columns:
                 out[info.part] = _patch_table(pkg.read(info.part), new_ref, new_columns)
+    if styles is not None and styles.changed:
+        text = styles.text
+        out[styles_part] = text.encode("utf-8") if not text.startswith("<?xml") else \
+            re.sub(r'encoding="[^"]*"', 'encoding="UTF-8"', text, count=1).encode("utf-8")
     return out
 
 

@@ -125,7 +125,8 @@ _WIDTHS = {
     "Kind": 12, "Sheet": 14, "Key": 13, "Column": 18, "Value": 18, "Note": 70,
     # the Merge sheet: dates and times, file names and the run each file comes from
     "Merged at": 17, "Applied": 17, "Modified": 17, "Label": 16, "File": 26,
-    "Last modified by": 18, "Base run": 46,
+    "Last modified by": 18, "Base run": 46, "Name": 26, "Base value": 18, "Value kept": 18,
+    "Decision": 14,
 }
 _WRAP = {"Portrait", "Why", "Top needs", "Differentiators", "Sales posture",
          "Suggested resolution"}
@@ -260,6 +261,44 @@ def _table(spec: _Sheet, look: _Look, name: str, row: int, col: int, df: pd.Data
     return table
 
 
+def _conflict_marks(spec: _Sheet, result: EngineResult, table: Table, key: str) -> None:
+    """Highlight, where they live, the cells of ``table`` in conflict after a merge and not
+    decided yet (rows of ``result.merge``): one rule per cell, painting it while it holds
+    the value the merge kept (typing another value, or deciding on the Merge sheet and
+    recomputing, takes the highlight away). Only text and blank cells can be told this
+    way; the editable columns of engine tables hold text."""
+    merge = getattr(result, "merge", None)
+    if merge is None or not len(merge) or not {"Sheet", "Key", "Column", "Kind"} <= set(
+            merge.columns):
+        return
+    from maillon.engine.meaning import canonical
+
+    sheet = spec.name
+    open_ = merge[(merge["Sheet"].astype(str) == sheet) & (merge["Kind"] == "Conflict")]
+    for col in ("Decision", "Applied"):
+        if col in open_.columns:
+            open_ = open_[open_[col].map(_blank)]
+    if not len(open_):
+        return
+    df = table.data
+    rows = {}
+    for i, k in enumerate(df[key].tolist()):
+        rows.setdefault(canonical(k, "id"), i)
+    fill = COLOURS["conflict"][0]
+    done = set()
+    for k, column in zip(open_["Key"], open_["Column"]):
+        i, column = rows.get(canonical(k, "id")), str(column)
+        if i is None or column not in df.columns or (i, column) in done:
+            continue
+        done.add((i, column))
+        value = df[column].iat[i]
+        if not (_blank(value) or isinstance(value, str)):
+            continue
+        r, c = table.row + 1 + i, table.column_index(column)
+        spec.cond_formats.append(CellEquals(r, c, r, c, "" if _blank(value) else value,
+                                            fill=fill))
+
+
 def _data_range(table: Table, header: str) -> tuple[int, int, int, int]:
     c = table.column_index(header)
     return table.row + 1, c, table.last_row, c
@@ -315,6 +354,7 @@ def _segments(result: EngineResult, look: _Look) -> SheetSpec:
            "Segment ID from one recompute to the next. Everything else is recomputed.")
     table = _table(spec, look, C.TBL_SEGMENTS, TABLE_ROW, 0, df,
                    [*C.SEGMENT_EDITABLE, *user_columns(df, C.SEGMENT_COLUMNS)], top=True)
+    _conflict_marks(spec, result, table, "Segment ID")
     # a few segments (at most 12): give each row the height its portrait needs
     wrapped = [h for h in df.columns if h in _WRAP]
     for i, values in enumerate(df[wrapped].itertuples(index=False)):
@@ -424,6 +464,7 @@ def _targets(result: EngineResult, look: _Look) -> SheetSpec:
         spec.cells.append(Cells(2, 1 + i, [[p]], _colour_style(p, bold=True, horizontal="center")))
     table = _table(spec, look, C.TBL_TARGETS, TABLE_ROW, 0, df,
                    [*C.TARGET_EDITABLE, *user_columns(df, C.TARGET_COLUMNS)])
+    _conflict_marks(spec, result, table, "Account ID")
     for header in ("Computed priority", "Final priority"):
         rng = _data_range(table, header)
         for p in PRIORITY_ORDER:
@@ -475,6 +516,7 @@ def _plan(result: EngineResult, look: _Look) -> SheetSpec:
     table = _table(spec, look, C.TBL_PLAN, TABLE_ROW, 0, df,
                    [*C.PLAN_EDITABLE, *user_columns(df, [*C.PLAN_FIXED_COLUMNS, *weeks])],
                    widths=False, styles={h: (week_fmt, week_header) for h in weeks})
+    _conflict_marks(spec, result, table, "Action ID")
     for i, h in enumerate(df.columns):
         if h == C.CHECK_COLUMN:
             spec.columns.append(Column(i, i, CHECK_WIDTH, hidden=True))
@@ -678,13 +720,25 @@ def _merge(result: EngineResult, look: _Look) -> SheetSpec:
     _title(spec, f"Merge — {len(merge):,} changes and conflicts, {conflicts:,} conflicts, "
                  f"{open_:,} to decide",
            "One row per change a copy brought and per conflict. A conflicting cell keeps its "
-           "Base value until you choose, in Decision, Base or the file whose value wins "
+           "Base value, highlighted in orange, until you choose, in Decision, Base or the "
+           "file whose value wins "
            "(Keep row / Delete row for a missing row); the next merge or recompute applies it.")
     spec.cells.append(Cells(2, 0, [["Files merged"]], FORMATS["caption"]))
-    _table(spec, look, C.TBL_MERGE_FILES, TABLE_ROW, 0, files)
+    # the two tables are stacked in the same columns: each column gets the width the wider
+    # of its two headers needs, so that neither table prints cut (Base run under Base value)
+    _table(spec, look, C.TBL_MERGE_FILES, TABLE_ROW, 0, files, widths=False)
     row = TABLE_ROW + len(files) + 3
     spec.cells.append(Cells(row - 1, 0, [["Changes and conflicts"]], FORMATS["caption"]))
-    table = _table(spec, look, C.TBL_MERGE, row, 0, merge, ["Decision"])
+    table = _table(spec, look, C.TBL_MERGE, row, 0, merge, ["Decision"], widths=False)
+    labels = set(merge_decisions(merge)[1:-2])  # each file's values: as wide as Value kept
+
+    def width(header):
+        return max(_width(header), _WIDTHS["Value kept"]) if header in labels else _width(header)
+
+    stacked = (list(files.columns), list(merge.columns))
+    for c in range(max(len(files.columns), len(merge.columns))):
+        spec.columns.append(Column(c, c, max(width(cols[c]) for cols in stacked
+                                             if c < len(cols))))
     if len(merge):
         rng = _data_range(table, "Kind")
         spec.cond_formats.append(_cell_rule(rng, "Conflict", "P1"))
