@@ -122,7 +122,7 @@ def read_input(path: Path, progress=_noop, *, run_at=None, run_by=None) -> Engin
     from maillon.addin.filemode.loose import read_loose
 
     return build_engine_input(tables, plan_extra_rows=extra, run_at=run_at, run_by=run_by,
-                              loose=read_loose(path))
+                              loose=read_loose(path, tables.get(C.TBL_HISTORY)))
 
 
 def validate_file(path: Path, progress=_noop) -> list[str]:
