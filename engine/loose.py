@@ -56,7 +56,7 @@ from .cells import is_blank
 
 __all__ = ["LOOSE_COLUMNS", "KEYED_TABLES", "key_comments", "place", "cell_name",
            "covers", "cell_digest", "box_cells", "cells_check", "read_cells_check",
-           "overwritten"]
+           "last_cells_check", "overwritten"]
 
 #: one row per cell or comment read from an engine sheet
 LOOSE_COLUMNS = ["Sheet", "Row", "Col", "What", "Value", "Formula", "Author", "Table",
@@ -162,6 +162,13 @@ def read_cells_check(text) -> dict[str, list[str]]:
         return {}
     return {k: v for k, v in data.items() if k != "v" and isinstance(v, list)
             and all(isinstance(d, str) for d in v)}
+
+
+def last_cells_check(history: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Sheet -> digests, from the last row of ``tblHistory`` as read (``{}`` when none)."""
+    if history is None or len(history) == 0 or C.CELLS_CHECK_COLUMN not in history.columns:
+        return {}
+    return read_cells_check(history[C.CELLS_CHECK_COLUMN].iloc[-1])
 
 
 def overwritten(boxes: list, digests: list[str], values: dict) -> list[tuple[int, int]]:

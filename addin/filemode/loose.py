@@ -42,8 +42,7 @@ from maillon.addin.ooxml.package import (NS_MAIN, Package, TableInfo, col_letter
 from maillon.addin.render.specs import ENGINE_AREA_NAME, parse_area
 from maillon.engine import contract as C
 
-__all__ = ["read_loose", "engine_areas", "outside_cells", "inside_cells", "letters_between",
-           "last_cells_check"]
+__all__ = ["read_loose", "engine_areas", "outside_cells", "inside_cells", "letters_between"]
 
 MAX_ROW, MAX_COL = 1_048_576, 16_384
 #: engine tables: their cells are read as tables, never as loose cells
@@ -395,15 +394,6 @@ def _where(tables: list[TableInfo], row: int, col: int) -> tuple[str, str]:
 
 
 # --------------------------------------------------------------------------- the read
-def last_cells_check(history) -> dict:
-    """Sheet -> digests, from the last row of ``tblHistory`` as read (``{}`` when none)."""
-    from maillon.engine.loose import read_cells_check
-
-    if history is None or len(history) == 0 or C.CELLS_CHECK_COLUMN not in history.columns:
-        return {}
-    return read_cells_check(history[C.CELLS_CHECK_COLUMN].iloc[-1])
-
-
 def read_loose(path, history=None) -> list[dict]:
     """The cells typed outside the engine's tables and the comments on the engine sheets
     of the workbook at ``path`` (rows of :data:`maillon.engine.loose.LOOSE_COLUMNS`).
@@ -412,7 +402,7 @@ def read_loose(path, history=None) -> list[dict]:
     engine wrote outside its tables, so that what a user typed over it is found.
     The package must have been checked (:func:`~maillon.addin.ooxml.safe_io.check_package`).
     """
-    from maillon.engine.loose import overwritten
+    from maillon.engine.loose import last_cells_check, overwritten
     from maillon.addin.ooxml.package import parse_ref
     from maillon.addin.ooxml.safe_io import WorkbookError
 

@@ -33,6 +33,7 @@ from maillon.addin.engine_input import PREVIOUS_TABLES, USER_TABLES
 from maillon.addin.live.book import survey as survey_book
 from maillon.addin.live.write import complement, parse_address, xl_address
 from maillon.addin.render.specs import ENGINE_AREA_NAME, parse_area
+from maillon.engine.loose import last_cells_check, overwritten
 from maillon.addin.tables import table_frame
 
 __all__ = ["frame_from_values", "read_tables_live", "read_loose_live", "read_budget", "read_values"]
@@ -210,13 +211,18 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
     has it (:func:`maillon.addin.live.book.survey`).
 
     Per sheet: a small used area is read in two calls (values, formulas); a big
-    one (the Target List) only outside its tables, two calls per rectangle.
+    one (the Target List) only outside its tables, two calls per rectangle. A sheet
+    without the engine-area name (an older Maillon's) gives every cell outside its
+    tables as ``unmarked``; the cells of the engine's area whose value no longer
+    matches the last run's ``Cells check`` (tblHistory) come as ``overwritten``.
     """
     found = found if found is not None else survey_book(book)
     if engine is None:
         engine = book.app.engine.impl
     engine_sheets = {n.lower() for n in C.ENGINE_SHEETS}
     names = {n.lower() for n in C.ENGINE_TABLES}
+    history = {k.lower(): v for k, v in (frames or {}).items()}.get(C.TBL_HISTORY.lower())
+    checks = last_cells_check(history)
     out: list[dict] = []
     for sheet_name, sheet in found.sheets.values():
         if sheet_name.lower() not in engine_sheets:
@@ -241,19 +247,21 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
                         "Value": text, "Formula": "", "Author": author, "Table": where,
                         "Header": header})
         area = _engine_area(sheet)
-        if area is None:
-            continue  # an older Maillon's sheet: its own cells cannot be told apart
-        covered = list(area)
+        own = []  # the tables, and the rows typed under the plan (read with it)
         for name, (r1, c1, r2, c2), _ in tables:
-            covered.append((r1, c1, r2, c2))
+            own.append((r1, c1, r2, c2))
             if name.lower() == C.TBL_PLAN.lower():
-                covered.append((r2 + 1, c1, 1_048_576, c2))
+                own.append((r2 + 1, c1, 1_048_576, c2))
+        what = "cell" if area is not None else "unmarked"  # unmarked: an older Maillon's
+        digests = checks.get(sheet_name) if area is not None else None
+        covered = own + list(area or [])
         used = parse_address(sheet.used_range.address)
         r1, c1, r2, c2 = used
         if (r2 - r1 + 1) * (c2 - c1 + 1) <= WHOLE_READ_CELLS:
             rects = [used]
-        else:
-            rects = complement(used, covered)
+        else:  # the engine's own cells are read too when they are to be checked
+            rects = complement(used, own if digests else covered)
+        inside = {}
         for rect in rects:
             rows = _grid(sheet, rect, engine, platform)
             for i, row in enumerate(rows):
@@ -261,11 +269,20 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
                     r, c = rect[0] + i, rect[1] + j
                     if (value is None or value == "") and not formula:
                         continue
-                    if _covers(covered, r, c):
+                    if _covers(own, r, c):
                         continue
                     is_formula = isinstance(formula, str) and formula.startswith("=")
-                    out.append({"Sheet": sheet_name, "Row": r, "Col": c, "What": "cell",
-                                "Value": "" if value is None else value,
-                                "Formula": formula if is_formula else "", "Author": "",
-                                "Table": "", "Header": ""})
+                    item = {"Sheet": sheet_name, "Row": r, "Col": c, "What": what,
+                            "Value": "" if value is None else value,
+                            "Formula": formula if is_formula else "", "Author": "",
+                            "Table": "", "Header": ""}
+                    if area is not None and _covers(area, r, c):
+                        if digests:
+                            inside[(r, c)] = item
+                        continue
+                    out.append(item)
+        if inside:
+            typed = set(overwritten(area, digests, {k: v["Value"] for k, v in inside.items()}))
+            typed |= {k for k, v in inside.items() if v["Formula"]}  # never the engine's
+            out += [{**inside[k], "What": "overwritten"} for k in sorted(typed)]
     return out

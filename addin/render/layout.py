@@ -783,6 +783,27 @@ def layout(result: EngineResult) -> list[SheetSpec]:
     return [history if s.name == C.SHEET_HISTORY else s for s in out]
 
 
+def kept_aside_note(result: EngineResult, specs: list) -> str | None:
+    """One line saying what this layout moved to History's ``tblEdits`` from the engine
+    sheets (a note in a cell the engine now writes, a value typed over the engine's, a
+    comment whose row is gone), or None when nothing was.
+
+    >>> kept_aside_note(make_result(), layout(make_result())) is None
+    True
+    """
+    history = next((s for s in specs if s.name == C.SHEET_HISTORY), None)
+    table = next((t for t in history.tables if t.name == C.TBL_EDITS), None) if history else None
+    if table is None:
+        return None
+    before = 0 if result.edits is None else len(result.edits)
+    kinds = table.data["Kind"].iloc[before:].value_counts()
+    if not len(kinds):
+        return None
+    what = ", ".join(f"{n} {kind}" for kind, n in kinds.sort_index().items())
+    return (f"kept in History (edits kept aside): {what} — what you typed on engine sheets "
+            "where this recompute writes, or a comment whose row is gone")
+
+
 def _cells_check(specs: list) -> str:
     """The ``Cells check`` of these sheets: a digest of each cell the engine writes outside
     their tables, box by box of each sheet's engine-area name."""
