@@ -512,7 +512,10 @@ def test_every_priced_call_is_checked_or_explained():
 RUNS: dict = {}
 #: A recompute that formats every engine sheet (the first live one, one after a file-mode
 #: recompute, or when the layout changed: new columns, another number of segments...).
-FULL_BUDGET = {"win32": 1_400, "darwin": 1_200}
+# the first recompute also reads the engine sheets an older Maillon (or the template) left
+# without their engine-area names, to keep what a user typed beside the tables: five
+# round trips per sheet, once (measured 1,385 -> 1,422 on win32)
+FULL_BUDGET = {"win32": 1_440, "darwin": 1_200}
 
 
 def _recompute_twice(n: int, platform: str, monkeypatch):
