@@ -950,10 +950,10 @@ def import_review_sheet(review: pd.DataFrame) -> SheetSpec:
     spec = _Sheet(SHEET_IMPORT_REVIEW, tab_color=ENGINE_TAB_COLOR)
     df = review.copy()
     open_rows = len(df)
-    _title(spec, f"Import review — {open_rows:,} rows to decide",
+    _title(spec, f"Import review — {open_rows:,} row{'' if open_rows == 1 else 's'} to decide",
            "Probable duplicates are held until you decide: Same fills the listed account's "
            "blanks, Different adds it as a new account. Value differs: Use incoming or Keep "
-           "current. The next maillon import applies your decisions.")
+           "current. The next import or recompute applies your decisions.")
     spec.cells.append(Cells(2, 0, [["Nothing below certainty is merged without your "
                                     "Decision."]], FORMATS["legend"]))
     table = _table(spec, _ImportLook(), TBL_IMPORT_REVIEW, TABLE_ROW, 0, df,
