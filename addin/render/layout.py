@@ -788,7 +788,9 @@ def kept_aside_note(result: EngineResult, specs: list) -> str | None:
     sheets (a note in a cell the engine now writes, a value typed over the engine's, a
     comment whose row is gone), or None when nothing was.
 
-    >>> kept_aside_note(make_result(), layout(make_result())) is None
+    >>> from tests.engine_result_factory import make_result
+    >>> result = make_result()
+    >>> kept_aside_note(result, layout(result)) is None
     True
     """
     history = next((s for s in specs if s.name == C.SHEET_HISTORY), None)
