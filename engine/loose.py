@@ -165,10 +165,18 @@ def read_cells_check(text) -> dict[str, list[str]]:
 
 
 def last_cells_check(history: pd.DataFrame | None) -> dict[str, list[str]]:
-    """Sheet -> digests, from the last row of ``tblHistory`` as read (``{}`` when none)."""
+    """Sheet -> digests, from ``tblHistory`` as read (``{}`` when none). Only the row of the
+    run that wrote the sheets holds one, so it is found even in a table sorted by hand.
+
+    >>> hist = pd.DataFrame({C.CELLS_CHECK_COLUMN: ['{"v":1,"Dashboard":["RS8c"]}', None]})
+    >>> last_cells_check(hist)
+    {'Dashboard': ['RS8c']}
+    """
     if history is None or len(history) == 0 or C.CELLS_CHECK_COLUMN not in history.columns:
         return {}
-    return read_cells_check(history[C.CELLS_CHECK_COLUMN].iloc[-1])
+    filled = [v for v in history[C.CELLS_CHECK_COLUMN].tolist()
+              if isinstance(v, str) and v.startswith("{")]
+    return read_cells_check(filled[-1]) if filled else {}
 
 
 def overwritten(boxes: list, digests: list[str], values: dict) -> list[tuple[int, int]]:
