@@ -304,27 +304,42 @@ _WORKBOOK_PARTS = ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
                    "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml")
 
 
-def _values(path, sheet: str, part: str, cells: list[bytes]) -> list:
-    """The values of ``cells`` (their XML), read by python-calamine from a copy of the
-    workbook whose sheet holds only them, one per row of column A."""
-    rows = b"".join(b'<row r="%d">' % (i + 1) + _R_ATTR.sub(rb"\g<1>A%d\g<2>" % (i + 1), c, 1)
-                    + b"</row>" for i, c in enumerate(cells))
-    xml = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-           b'<worksheet xmlns="' + NS_MAIN.encode() + b'"><sheetData>' + rows
-           + b"</sheetData></worksheet>")
+def _values(path, sheets: list[tuple[str, str, list[bytes]]]) -> list[list]:
+    """The values of the cells of each ``(sheet, part, cells' XML)``, read by
+    python-calamine from one copy of the workbook whose sheets hold only them, one per row
+    of column A. The copy takes the shared strings only when a cell refers to them (the
+    engine writes inline strings; a program that saved the workbook may not)."""
+    bodies = []
+    for _, _, cells in sheets:
+        rows = b"".join(b'<row r="%d">' % (i + 1)
+                        + _R_ATTR.sub(rb"\g<1>A%d\g<2>" % (i + 1), c, 1) + b"</row>"
+                        for i, c in enumerate(cells))
+        bodies.append(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                      b'<worksheet xmlns="' + NS_MAIN.encode() + b'"><sheetData>' + rows
+                      + b"</sheetData></worksheet>")
+    shared = any(_SHARED.search(c) for _, _, cells in sheets for c in cells)
     buf = io.BytesIO()
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zout:
         names = {i.filename.lower(): i.filename for i in zin.infolist()}
         for wanted in _WORKBOOK_PARTS:
+            if wanted == "xl/sharedStrings.xml" and not shared:
+                continue
             name = names.get(wanted.lower())
             if name is not None:
                 zout.writestr(name, zin.read(name))
-        zout.writestr(names.get(part.lower(), part), xml)
+        for (_, part, _), xml in zip(sheets, bodies):
+            zout.writestr(names.get(part.lower(), part), xml)
     buf.seek(0)
     wb = python_calamine.CalamineWorkbook.from_filelike(buf)
-    grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    out = [row[0] if row else "" for row in grid]
-    return out + [""] * (len(cells) - len(out))
+    out = []
+    for sheet, _, cells in sheets:
+        grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        got = [row[0] if row else "" for row in grid]
+        out.append(got + [""] * (len(cells) - len(got)))
+    return out
+
+
+_SHARED = re.compile(rb'\bt="s"')
 
 
 def _formula(cell: bytes) -> str:
@@ -420,6 +435,7 @@ def read_loose(path, history=None) -> list[dict]:
         for t in catalog.values():
             if t.name in ENGINE_TABLES:
                 by_sheet.setdefault(t.sheet, []).append(t)
+        found = []  # per sheet with cells to read: what their values are compared with
         for s in sheets:
             tables = by_sheet.get(s.name, [])
             for ref, author, text in _comments(pkg, s.part):
@@ -451,11 +467,15 @@ def read_loose(path, history=None) -> list[dict]:
                     f"{len(cells):,} cells typed outside its tables (at most {MAX_LOOSE:,} "
                     f"are kept by a recompute); move them to a sheet of your own and try "
                     f"again; nothing was changed.")
-            if not cells and not inside:
-                continue
-            values = _values(path, s.name, s.part, [c for _, _, c in cells + inside])
+            if cells or inside:
+                found.append((s.name, s.part, what, area, digests, cells, inside))
+        if not found:
+            return out
+        values = _values(path, [(name, part, [c for _, _, c in cells + inside])
+                                for name, part, _, _, _, cells, inside in found])
+        for (name, _, what, area, digests, cells, inside), got in zip(found, values):
             read = []
-            for (row, col, xml), value in zip(cells + inside, values):
+            for (row, col, xml), value in zip(cells + inside, got):
                 formula = _formula(xml)
                 if value == "" and _ERROR.search(xml[:200]):
                     v = _VALUE.search(xml)
@@ -472,7 +492,7 @@ def read_loose(path, history=None) -> list[dict]:
                     continue
                 if value == "" and not formula:
                     continue
-                out.append({"Sheet": s.name, "Row": row, "Col": col,
+                out.append({"Sheet": name, "Row": row, "Col": col,
                             "What": what if i < len(cells) else "overwritten",
                             "Value": value, "Formula": formula, "Author": "", "Table": "",
                             "Header": ""})
