@@ -109,23 +109,19 @@ def cmd_demo(args) -> int:
 
 
 def cmd_recompute(args) -> int:
-    from maillon.addin.filemode.merge import apply_decisions_and_recompute
-    from maillon.addin.filemode.recompute import recompute_file
-
-    from maillon.addin.filemode.importing import has_decisions, recompute_applying_decisions
+    from maillon.addin.filemode.recompute import recompute_with_decisions
 
     progress = Progress(args.quiet)
-    out = Path(args.out) if args.out else None
-    if has_decisions(Path(args.path)):  # decisions typed on Import Review: applied first
-        outcome = recompute_applying_decisions(Path(args.path), out, progress)
-    else:
-        # decisions typed on the Merge sheet are applied by this recompute
-        outcome = apply_decisions_and_recompute(Path(args.path), out, progress)
-    if outcome is None:
-        outcome = recompute_file(Path(args.path), out, progress)
+    outcome = recompute_with_decisions(Path(args.path), Path(args.out) if args.out else None,
+                                       progress)
     progress.done()
     _say(_summary(outcome))
     return EXIT_OK
+
+
+def recompute_summary(outcome, headline: str | None = None) -> str:
+    """What ``maillon recompute`` prints."""
+    return _summary(outcome, headline)
 
 
 def _entry_lines(entries, labels=None, limit: int = 200) -> list[str]:
@@ -161,11 +157,19 @@ def cmd_merge(args) -> int:
                          dry_run=args.dry_run, recompute=not args.no_recompute,
                          progress=progress)
     progress.done()
+    _say(merge_summary(report, args.out or args.path, args.dry_run))
+    return EXIT_OK
+
+
+def merge_summary(report, target, dry_run: bool = False, limit: int = 200,
+                  next_step: str = "run `maillon recompute` or merge again") -> str:
+    """What ``maillon merge`` prints (and the Merge copies… button shows): the counts, who
+    sent what, the changes and conflicts (at most ``limit`` lines of them), and the notes."""
     sides = [report.team] + report.copies
     labels = [s.label for s in sides]
-    head = ("Dry run: nothing was written. " if args.dry_run else "") + \
+    head = ("Dry run: nothing was written. " if dry_run else "") + \
         f"Merged {len(report.copies)} cop{'y' if len(report.copies) == 1 else 'ies'} into " \
-        f"{args.out or args.path}: {report.changes:,} changes, {report.conflicts:,} conflicts, " \
+        f"{target}: {report.changes:,} changes, {report.conflicts:,} conflicts, " \
         f"{report.missing:,} missing rows to confirm"
     if report.decisions:
         head += f", {report.decisions:,} decisions applied"
@@ -174,15 +178,14 @@ def cmd_merge(args) -> int:
         who = ", ".join(x for x in (s.modified_by, s.modified) if x)
         lines.append(f"  {s.label}: {s.path.name}" + (f" ({who})" if who else "")
                      + f", from {s.describe_run()}")
-    lines += _entry_lines(report.entries, labels)
+    lines += _entry_lines(report.entries, labels, limit=limit)
     lines += [f"  note: {n}" for n in report.notes]
-    if report.conflicts and not args.dry_run:
-        lines.append("Decide each conflict on the Merge sheet (column Decision), then run "
-                     "`maillon recompute` or merge again: the decisions are applied then.")
+    if report.conflicts and not dry_run:
+        lines.append(f"Decide each conflict on the Merge sheet (column Decision), then "
+                     f"{next_step}: the decisions are applied then.")
     if report.outcome is not None and report.outcome.backup:
         lines.append(f"  previous file kept as {report.outcome.backup}")
-    _say("\n".join(lines))
-    return EXIT_OK
+    return "\n".join(lines)
 
 
 def cmd_diff(args) -> int:
@@ -210,7 +213,9 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def _import_summary(s, dry_run: bool) -> str:
+def import_summary(s, dry_run: bool = False,
+                   confirm_how: str = "then import again; or pass --yes") -> str:
+    """What ``maillon import`` prints (and the Import… button shows)."""
     if dry_run:
         head = "Dry run: nothing was written"
     elif s.to_confirm:
@@ -229,7 +234,7 @@ def _import_summary(s, dry_run: bool) -> str:
     lines += [f"    {u}" for u in s.unmapped]
     if s.to_confirm:
         lines.append("  columns that need your confirmation (Import Mapping sheet: type Yes in "
-                     "Confirmed or change Maps to, then import again; or pass --yes):")
+                     f"Confirmed or change Maps to, {confirm_how}):")
         lines += [f"    {c}" for c in s.to_confirm]
     lines += [f"  guess: {g}" for g in s.guesses]
     lines += [f"  note: {n}" for n in s.notes]
@@ -247,7 +252,7 @@ def cmd_import(args) -> int:
                            accept=args.yes, out=Path(args.out) if args.out else None,
                            progress=progress)
     progress.done()
-    _say(_import_summary(summary, args.dry_run))
+    _say(import_summary(summary, args.dry_run))
     return EXIT_BAD_INPUT if summary.to_confirm and not args.dry_run else EXIT_OK
 
 
@@ -354,8 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Manage the Excel add-in (Windows and macOS).")
     addin_sub = p.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
     q = addin_sub.add_parser("install", help="install the add-in for the current user",
-                             description="Install maillon.xlam into Excel and point it at "
-                                         "this Python.")
+                             description="Install the Maillon add-ins (maillon.xlam, "
+                                         "maillon_merge.xlam, maillon_import.xlam: the "
+                                         "Recompute segments, Merge copies… and Import… "
+                                         "buttons of one Maillon tab) into Excel and point "
+                                         "them at this Python.")
     q.set_defaults(func=cmd_addin_install)
     return parser
 

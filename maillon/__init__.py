@@ -6,10 +6,14 @@ and ``maillon.workbook_templates``.
 
 ``main()`` is what the Excel add-in ``maillon.xlam`` calls when a user clicks
 **Recompute segments**: xlwings' ribbon template imports the module named like
-the add-in (``maillon``) and calls its ``main()``.
+the add-in (``maillon``) and calls its ``main()``. The two other buttons are
+add-ins of their own, built from the same template, so their modules are
+top-level too: ``maillon_merge.xlam`` runs ``maillon_merge.main()`` (**Merge
+copies…**) and ``maillon_import.xlam`` runs ``maillon_import.main()``
+(**Import…**); both call :func:`start` here, as ``main()`` does.
 
-Before anything else, ``main()`` checks what could make the click fail before
-the recompute even starts, and turns each into one message for the user rather
+Before anything else, :func:`start` checks what could make the click fail before
+the work even starts, and turns each into one message for the user rather
 than a Python traceback:
 
 * an xlwings outside the tested range (:data:`XLWINGS_TESTED`, the same range
@@ -55,7 +59,7 @@ def _version_tuple(text: str) -> tuple:
     return tuple(parts)
 
 
-def xlwings_version_problem(version: str) -> str | None:
+def xlwings_version_problem(version: str, button: str = "Recompute segments") -> str | None:
     """The message refusing an untested xlwings, or None when ``version`` is in range.
 
     >>> xlwings_version_problem("0.37.8") is None
@@ -71,7 +75,7 @@ def xlwings_version_problem(version: str) -> str | None:
             "What to do: in a terminal, run\n"
             f'    python -m pip install "xlwings>={low},<{high}"\n'
             "    maillon addin install\n"
-            "then restart Excel and click Recompute segments again.")
+            f"then restart Excel and click {button} again.")
 
 
 def _error_log():
@@ -154,8 +158,22 @@ def _import_problem(exc: BaseException) -> str:
             f"What to do: {todo}" + (f"\n\n{log}" if log else ""))
 
 
-def main():
-    """Recompute the workbook that called this from Excel (live mode)."""
+#: The buttons of the Maillon tab: entry name -> (module, function, button label).
+BUTTONS = {
+    "recompute": ("maillon.addin.live_files", "recompute_main", "Recompute segments"),
+    "merge": ("maillon.addin.live_files", "merge_main", "Merge copies…"),
+    "import": ("maillon.addin.live_files", "import_main", "Import…"),
+}
+
+
+def start(button: str = "recompute"):
+    """Run the ribbon button ``button`` (a key of :data:`BUTTONS`) on ``xw.Book.caller()``.
+
+    Checks xlwings (importable, in the tested range) and that the installed
+    ``maillon.addin`` is the one imported, then calls the button's function;
+    every failure is one message (:func:`tell_user`), never a traceback.
+    """
+    module_name, function, label = BUTTONS[button]
     try:
         import xlwings
     except Exception as exc:  # nothing can reach Excel without xlwings: stderr only
@@ -168,20 +186,27 @@ def main():
               "install' again."
               + (f"\n{log}" if log else ""), file=sys.stderr)
         raise SystemExit(1) from None
-    problem = xlwings_version_problem(getattr(xlwings, "__version__", "unknown"))
+    problem = xlwings_version_problem(getattr(xlwings, "__version__", "unknown"), label)
     if problem is not None:
         return tell_user(problem)
     try:
-        from maillon.addin.live.ribbon import main as live_main
+        import importlib
+
+        entry = getattr(importlib.import_module(module_name), function)
     except Exception as exc:
         return tell_user(_import_problem(exc))
     try:
-        return live_main()
+        return entry()
     except Exception:  # live mode shows its own messages; this is the last guard
         log = _log_traceback()
         return tell_user(
             "Maillon stopped unexpectedly. The workbook may hold a partly written "
             "result: close it without saving to get the previous version back.\n\n"
-            "What to do: open it again and click Recompute segments once more; if this "
+            f"What to do: open it again and click {label} once more; if this "
             "message comes back, send the details file to support."
             + (f"\n\n{log}" if log else ""))
+
+
+def main():
+    """Recompute the workbook that called this from Excel (live mode): **Recompute segments**."""
+    return start("recompute")

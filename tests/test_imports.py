@@ -65,7 +65,8 @@ def test_the_engine_imports_no_excel_library():
     assert not {m for m in mods if m.startswith(("maillon.addin", "maillon.workbook_templates"))}
 
 
-def test_live_mode_imports_no_file_mode():
-    mods = loaded_after("maillon.addin.live.ribbon")
+@pytest.mark.parametrize("module", ["maillon.addin.live.ribbon", "maillon.addin.live.dialogs"])
+def test_live_mode_imports_no_file_mode(module):
+    mods = loaded_after(module)
     assert not {m for m in mods if m.startswith(("maillon.addin.filemode", "maillon.addin.ooxml"))}
     assert "python_calamine" not in _top(mods)

@@ -78,6 +78,7 @@ def test_broken_install_gives_one_message_in_excel(monkeypatch, tmp_path):
     monkeypatch.setattr(xw.Book, "caller", lambda: fake.book)
     monkeypatch.setattr(maillon, "ERROR_LOG_NAME", (str(tmp_path), "live-errors.log"))
     monkeypatch.setitem(sys.modules, "maillon.addin.live.ribbon", None)  # import fails
+    monkeypatch.delitem(sys.modules, "maillon.addin.live_files", raising=False)  # imported anew
     assert maillon.main() == 1
     assert len(fake.alerts) == 1
     prompt = fake.alerts[0][0]

@@ -201,9 +201,10 @@ BLOCKS = [
     ("h", "Bringing in the teams' files"),
     ("p", "Instead of pasting rows into Accounts, import the files as the teams have them: "
           "a CRM export (Salesforce, HubSpot, Dynamics, Pipedrive), a trade-show or "
-          "purchased prospect list, a SIRENE extract, as CSV or XLSX. Run, with this file "
-          "closed: maillon import team.xlsx export.csv (add --dry-run to see first what "
-          "it would do). French numbers (1 234,50 ; 12 k€), day-first dates and identifiers "
+          "purchased prospect list, a SIRENE extract, as CSV or XLSX. In Excel, click "
+          "Import… on the Maillon tab and pick the files; or run, with this file closed: "
+          "maillon import team.xlsx export.csv (add --dry-run to see first what it would "
+          "do). French numbers (1 234,50 ; 12 k€), day-first dates and identifiers "
           "with leading zeros are read as you mean them; every guess is reported."),
     ("dl", c.SHEET_IMPORT_MAPPING, "How each export's columns map to the Accounts "
                                    "columns, one row per source and column. Yours: correct "
@@ -222,8 +223,9 @@ BLOCKS = [
     ("h", "When copies come back by email"),
     ("p", "Recompute, then send the workbook. People edit their copy (overrides, statuses, "
           "meetings, new prospects, corrected figures) and send it back. Merge every copy "
-          "into your workbook, even if you kept editing it: maillon merge team.xlsx "
-          "\"team (Claire).xlsx\" team-HM.xlsx. Each recompute records in the workbook "
+          "into your workbook, even if you kept editing it: in Excel, click Merge copies… "
+          "on the Maillon tab and pick the copies; or run, with this file closed: maillon "
+          "merge team.xlsx \"team (Claire).xlsx\" team-HM.xlsx. Each recompute records in the workbook "
           "what it sent, so the merge knows who changed what since: rows are matched by "
           "Account ID, Segment ID, Action ID (meetings by their content), never by their "
           "position, so sorting or filtering a copy changes nothing, and 120 typed as "

@@ -2,13 +2,15 @@
 
 On Windows and macOS this
 
-1. builds ``maillon.xlam`` from the xlwings installed next to Maillon (the
-   add-in's VBA is tied to one xlwings version: see :mod:`.build_xlam`), in a
-   temporary folder;
-2. runs xlwings' own installer, ``python -m xlwings.cli addin install --file
-   <that maillon.xlam>``, which copies it into Excel's ``XLSTART`` folder (and on
+1. builds the three add-ins -- ``maillon.xlam`` (Recompute segments),
+   ``maillon_merge.xlam`` (Merge copies…) and ``maillon_import.xlam``
+   (Import…), which share one Maillon tab -- from the xlwings installed next to
+   Maillon (the add-ins' VBA is tied to one xlwings version: see :mod:`.build`),
+   in a temporary folder;
+2. runs xlwings' own installer for each, ``python -m xlwings.cli addin install
+   --file <that .xlam>``, which copies it into Excel's ``XLSTART`` folder (and on
    macOS also installs xlwings' AppleScript that ``RunPython`` needs);
-3. tells the add-in which Python to run: the add-in's VBA (xlwings' template,
+3. tells the add-ins which Python to run: each add-in's VBA (xlwings' template,
    ``PROJECT_NAME = "myaddin"``) reads its per-user settings from
    ``%USERPROFILE%\\.myaddin\\myaddin.conf`` on Windows and from
    ``~/Library/Containers/com.microsoft.Excel/Data/myaddin.conf`` on macOS
@@ -48,7 +50,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from maillon.addin.excel_addin.build import ADDIN_NAME, VBA_PROJECT_NAME, build_xlam
+from maillon.addin.excel_addin.build import ADDINS, VBA_PROJECT_NAME, build_xlam
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -286,6 +288,23 @@ def configure_interpreter(platform: str | None = None, home: Path | None = None,
     return set_config(config_path(platform, home), values, encoding=encoding, newline=newline)
 
 
+def missing_modules(find_spec=None) -> list[str]:
+    """The modules the add-ins' buttons import (``maillon``, ``maillon_merge``,
+    ``maillon_import``: RunMain imports the add-in's file stem) that this Python lacks."""
+    import importlib.util
+
+    find_spec = find_spec or importlib.util.find_spec
+    out = []
+    for addin in ADDINS:
+        try:
+            found = find_spec(addin.module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            out.append(addin.module)
+    return out
+
+
 def install_addin(platform: str | None = None, home: Path | None = None,
                   run=subprocess.run, out=print, executable: str | None = None,
                   prefix: str | Path | None = None, environ=None,
@@ -309,34 +328,51 @@ def install_addin(platform: str | None = None, home: Path | None = None,
         out(problem.replace("Maillon did not start", "The add-in was not installed")
                    .replace(" Nothing in the workbook was changed.", ""))
         return EXIT_FAILED
+    missing = missing_modules()
+    if missing:  # a button would fail with "No module named ..." on its first click
+        out(f"The add-ins were not installed: this Python cannot import {', '.join(missing)}, "
+            "the module(s) their buttons run (an installation made before they existed, or "
+            "a broken one).\n"
+            "What to do: install Maillon again into this Python, then run this command "
+            "again:\n"
+            "    python -m pip install <the Maillon folder>\n"
+            "    maillon addin install")
+        return EXIT_FAILED
     try:  # before installing anything: a setting the add-in cannot use stops here
         check_settings(addin_settings(platform, executable, prefix, environ), platform,
                        encoding)
     except ConfigError as exc:
         out(str(exc))
         return EXIT_FAILED
+    reports = []
     with tempfile.TemporaryDirectory(prefix="maillon-addin-") as folder:
-        addin = build_xlam(Path(folder) / ADDIN_NAME)
-        cmd = [sys.executable, "-m", "xlwings.cli", "addin", "install", "--file", str(addin)]
-        try:
-            proc = run(cmd, capture_output=True, text=True)
-        except OSError as exc:
-            out(f"Could not run xlwings' installer: {exc}")
-            return EXIT_FAILED
-    report = ((proc.stdout or "") + (proc.stderr or "")).strip()
-    # xlwings prints its errors and still exits with 0: read what it says.
-    if proc.returncode != 0 or "Successfully installed" not in report:
-        out("The add-in was not installed. xlwings said:\n" + (report or "(nothing)"))
-        if _kind(platform) == "win":
-            out("If Excel is running, quit it and run 'maillon addin install' again.")
-        return EXIT_FAILED
+        for one in ADDINS:  # the three share one tab; each is installed on its own
+            addin = build_xlam(Path(folder) / one.file)
+            cmd = [sys.executable, "-m", "xlwings.cli", "addin", "install", "--file", str(addin)]
+            try:
+                proc = run(cmd, capture_output=True, text=True)
+            except OSError as exc:
+                out(f"Could not run xlwings' installer: {exc}")
+                return EXIT_FAILED
+            report = ((proc.stdout or "") + (proc.stderr or "")).strip()
+            # xlwings prints its errors and still exits with 0: read what it says.
+            if proc.returncode != 0 or "Successfully installed" not in report:
+                done = [a.file for a in ADDINS[:ADDINS.index(one)]]
+                out(f"The add-in {one.file} was not installed. xlwings said:\n"
+                    + (report or "(nothing)")
+                    + (f"\n(Already installed: {', '.join(done)}.)" if done else ""))
+                if _kind(platform) == "win":
+                    out("If Excel is running, quit it and run 'maillon addin install' again.")
+                return EXIT_FAILED
+            reports.append(f"{one.file}: {report}")
     try:
         conf = configure_interpreter(platform, home, executable, prefix, environ, encoding)
     except ConfigError as exc:
         out(str(exc))
         return EXIT_FAILED
-    out(report)
-    out(f"Maillon add-in installed. Excel will run {executable or sys.executable} "
-        f"(set in {conf}).\n"
-        "Restart Excel, open your team workbook and click Maillon > Recompute segments.")
+    out("\n".join(reports))
+    out(f"Maillon add-ins installed ({', '.join(a.file for a in ADDINS)}). Excel will run "
+        f"{executable or sys.executable} (set in {conf}).\n"
+        "Restart Excel and open your team workbook: the Maillon tab holds "
+        + ", ".join(a.label for a in ADDINS) + ".")
     return EXIT_OK

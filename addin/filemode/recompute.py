@@ -274,3 +274,17 @@ def recompute_file(path: Path, out: Path | None = None, progress=_noop, *,
     with guarded_save(path, out) as save:
         result, backup = recompute_into(save.path, save, progress, run_at=run_at, run_by=run_by)
     return Outcome(result, save.out, backup, time.perf_counter() - started)
+
+
+def recompute_with_decisions(path, out=None, progress=_noop):
+    """``maillon recompute`` (and the live Recompute segments when decisions are typed):
+    the decisions typed on Import Review, else those on the Merge sheet, are applied in the
+    same save as the recompute; with none, a plain recompute."""
+    from maillon.addin.filemode.importing import has_decisions, recompute_applying_decisions
+    from maillon.addin.filemode.merge import apply_decisions_and_recompute
+
+    path = Path(path)
+    if has_decisions(path):  # decisions typed on Import Review: applied first
+        return recompute_applying_decisions(path, out, progress)
+    outcome = apply_decisions_and_recompute(path, out, progress)  # the Merge sheet's
+    return outcome if outcome is not None else recompute_file(path, out, progress)

@@ -302,9 +302,20 @@ def _unlock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-BUSY_MESSAGE = ("Maillon is already recomputing this workbook (from an earlier click). "
-                "This click changed nothing: wait for the message that ends the running "
-                "recompute, then look at the result.")
+BUSY_MESSAGE = ("Maillon is already recomputing this workbook (or merging copies or "
+                "importing files into it, from an earlier click). This click changed "
+                "nothing: wait for the message that ends the running work, then look at "
+                "the result.")
+
+#: A click on another button while a run holds the workbook's lock.
+BUSY_ANY_MESSAGE = ("Maillon is already working on this workbook (a recompute, a merge or an "
+                    "import, from an earlier click). This click changed nothing: wait for the "
+                    "message that ends it, then click again.")
+
+CRASH_MESSAGE = ("Maillon stopped unexpectedly at the end of the recompute. The workbook may "
+                 "hold a partly written result: close it without saving to get the previous "
+                 "version back.\n\nWhat to do: open it again and click Recompute segments "
+                 "once more.")
 
 NO_CALLER_MESSAGE = (
     "Maillon found no workbook to recompute: live mode runs when you click Maillon > "
@@ -331,22 +342,30 @@ def main() -> int:
 
         log = _log_unexpected()
         return tell_user(NO_CALLER_MESSAGE.format(error=exc) + (f"\n{log}" if log else ""))
+    return run_locked(book, run)
+
+
+def run_locked(book, action, busy: str = BUSY_MESSAGE, crash: str | None = None) -> int:
+    """``action(book)`` under the workbook's :class:`RunLock`; ``busy`` when another run holds it.
+
+    Every button of the Maillon tab runs through here with the same lock, so a
+    merge, an import and a recompute of one workbook never overlap. ``crash`` is
+    the message when ``action`` itself raises (it shows its own messages
+    otherwise).
+    """
     lock = RunLock(_book_key(book))
     try:
         got = lock.acquire()
     except OSError:  # no lock folder (read-only home...): run without the guard
         got, lock = True, None
     if not got:
-        _alert(book.app, BUSY_MESSAGE)
+        _alert(book.app, busy)
         return 1
     try:
-        return run(book)
-    except Exception:  # run() shows its own messages: this only guards its last lines
+        return action(book)
+    except Exception:  # action() shows its own messages: this only guards its last lines
         log = _log_unexpected()
-        _alert(book.app, "Maillon stopped unexpectedly at the end of the recompute. The "
-               "workbook may hold a partly written result: close it without saving to get "
-               "the previous version back.\n\nWhat to do: open it again and click "
-               "Recompute segments once more." + (f"\n\n{log}" if log else ""),
+        _alert(book.app, (crash or CRASH_MESSAGE) + (f"\n\n{log}" if log else ""),
                critical=True)
         return 1
     finally:

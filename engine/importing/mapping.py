@@ -314,3 +314,47 @@ def map_columns(headers: list[str], profile: str = "auto", saved: dict[str, str]
             used.add(cm.target)
         out.columns.append(cm)
     return out
+
+
+#: Feedback fields only a log of meetings fills (an accounts export has none of them).
+MEETING_FIELDS = ("Main need", "Relationship", "Buying intent", "Competitor", "Note")
+#: Account fields only an accounts export fills (a meetings log or a survey has none of them).
+ACCOUNT_ONLY_FIELDS = ("Employees", "Annual revenue", "Potential", "Revenue 12m", "Industry",
+                       "SIREN", "SIRET", "NAF code", "Status", "Sales owner")
+
+
+def guess_into(headers: list[str], expectations: tuple[str, ...] = ()) -> tuple[str, str]:
+    """What a file is, by its headers: ``("accounts" | "feedback" | "needs", why)``.
+
+    ``needs``: questions that name expectations (all of them, or at least two),
+    and no column only an accounts export has. ``feedback``: a date and a column
+    only a meetings log has (need, relationship, intent, competitor, note), and
+    no column only an accounts export has. Anything else: ``accounts``, the
+    default of ``maillon import``.
+
+    >>> guess_into(["Compte", "Date de l'activité", "Intention d'achat", "Commentaires"])[0]
+    'feedback'
+    >>> guess_into(["Entreprise", "Importance : Price", "Delivery ?"], ("Price", "Delivery"))[0]
+    'needs'
+    >>> guess_into(["Account Name", "Employees", "Created Date", "Description"])[0]
+    'accounts'
+    """
+    def named(cols):
+        return ", ".join(repr(c.header) for c in cols[:4])
+
+    accounts = map_columns(headers, into="accounts")
+    account_only = [c for c in accounts.columns if c.target in ACCOUNT_ONLY_FIELDS]
+    if expectations and not account_only:
+        survey = map_columns(headers, into="needs", expectations=tuple(expectations))
+        needs = [c for c in survey.columns if c.target.startswith(C.NEED_PREFIX)
+                 and c.how == "expectation"]
+        if needs and (len(needs) >= 2 or len(needs) == len(expectations)):
+            return "needs", f"a survey: its questions {named(needs)} name expectations"
+    if not account_only:
+        log = map_columns(headers, into="feedback")
+        dates = [c for c in log.columns if c.target == "Date"]
+        meeting = [c for c in log.columns if c.target in MEETING_FIELDS]
+        if dates and meeting:
+            return "feedback", (f"meetings: a date ({named(dates)}) and "
+                                f"{named(meeting)}")
+    return "accounts", "accounts"
