@@ -121,6 +121,13 @@ DECISION_DELETE_ROW = "Delete row"
 # column is detected on the next recompute and reported as overwritten.
 CHECK_COLUMN = "Row check"
 
+# A hidden trailing column of tblHistory, filled on the row of the run that wrote the
+# engine sheets: a digest of each cell the engine wrote outside its tables, box by box of
+# each sheet's hidden name Maillon_EngineCells, so that a value typed over one of them
+# (a Dashboard figure, a title) is detected on the next recompute and reported in
+# tblEdits as overwritten (see maillon.engine.loose.cells_check).
+CELLS_CHECK_COLUMN = "Cells check"
+
 
 # --- import (contract "Added since v1") ---------------------------------------
 # Written by ``maillon import`` only, never by a recompute (so not in ENGINE_SHEETS, whose

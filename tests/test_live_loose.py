@@ -22,10 +22,11 @@ from test_live import HEADER_ROW, _table_values, run_live
 N = 40
 
 
-def _previous_workbook(exclude_top: bool = True, segments_now: int = 3
+def _previous_workbook(exclude_top: bool = True, segments_now: int = 3, names: bool = True
                        ) -> tuple[FakeExcel, list]:
     """A workbook a recompute with 3 segments left, then edited: the top account excluded
-    by hand, and Segments set to ``segments_now``."""
+    by hand, and Segments set to ``segments_now``. ``names=False``: as an older Maillon
+    left it, without the hidden engine-area names."""
     inp = small_input(N, Segments=3, run_at=dt.datetime(2026, 11, 23, 9, 30))
     now = small_input(N, Segments=segments_now)
     frames = {C.TBL_SETTINGS: now.settings, C.TBL_EXPECTATIONS: inp.expectations,
@@ -49,7 +50,8 @@ def _previous_workbook(exclude_top: bool = True, segments_now: int = 3
     fake = FakeExcel(sheets)
     for spec in old:  # what the engine wrote outside its tables, and its hidden name
         sheet = fake.book.sheets[spec.name]
-        fake._add_name(sheet, ENGINE_AREA_NAME, engine_area_formula(spec))
+        if names:
+            fake._add_name(sheet, ENGINE_AREA_NAME, engine_area_formula(spec))
         for block in spec.cells:
             for i, row in enumerate(block.values):
                 for j, v in enumerate(row):
@@ -116,3 +118,50 @@ def test_live_moves_a_note_the_engine_needs_to_history(monkeypatch):
     assert any("ask marketing about S04" in str(v)
                for sheet, _, v in fake.writes if sheet == C.SHEET_HISTORY)
     assert dashboard is not None
+
+
+def _kept_aside(result) -> list:
+    """The tblEdits rows of cells outside the tables (a cell reference as their key, no
+    column; an edit typed into a table's computed column names its column)."""
+    history = next(s for s in layout(result) if s.name == C.SHEET_HISTORY)
+    edits = next(t for t in history.tables if t.name == C.TBL_EDITS).data
+    return [(r["Kind"], r["Sheet"], r["Key"], r["Value"]) for _, r in edits.iterrows()
+            if r["Kind"] in ("Moved note", "Overwritten") and not r["Column"]]
+
+
+def test_live_keeps_notes_in_an_older_maillons_workbook(monkeypatch):
+    """No engine-area names (an older Maillon's sheets, with 3 segments): the engine's cells
+    of that run are told from the notes by its layout, recomputed from its History row."""
+    fake, old = _previous_workbook(exclude_top=False, segments_now=4, names=False)
+    assert not list(fake.book.sheets[C.SHEET_DASHBOARD].names)
+    right = len(C.TARGET_COLUMNS) + 5
+    fake.put(C.SHEET_TARGETS, 6, right, "Call Lyon back")
+    fake.put(C.SHEET_DASHBOARD, 9, 5, "ask marketing about S04")  # free then, needed now
+    fake.put(C.SHEET_DASHBOARD, 30, 20, "kept: nothing is written here")
+    fake.put(C.SHEET_RECONCILIATION, 40, 8, "under the heat maps")
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    assert len(result.segments) == 4
+    assert fake.cell(C.SHEET_TARGETS, 6, right) == "Call Lyon back"
+    assert fake.cell(C.SHEET_DASHBOARD, 30, 20) == "kept: nothing is written here"
+    assert fake.cell(C.SHEET_RECONCILIATION, 40, 8) == "under the heat maps"
+    # the older run's own cells were not taken for notes: only the one in the way moved
+    assert _kept_aside(result) == [("Moved note", C.SHEET_DASHBOARD, "E9",
+                                    "ask marketing about S04")]
+    assert set(result.loose.loc[result.loose["What"] == "unmarked", "Sheet"]) >= \
+        {C.SHEET_DASHBOARD, C.SHEET_TARGETS}
+    assert any("Moved note" in w for w in result.warnings)
+
+
+def test_live_keeps_a_value_typed_over_a_dashboard_figure_in_history(monkeypatch):
+    fake, old = _previous_workbook(exclude_top=False)
+    assert fake.cell(C.SHEET_DASHBOARD, 5, 1) == "Accounts"
+    fake.put(C.SHEET_DASHBOARD, 5, 2, "about 50 by March")
+    fake.put(C.SHEET_DASHBOARD, 1, 1, "Our dashboard")
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    assert fake.cell(C.SHEET_DASHBOARD, 5, 2) == result.key_figures["Accounts"]
+    assert _kept_aside(result) == [
+        ("Overwritten", C.SHEET_DASHBOARD, "A1", "Our dashboard"),
+        ("Overwritten", C.SHEET_DASHBOARD, "B5", "about 50 by March")]
+    assert any("Overwritten" in w for w in result.warnings)

@@ -40,8 +40,11 @@ from xlwings_costs import COM_METHODS, macos_backend, macos_cost, windows_cost
 #: unchanged (table sizes and styles, fills, engine-area names, print headers, chart titles)
 #: brought it to the figures below, measured: the limit is the figure, so that any growth
 #: fails. ``True``: after the user added accounts (every table, fill, row height and title
-#: that follows the data is rewritten); ``False``: nothing changed but the run.
-BUDGET = {False: 300, True: 350}
+#: that follows the data is rewritten); ``False``: nothing changed but the run. Reading the
+#: engine's own cells outside the tables, for the Cells check that finds a value typed
+#: over them (issue 11), adds about 7: measured 296-303 / 338-355 on Windows, 236-239 /
+#: 254-260 on macOS, at 1k, 2k and 20k accounts.
+BUDGET = {False: 305, True: 360}
 
 
 def _n_kwargs(call) -> int:  # call: (args, kwargs)
@@ -517,8 +520,10 @@ RUNS: dict = {}
 #: A recompute that formats every engine sheet (the first live one, one after a file-mode
 #: recompute, or when the layout changed: new columns, another number of segments...).
 #: Measured 1,368-1,375 on Windows and 1,109-1,112 on macOS (1,385-1,392 / 1,146-1,149
-#: before the batched notes read and the whole sheet by address).
-FULL_BUDGET = {"win32": 1_380, "darwin": 1_120}
+#: before the batched notes read and the whole sheet by address); the first recompute
+#: also reads once the engine sheets an older Maillon (or the template) left without
+#: their engine-area names, to keep what a user typed beside the tables (+about 20).
+FULL_BUDGET = {"win32": 1_400, "darwin": 1_140}
 
 
 def _more_accounts(fake: FakeExcel, n: int) -> None:

@@ -109,7 +109,7 @@ def test_sheets_in_contract_order(book):
     (C.TBL_SEGMENTS, C.SEGMENT_COLUMNS + [C.CHECK_COLUMN], 6),
     (C.TBL_ABC, C.ABC_COLUMNS, 12),
     (C.TBL_TARGETS, C.TARGET_COLUMNS + [C.CHECK_COLUMN], N),
-    (C.TBL_HISTORY, C.HISTORY_COLUMNS, 3),
+    (C.TBL_HISTORY, C.HISTORY_COLUMNS + [C.CELLS_CHECK_COLUMN], 3),
     (C.TBL_EDITS, C.EDIT_COLUMNS, 3),
 ])
 def test_tables_name_ref_and_exact_headers(book, result, name, columns, rows):

@@ -7,8 +7,15 @@ A cell with content that lies outside that area, outside the engine's tables
 and outside the rows kept under ``tblPlan`` was typed by a user: it is read
 here (its value, and its formula when it has one) and handed to the engine
 (``PreviousState.loose``; the renderer puts it back, see
-:mod:`maillon.engine.loose`). A sheet without that name (written by an older
-Maillon) gives no cells: the engine's own cells could not be told apart.
+:mod:`maillon.engine.loose`).
+
+A sheet without that name was written by an older Maillon: every cell outside
+its tables is read, as ``unmarked``; the renderer tells the engine's own
+cells apart from the layout of that previous run.
+
+The cells inside the engine's area are read too when the last run recorded
+what it wrote there (tblHistory's hidden ``Cells check``): a cell whose value
+no longer matches is one a user typed over, read as ``overwritten``.
 
 Comments: the sheet's notes (its comments part) and threaded comments (with
 their replies, and the authors' names from the workbook's persons part) are
@@ -35,7 +42,7 @@ from maillon.addin.ooxml.package import (NS_MAIN, Package, TableInfo, col_letter
 from maillon.addin.render.specs import ENGINE_AREA_NAME, parse_area
 from maillon.engine import contract as C
 
-__all__ = ["read_loose", "engine_areas", "outside_cells", "letters_between"]
+__all__ = ["read_loose", "engine_areas", "outside_cells", "inside_cells", "letters_between"]
 
 MAX_ROW, MAX_COL = 1_048_576, 16_384
 #: engine tables: their cells are read as tables, never as loose cells
@@ -210,6 +217,44 @@ def outside_cells(xml: bytes, covered: list[tuple[int, int, int, int]],
 
 
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\s")
+_CELL_AT = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d+)"')
+
+
+def inside_cells(xml: bytes, rects: list, outside: list = ()) -> list[tuple[int, int, bytes]]:
+    """The cells with content of a sheet's XML that one of ``rects`` holds and none of
+    ``outside`` does: ``(row, col, the cell's XML)``. Meant for a few small rectangles
+    near the top of a sheet: the scan stops after their last row.
+
+    >>> xml = (b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="C1"><v>2</v></c></row>'
+    ...        b'<row r="2"><c r="A2" s="1"/><c r="B2"><v>3</v></c></row></sheetData>')
+    >>> [(r, c) for r, c, _ in inside_cells(xml, [(1, 1, 2, 2)])]
+    [(1, 1), (2, 2)]
+    """
+    if not rects:
+        return []
+    start = xml.find(b"sheetData")
+    if start < 0:
+        return []
+    end = xml.rfind(b"sheetData")
+    end = len(xml) if end <= start else end
+    last = max(r[2] for r in rects)
+    stop = _row_offset(xml, start, end, last + 1) if last < MAX_ROW else end
+    found = []
+    for m in _CELL_AT.finditer(xml, start, stop):
+        row, col = int(m.group(2)), col_number(m.group(1).decode())
+        if not any(a <= row <= c and b <= col <= d for a, b, c, d in rects) or \
+                any(a <= row <= c and b <= col <= d for a, b, c, d in outside):
+            continue
+        close = xml.find(b">", m.end(), stop)
+        if close < 0 or xml[close - 1:close] == b"/":
+            continue  # an empty cell (a format only)
+        shut = _CELL_END.search(xml, close, stop)
+        if shut is None:
+            continue
+        cell = xml[m.start():shut.end()]
+        if _HAS_CONTENT.search(cell):
+            found.append((row, col, cell))
+    return found
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
 
 
@@ -222,17 +267,18 @@ def _dimension(head: bytes) -> tuple | None:
     return r1, c1, r2, c2
 
 
-def _sheet_xml(pkg: Package, part: str, covered: list) -> tuple[bytes, tuple | None]:
+def _sheet_xml(pkg: Package, part: str, covered: list, at_least: int = 0
+               ) -> tuple[bytes, tuple | None]:
     """The sheet's XML as far as a scan needs it, and its dimension.
 
     When the ``<dimension>`` shows nothing outside ``covered`` below some row,
     decompression stops there: a big Target List with nothing typed beside it
-    costs its first chunk."""
+    costs its first chunk. ``at_least``: a row the caller needs in any case."""
     info = pkg.info(part)
     with pkg.zf.open(info) as fh:
         first = fh.read(1 << 16)
         dimension = _dimension(first[:4096])
-        last = last_needed_row(covered, dimension)
+        last = max(last_needed_row(covered, dimension), at_least)
         if last == 0:
             return b"", dimension
         chunks = [first]
@@ -258,27 +304,42 @@ _WORKBOOK_PARTS = ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
                    "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml")
 
 
-def _values(path, sheet: str, part: str, cells: list[bytes]) -> list:
-    """The values of ``cells`` (their XML), read by python-calamine from a copy of the
-    workbook whose sheet holds only them, one per row of column A."""
-    rows = b"".join(b'<row r="%d">' % (i + 1) + _R_ATTR.sub(rb"\g<1>A%d\g<2>" % (i + 1), c, 1)
-                    + b"</row>" for i, c in enumerate(cells))
-    xml = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-           b'<worksheet xmlns="' + NS_MAIN.encode() + b'"><sheetData>' + rows
-           + b"</sheetData></worksheet>")
+def _values(path, sheets: list[tuple[str, str, list[bytes]]]) -> list[list]:
+    """The values of the cells of each ``(sheet, part, cells' XML)``, read by
+    python-calamine from one copy of the workbook whose sheets hold only them, one per row
+    of column A. The copy takes the shared strings only when a cell refers to them (the
+    engine writes inline strings; a program that saved the workbook may not)."""
+    bodies = []
+    for _, _, cells in sheets:
+        rows = b"".join(b'<row r="%d">' % (i + 1)
+                        + _R_ATTR.sub(rb"\g<1>A%d\g<2>" % (i + 1), c, 1) + b"</row>"
+                        for i, c in enumerate(cells))
+        bodies.append(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                      b'<worksheet xmlns="' + NS_MAIN.encode() + b'"><sheetData>' + rows
+                      + b"</sheetData></worksheet>")
+    shared = any(_SHARED.search(c) for _, _, cells in sheets for c in cells)
     buf = io.BytesIO()
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zout:
         names = {i.filename.lower(): i.filename for i in zin.infolist()}
         for wanted in _WORKBOOK_PARTS:
-            name = names.get(wanted)
+            if wanted == "xl/sharedStrings.xml" and not shared:
+                continue
+            name = names.get(wanted.lower())
             if name is not None:
                 zout.writestr(name, zin.read(name))
-        zout.writestr(names.get(part.lower(), part), xml)
+        for (_, part, _), xml in zip(sheets, bodies):
+            zout.writestr(names.get(part.lower(), part), xml)
     buf.seek(0)
     wb = python_calamine.CalamineWorkbook.from_filelike(buf)
-    grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    out = [row[0] if row else "" for row in grid]
-    return out + [""] * (len(cells) - len(out))
+    out = []
+    for sheet, _, cells in sheets:
+        grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        got = [row[0] if row else "" for row in grid]
+        out.append(got + [""] * (len(cells) - len(got)))
+    return out
+
+
+_SHARED = re.compile(rb'\bt="s"')
 
 
 def _formula(cell: bytes) -> str:
@@ -348,12 +409,15 @@ def _where(tables: list[TableInfo], row: int, col: int) -> tuple[str, str]:
 
 
 # --------------------------------------------------------------------------- the read
-def read_loose(path) -> list[dict]:
+def read_loose(path, history=None) -> list[dict]:
     """The cells typed outside the engine's tables and the comments on the engine sheets
     of the workbook at ``path`` (rows of :data:`maillon.engine.loose.LOOSE_COLUMNS`).
 
+    ``history`` is ``tblHistory`` as read: its last row's ``Cells check`` says what the
+    engine wrote outside its tables, so that what a user typed over it is found.
     The package must have been checked (:func:`~maillon.addin.ooxml.safe_io.check_package`).
     """
+    from maillon.engine.loose import last_cells_check, overwritten
     from maillon.addin.ooxml.package import parse_ref
     from maillon.addin.ooxml.safe_io import WorkbookError
 
@@ -365,11 +429,13 @@ def read_loose(path) -> list[dict]:
         if not sheets:
             return out
         areas = engine_areas(pkg)
+        checks = last_cells_check(history)
         catalog = tables_in(pkg)
         by_sheet: dict[str, list[TableInfo]] = {}
         for t in catalog.values():
             if t.name in ENGINE_TABLES:
                 by_sheet.setdefault(t.sheet, []).append(t)
+        found = []  # per sheet with cells to read: what their values are compared with
         for s in sheets:
             tables = by_sheet.get(s.name, [])
             for ref, author, text in _comments(pkg, s.part):
@@ -381,33 +447,53 @@ def read_loose(path) -> list[dict]:
                 out.append({"Sheet": s.name, "Row": row, "Col": col, "What": "comment",
                             "Value": text, "Formula": "", "Author": author, "Table": table,
                             "Header": header})
-            if s.name not in areas:
-                continue  # an older Maillon's sheet: its own cells cannot be told apart
-            covered = list(areas[s.name])
+            own = []  # the tables, and the rows typed under the plan (read with it)
             for t in tables:
                 r1, c1, r2, c2 = t.bounds
-                covered.append((r1, c1, r2, c2))
-                if t.name == C.TBL_PLAN:  # rows typed under the plan are read with it
-                    covered.append((r2 + 1, c1, MAX_ROW, c2))
-            xml, dimension = _sheet_xml(pkg, s.part, covered)
+                own.append((r1, c1, r2, c2))
+                if t.name == C.TBL_PLAN:
+                    own.append((r2 + 1, c1, MAX_ROW, c2))
+            area = areas.get(s.name)
+            what = "cell" if area is not None else "unmarked"  # unmarked: an older Maillon's
+            digests = checks.get(s.name) if area is not None else None
+            covered = own + list(area or [])
+            at_least = max((r[2] for r in area), default=0) if digests else 0
+            xml, dimension = _sheet_xml(pkg, s.part, covered, at_least)
             cells = outside_cells(xml, covered, dimension) if xml else []
+            inside = inside_cells(xml, area, own) if xml and digests else []
             if len(cells) > MAX_LOOSE:
                 raise WorkbookError(
                     f"{pkg.path.name}: the engine-owned sheet {s.name!r} holds "
                     f"{len(cells):,} cells typed outside its tables (at most {MAX_LOOSE:,} "
                     f"are kept by a recompute); move them to a sheet of your own and try "
                     f"again; nothing was changed.")
-            if not cells:
-                continue
-            values = _values(path, s.name, s.part, [c for _, _, c in cells])
-            for (row, col, xml), value in zip(cells, values):
+            if cells or inside:
+                found.append((s.name, s.part, what, area, digests, cells, inside))
+        if not found:
+            return out
+        values = _values(path, [(name, part, [c for _, _, c in cells + inside])
+                                for name, part, _, _, _, cells, inside in found])
+        for (name, _, what, area, digests, cells, inside), got in zip(found, values):
+            read = []
+            for (row, col, xml), value in zip(cells + inside, got):
                 formula = _formula(xml)
                 if value == "" and _ERROR.search(xml[:200]):
                     v = _VALUE.search(xml)
                     value = v.group(1).decode("utf-8", "replace") if v else "#VALUE!"
+                read.append((row, col, value, formula))
+            typed_over = set()
+            if inside:
+                now = {(r, c): v for r, c, v, _ in read[len(cells):]}
+                typed_over = set(overwritten(area, digests, now))
+                # the engine writes no formula outside its tables: one is a user's
+                typed_over |= {(r, c) for r, c, _, f in read[len(cells):] if f}
+            for i, (row, col, value, formula) in enumerate(read):
+                if i >= len(cells) and (row, col) not in typed_over:
+                    continue
                 if value == "" and not formula:
                     continue
-                out.append({"Sheet": s.name, "Row": row, "Col": col, "What": "cell",
+                out.append({"Sheet": name, "Row": row, "Col": col,
+                            "What": what if i < len(cells) else "overwritten",
                             "Value": value, "Formula": formula, "Author": "", "Table": "",
                             "Header": ""})
     return out

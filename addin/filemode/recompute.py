@@ -112,7 +112,8 @@ def read_workbook(path: Path, progress=_noop):
         found = tables_from(reader)
     from maillon.addin.filemode.loose import read_loose
 
-    return found, read_loose(path)
+    history = found.get(C.TBL_HISTORY)
+    return found, read_loose(path, None if history is None else history.data)
 
 
 def input_from(path: Path, found: dict, loose, *, tables: dict | None = None,
@@ -259,7 +260,7 @@ def recompute_into(source: Path, save: GuardedSave, progress=_noop, *, adjust=No
         inp = adjust(inp)
     from maillon.engine.pipeline import recompute
 
-    from maillon.addin.render.layout import layout
+    from maillon.addin.render.layout import kept_aside_note, layout
     from maillon.addin.filemode.write import render_skeleton
     from maillon.addin.ooxml.graft import graft
     from maillon.addin.render.specs import ENGINE_AREA_NAME
@@ -268,6 +269,9 @@ def recompute_into(source: Path, save: GuardedSave, progress=_noop, *, adjust=No
     result = recompute(inp)
     progress("Writing the engine-owned sheets")
     specs = layout(result)
+    note = kept_aside_note(result, specs)
+    if note:
+        result.warnings.append(note)
     base = record_base(source, inp, result)
     with tempfile.TemporaryDirectory(prefix="maillon-") as tmp, save.writing() as grafted:
         rendered = Path(tmp) / "rendered.xlsx"

@@ -33,6 +33,7 @@ from maillon.addin.engine_input import PREVIOUS_TABLES, USER_TABLES
 from maillon.addin.live.book import survey as survey_book
 from maillon.addin.live.write import complement, parse_address, xl_address
 from maillon.addin.render.specs import ENGINE_AREA_NAME, parse_area
+from maillon.engine.loose import last_cells_check, overwritten
 from maillon.addin.tables import table_frame
 
 __all__ = ["frame_from_values", "read_tables_live", "read_loose_live", "read_budget", "read_values"]
@@ -257,6 +258,10 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
     cells: a small used area in one call, a big one (the Target List) one rectangle
     at a time around its tables, nothing when the engine's cells cover it all; the
     values only where a formula read found something typed.
+    A sheet without the engine-area name (an older Maillon's) gives every cell outside
+    its tables as ``unmarked``; where the last run's ``Cells check`` (tblHistory) is
+    known, the engine's own cells outside the tables are read too, and those whose value
+    no longer matches come as ``overwritten``.
     """
     found = found if found is not None else survey_book(book)
     if engine is None:
@@ -264,6 +269,8 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
     windows = (platform or sys.platform).startswith("win")
     engine_sheets = {n.lower() for n in C.ENGINE_SHEETS}
     names = {n.lower() for n in C.ENGINE_TABLES}
+    history = {k.lower(): v for k, v in (frames or {}).items()}.get(C.TBL_HISTORY.lower())
+    checks = last_cells_check(history)
     out: list[dict] = []
     for sheet_name, sheet in found.sheets.values():
         if sheet_name.lower() not in engine_sheets:
@@ -288,26 +295,39 @@ def read_loose_live(book, frames: dict | None = None, found=None, engine=None,
                         "Header": header})
         area = _engine_area(sheet)
         found.engine_areas[sheet_name.lower()] = area
-        if area is None:
-            continue  # an older Maillon's sheet: its own cells cannot be told apart
-        covered = list(area)
+        own = []  # the tables, and the rows typed under the plan (read with it)
         for name, (r1, c1, r2, c2), _ in tables:
-            covered.append((r1, c1, r2, c2))
+            own.append((r1, c1, r2, c2))
             if name.lower() == C.TBL_PLAN.lower():
-                covered.append((r2 + 1, c1, 1_048_576, c2))
+                own.append((r2 + 1, c1, 1_048_576, c2))
+        what = "cell" if area is not None else "unmarked"  # unmarked: an older Maillon's
+        digests = checks.get(sheet_name) if area is not None else None
+        # the engine's own cells are read too when the last run's Cells check can tell
+        # whether someone typed over them
+        skip = own if digests or area is None else own + list(area)
         whole = sheet.used_range
         used = parse_address(whole.address)
         r1, c1, r2, c2 = used
-        outside = complement(used, covered)
+        outside = complement(used, skip)
         if not outside:
             continue  # the engine's own cells fill the used area: nothing typed beside them
         if (r2 - r1 + 1) * (c2 - c1 + 1) <= WHOLE_READ_CELLS:
-            typed = _typed_cells(sheet, used, covered, engine, platform, rng=whole)
+            typed = _typed_cells(sheet, used, skip, engine, platform, rng=whole)
         else:
             typed = [cell for rect in outside
-                     for cell in _typed_cells(sheet, rect, covered, engine, platform)]
+                     for cell in _typed_cells(sheet, rect, skip, engine, platform)]
+        inside = {}
         for r, c, value, formula in typed:
-            out.append({"Sheet": sheet_name, "Row": r, "Col": c, "What": "cell",
-                        "Value": "" if value is None else value, "Formula": formula,
-                        "Author": "", "Table": "", "Header": ""})
+            item = {"Sheet": sheet_name, "Row": r, "Col": c, "What": what,
+                    "Value": "" if value is None else value, "Formula": formula,
+                    "Author": "", "Table": "", "Header": ""}
+            if area is not None and _covers(area, r, c):
+                inside[(r, c)] = item  # only read when there are digests to compare
+                continue
+            out.append(item)
+        if inside:
+            typed_over = set(overwritten(area, digests,
+                                         {k: v["Value"] for k, v in inside.items()}))
+            typed_over |= {k for k, v in inside.items() if v["Formula"]}  # never the engine's
+            out += [{**inside[k], "What": "overwritten"} for k in sorted(typed_over)]
     return out

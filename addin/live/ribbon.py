@@ -48,9 +48,13 @@ def _recompute(inp):
 
 
 def _layout(result):
-    from maillon.addin.render.layout import layout
+    from maillon.addin.render.layout import kept_aside_note, layout
 
-    return layout(result)
+    specs = layout(result)
+    note = kept_aside_note(result, specs)  # said in the closing message, as the CLI does
+    if note:
+        result.warnings.append(note)
+    return specs
 
 
 # --- messages -----------------------------------------------------------------------------

@@ -63,10 +63,11 @@ import pandas as pd
 from maillon.engine import contract as C
 from maillon.engine.cells import is_blank as _blank
 from maillon.engine.history import user_columns  # columns a user added: marked as theirs
-from maillon.engine.loose import KEYED_TABLES, place
+from maillon.engine.loose import KEYED_TABLES, cells_check, place
 from maillon.engine.plan import is_week_header  # week columns, not a user's
 from maillon.engine.model import EngineResult
 from maillon.workbook_templates.look import COLOURS, money_format
+from maillon.addin.render.specs import engine_boxes, engine_values
 from maillon.addin.render.specs import (Alignment, Border, CellEquals, Cells, CellStyle, Chart,
                                         ColorScale, Column, DataBar, Font, Formula,
                                         ListValidation, Merge, Note, Page, Ref, Series,
@@ -254,7 +255,7 @@ def _table(spec: _Sheet, look: _Look, name: str, row: int, col: int, df: pd.Data
     if widths:
         for i, h in enumerate(df.columns):
             c = col + i
-            if h == C.CHECK_COLUMN:
+            if h in (C.CHECK_COLUMN, C.CELLS_CHECK_COLUMN):
                 spec.columns.append(Column(c, c, CHECK_WIDTH, hidden=True))
             else:
                 spec.columns.append(Column(c, c, _width(h)))
@@ -673,11 +674,15 @@ def _label(seg_id, name) -> str:
     return str(name)
 
 
-def _history(result: EngineResult, look: _Look, kept_aside=()) -> SheetSpec:
+def _history(result: EngineResult, look: _Look, kept_aside=(), check: str | None = "") -> SheetSpec:
     """History; ``kept_aside`` are more ``tblEdits`` rows (what a user typed on an engine
-    sheet that could not stay where it was)."""
+    sheet that could not stay where it was); ``check`` is this run's hidden ``Cells check``
+    (on its row only; None: no such column, the layout of a Maillon before it)."""
     spec = _Sheet(C.SHEET_HISTORY, tab_color=ENGINE_TAB_COLOR)
     hist = _frame(result.history, C.HISTORY_COLUMNS)
+    if check is not None:
+        hist = hist.copy()
+        hist[C.CELLS_CHECK_COLUMN] = [""] * (len(hist) - 1) + [check] if len(hist) else []
     edits = _frame(result.edits, C.EDIT_COLUMNS)
     if kept_aside:
         run_at = _run_at(result)
@@ -806,26 +811,120 @@ def layout(result: EngineResult) -> list[SheetSpec]:
              if name != C.SHEET_HISTORY}
     if result.loose is None or len(result.loose) == 0:
         specs[C.SHEET_HISTORY] = _history(result, look)
-        return _with_merge(result, look, [specs[name] for name in C.ENGINE_SHEETS])
+        out = _with_merge(result, look, [specs[name] for name in C.ENGINE_SHEETS])
+        history = _history(result, look, check=_cells_check(out))
+        return [history if s.name == C.SHEET_HISTORY else s for s in out]
     placed, aside = {}, []
     for name, spec in specs.items():
-        placed[name] = _place(result.loose, spec)
+        placed[name] = _place(result.loose, spec, _previous_area(result, look, spec))
         aside += placed[name][2]
     # History last: what is kept aside makes tblEdits longer, which can reach
     # more of what a user typed under it (each pass only adds rows)
     on_history: list = []
     while True:
         history = _history(result, look, aside + on_history)
-        placed[C.SHEET_HISTORY] = _place(result.loose, history)
+        placed[C.SHEET_HISTORY] = _place(result.loose, history,
+                                         _previous_area(result, look, history))
         if len(placed[C.SHEET_HISTORY][2]) == len(on_history):
             break
         on_history = placed[C.SHEET_HISTORY][2]
     specs[C.SHEET_HISTORY] = history
-    return _with_merge(result, look, [_with_users(result.loose, specs[name], *placed[name][:2])
-                                      for name in C.ENGINE_SHEETS])
+    out = _with_merge(result, look, [_with_users(result.loose, specs[name], *placed[name][:2])
+                                     for name in C.ENGINE_SHEETS])
+    history = _with_users(result.loose, _history(result, look, aside + on_history,
+                                                 check=_cells_check(out)),
+                          *placed[C.SHEET_HISTORY][:2])
+    return [history if s.name == C.SHEET_HISTORY else s for s in out]
 
 
-def _place(loose: pd.DataFrame, spec: SheetSpec) -> tuple[list, list, list]:
+def kept_aside_note(result: EngineResult, specs: list) -> str | None:
+    """One line saying what this layout moved to History's ``tblEdits`` from the engine
+    sheets (a note in a cell the engine now writes, a value typed over the engine's, a
+    comment whose row is gone), or None when nothing was.
+
+    >>> from tests.engine_result_factory import make_result
+    >>> result = make_result()
+    >>> kept_aside_note(result, layout(result)) is None
+    True
+    """
+    history = next((s for s in specs if s.name == C.SHEET_HISTORY), None)
+    table = next((t for t in history.tables if t.name == C.TBL_EDITS), None) if history else None
+    if table is None:
+        return None
+    before = 0 if result.edits is None else len(result.edits)
+    kinds = table.data["Kind"].iloc[before:].value_counts()
+    if not len(kinds):
+        return None
+    what = ", ".join(f"{n} {kind}" for kind, n in kinds.sort_index().items())
+    return (f"kept in History (edits kept aside): {what} — what you typed on engine sheets "
+            "where this recompute writes, or a comment whose row is gone")
+
+
+def _cells_check(specs: list) -> str:
+    """The ``Cells check`` of these sheets: a digest of each cell the engine writes outside
+    their tables, box by box of each sheet's engine-area name."""
+    sheets = {}
+    for spec in specs:
+        boxes = engine_boxes(spec)
+        if not boxes:
+            continue
+        values = {(r + 1, c + 1): v for (r, c), v in engine_values(spec).items()}
+        sheets[spec.name] = [((r1 + 1, c1 + 1, r2 + 1, c2 + 1), values)
+                             for r1, c1, r2, c2 in boxes]
+    return cells_check(sheets)
+
+
+def _previous_segments(result: EngineResult) -> int | None:
+    """How many segments the previous run had (its tblHistory row; 0 when there was none:
+    the engine sheets are the template's, rendered with no segment), or None."""
+    hist = result.history
+    if hist is None or "Segments" not in hist.columns:
+        return None
+    if len(hist) < 2:
+        return 0
+    try:
+        n = int(float(hist["Segments"].iloc[-2]))
+    except (TypeError, ValueError):
+        return None
+    return n if 0 <= n <= 100 else None
+
+
+def _with_segments(result: EngineResult, n: int) -> EngineResult:
+    """``result`` with ``n`` segments (rows cut or padded): the shape of a previous run's
+    segment blocks, for where its layout wrote (values do not matter)."""
+    seg = _frame(result.segments, C.SEGMENT_COLUMNS)
+    ids = [str(i) for i in seg["Segment ID"]][:n]
+    ids += [f"S{i:02d}" for i in range(len(ids) + 1, n + 1)]
+    seg = seg.head(n).reindex(range(n))
+    seg["Segment ID"] = ids
+    cross = {}
+    for k in ("cross_accounts", "cross_revenue", "cross_potential"):
+        frame = getattr(result, k)
+        frame = frame.set_axis([str(i) for i in frame.index], axis=0)
+        cross[k] = frame.reindex(ids).fillna(0)
+    return replace(result, segments=seg, **cross)
+
+
+def _previous_area(result: EngineResult, look: _Look, spec: SheetSpec) -> list | None:
+    """Where the previous run wrote on this sheet (1-based), when an older Maillon wrote it
+    without recording its cells (``unmarked`` cells were read): the layout of that run,
+    recomputed from the segment count its tblHistory row gives and the layout it had
+    (History before its ``Cells check`` column). None when no such cell was read."""
+    loose = result.loose
+    if loose is None or not ((loose["Sheet"] == spec.name) & (loose["What"] == "unmarked")).any():
+        return None
+    before = [spec]
+    if spec.name == C.SHEET_HISTORY:  # before its Cells check column, or with it
+        before.append(_history(result, look, check=None))
+    elif spec.name in (C.SHEET_DASHBOARD, C.SHEET_RECONCILIATION):
+        n = _previous_segments(result)
+        if n is not None and n != len(_frame(result.segments, C.SEGMENT_COLUMNS)):
+            before = [_BUILDERS[spec.name](_with_segments(result, n), look)]
+    return [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for b in before
+            for r1, c1, r2, c2 in b.engine_area()]
+
+
+def _place(loose: pd.DataFrame, spec: SheetSpec, previous=None) -> tuple[list, list, list]:
     """:func:`maillon.engine.loose.place` for one sheet of the new layout."""
     engine = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for r1, c1, r2, c2 in spec.engine_area()]
     tables = {}
@@ -833,7 +932,10 @@ def _place(loose: pd.DataFrame, spec: SheetSpec) -> tuple[list, list, list]:
         if t.name in KEYED_TABLES and KEYED_TABLES[t.name][1] in t.data.columns:
             tables[t.name] = (t.row + 1, t.col + 1, [str(h) for h in t.data.columns],
                               t.data[KEYED_TABLES[t.name][1]].tolist())
-    return place(loose, spec.name, engine, tables)
+    written = None
+    if ((loose["Sheet"] == spec.name) & (loose["What"] == "overwritten")).any():
+        written = {(r + 1, c + 1): v for (r, c), v in engine_values(spec).items()}
+    return place(loose, spec.name, engine, tables, previous, written)
 
 
 def _user_value(item: dict):

@@ -52,7 +52,8 @@ from collections.abc import Mapping
 import pandas as pd
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-__all__ = ["ENGINE_AREA_NAME", "parse_area", "engine_area_formula", "merge_boxes", "Formula",
+__all__ = ["ENGINE_AREA_NAME", "parse_area", "engine_area_formula", "engine_boxes",
+           "engine_values", "merge_boxes", "Formula",
            "Note", "Font", "Border", "Alignment", "CellStyle", "CellEquals", "ColorScale", "DataBar",
            "CondFormat", "ListValidation", "Cells", "Table", "Column", "Ref", "Series",
            "Chart", "Page", "Merge", "SheetSpec", "sheet_ref", "range_abs"]
@@ -572,12 +573,38 @@ class SheetSpec:
         return boxes
 
 
+def engine_boxes(spec: SheetSpec) -> list[tuple[int, int, int, int]]:
+    """The boxes (0-based, inclusive) of what the engine writes outside its tables, as few
+    as cover them, in the order of the sheet's :data:`ENGINE_AREA_NAME`."""
+    boxes = [b for b in spec.engine_area()
+             if not any(b == (t.row, t.col, t.last_row, t.last_col) for t in spec.tables)]
+    return merge_boxes(boxes)
+
+
+def engine_values(spec: SheetSpec) -> dict[tuple[int, int], object]:
+    """``(row, col)`` (0-based) -> the value the engine writes there, outside its tables
+    (a merged range shows its value in its first cell; a cell not listed is blank)."""
+    out: dict = {}
+    for block in spec.cells:
+        if block.user:
+            continue
+        rows = block.values.itertuples(index=False, name=None) \
+            if isinstance(block.values, pd.DataFrame) else block.values
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                out[(block.row + i, block.col + j)] = v
+    for m in spec.merges:
+        for r in range(m.first_row, m.last_row + 1):
+            for c in range(m.first_col, m.last_col + 1):
+                out.pop((r, c), None)
+        out[(m.first_row, m.first_col)] = m.value
+    return out
+
+
 def engine_area_formula(spec: SheetSpec) -> str:
     """The formula of the sheet's :data:`~maillon.addin.render.specs.ENGINE_AREA_NAME`:
     the union of what the engine writes outside its tables ('' when nothing)."""
-    boxes = [b for b in spec.engine_area()
-             if not any(b == (t.row, t.col, t.last_row, t.last_col) for t in spec.tables)]
-    boxes = merge_boxes(boxes)
+    boxes = engine_boxes(spec)
     return "=" + ",".join(sheet_ref(spec.name, *b) for b in boxes) if boxes else ""
 
 
