@@ -308,7 +308,7 @@ def test_merge_copies_lands_in_the_file_and_reopens_it(team):
     assert set(conflict[["team (Claire)", "team-HM"]].iloc[0]) == {"Reims", "Troyes"}
     (message,) = s.messages()
     assert message.startswith("Merge done in") and "Merged 2 copies into team.xlsx" in message
-    assert "1 conflicts" in message and "Decide each conflict on the Merge sheet" in message
+    assert "1 conflict," in message and "Decide each conflict on the Merge sheet" in message
     assert "click Recompute segments" in message and "previous file kept as" in message
     assert "Traceback" not in message
 
