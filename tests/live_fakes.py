@@ -28,6 +28,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlwings import main as xwm
 
 from maillon.addin.live.write import parse_address
+from maillon.addin.ooxml.package import col_number
 
 _CONFIG_ATTRS = {"return_value", "side_effect", "name", "called", "call_count", "call_args",
                  "call_args_list", "mock_calls", "method_calls"}
@@ -531,20 +532,13 @@ class FakeExcel:
 _AREA = re.compile(r"^([A-Z]+):([A-Z]+)$|^(\d+):(\d+)$")
 
 
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def rects(address: str) -> list[tuple]:
     """An address (``"A1:B2,D:D,5:7"``) as 1-based rectangles (r1, c1, r2, c2)."""
     out = []
     for part in address.replace("$", "").split(","):
         m = _AREA.match(part)
         if m and m.group(1):
-            out.append((1, _col(m.group(1)), 1_048_576, _col(m.group(2))))
+            out.append((1, col_number(m.group(1)), 1_048_576, col_number(m.group(2))))
         elif m:
             out.append((int(m.group(3)), 1, int(m.group(4)), 16_384))
         else:

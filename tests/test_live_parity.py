@@ -16,45 +16,21 @@ on a listed one that is gone (so the list stays true).
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import openpyxl
 import pytest
 import xlsxwriter
 
 from maillon.addin.filemode.write import write_specs
-from maillon.addin.live.write import MAX_COL, MAX_ROW, parse_address, write_specs_live
+from maillon.addin.live.write import write_specs_live
 from maillon.addin.render.layout import layout
 from maillon.engine.pipeline import recompute
 from maillon.engine.samples import small_input
 
-from live_fakes import FakeExcel
+from live_fakes import FakeExcel, rects
 
 #: (sheet, what) -> why the live mode cannot write it as the file mode does
 KNOWN: dict = {}
-
-_AREA = re.compile(r"^([A-Z]+):([A-Z]+)$|^(\d+):(\d+)$")
-
-
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _rects(address: str) -> list[tuple]:
-    out = []
-    for part in address.replace("$", "").split(","):
-        m = _AREA.match(part)
-        if m and m.group(1):
-            out.append((1, _col(m.group(1)), MAX_ROW, _col(m.group(2))))
-        elif m:
-            out.append((int(m.group(3)), 1, int(m.group(4)), MAX_COL))
-        else:
-            out.append(parse_address(part))
-    return out
-
 
 def _live_cells(fake: FakeExcel, wanted: dict) -> dict:
     """Replay the fake's writes: {sheet: {(row, col): {what: value}}} for the cells in ``wanted``."""
@@ -63,7 +39,7 @@ def _live_cells(fake: FakeExcel, wanted: dict) -> dict:
         if sheet not in wanted:
             continue
         keys = wanted[sheet]
-        for r1, c1, r2, c2 in _rects(address):
+        for r1, c1, r2, c2 in rects(address):
             if prop == "raw_value":
                 for i, row in enumerate(value):
                     for j, v in enumerate(row):
