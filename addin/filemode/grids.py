@@ -36,13 +36,13 @@ from pathlib import Path
 import python_calamine
 
 from maillon.addin.filemode.sheet_scan import ExtentWatch, Region, needs_trim, trimmed_workbook
-from maillon.addin.ooxml.package import Package, TableInfo, find_table, tables_in
+from maillon.addin.ooxml.package import (Package, TableInfo, WellFormed, check_sheets, find_table,
+                                         tables_in)
 from maillon.addin.ooxml.safe_io import WorkbookError, check_package, check_part
 
 __all__ = ["GridReader", "ParsedSheet", "MAX_THREADS"]
 
 MAX_THREADS = 4  # sheets parsed at once (python-calamine frees the GIL while it parses)
-FAR_SCAN_MAX = 8 * 1024 ** 2  # sheet XML bytes: beyond, the <dimension> and row order are trusted
 
 
 @dataclass
@@ -78,16 +78,24 @@ class GridReader:
     table's last row (to see rows a user typed below the table). Tables that
     are not in the workbook are left out; the caller names them in its message.
 
+    ``check_sheets_except``, if given (names of sheets that will be replaced),
+    also refuses a package whose other sheets are damaged
+    (:func:`~maillon.addin.ooxml.package.check_sheets`): a sheet part missing, or
+    not well-formed XML, at any size. The sheets parsed here are checked in the
+    pass that inflates them for the package check, the others on their own.
+
     The cyclic garbage collector is paused from the start until :meth:`close`:
     turning a grid into frames creates millions of containers, and each batch
     would otherwise set off a collection that walks all those already built.
     Nothing read here makes reference cycles.
     """
 
-    def __init__(self, path, names, whole=()):
+    def __init__(self, path, names, whole=(), check_sheets_except=None):
         self.path = Path(path)
         self.names = list(names)
         self.whole = list(whole)
+        self.replaced = (None if check_sheets_except is None
+                         else {n.casefold() for n in check_sheets_except})
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._gc_was_enabled = gc.isenabled()
         gc.disable()
@@ -130,6 +138,9 @@ class GridReader:
         try:
             check_package(self.path, verify_data=False)  # structure, sizes, XML prologs
             jobs = self._jobs()
+            if self.replaced is not None:
+                with Package(self.path) as pkg:  # the parsed sheets: in _parse
+                    check_sheets(pkg, skip=self.replaced, deferred=[j.sheet for j in jobs])
             check_package(self.path, defer=[j.part for j in jobs if j.part])
             self._queue.put(("plan", len(jobs)))
             buckets = _deal(jobs, _workers(len(jobs)))
@@ -177,11 +188,17 @@ class GridReader:
             with _open(self.path) as wb:
                 for job in bucket:
                     region = Region(job.nrows, max(info.bounds[3] for _, info in job.tables))
-                    # the references a lying <dimension> hides are looked for in sheets
-                    # up to FAR_SCAN_MAX (about 10 ms per MB; see sheet_scan)
-                    watch = ExtentWatch(expect=region if job.weight <= FAR_SCAN_MAX else None)
+                    # references beyond the region that a lying <dimension> or rows out
+                    # of order would hide are looked for at any size (see sheet_scan)
+                    watch = ExtentWatch(expect=region)
                     if job.part:
-                        check_part(self.path, job.part, on_chunk=watch)
+                        xml = None
+                        if self.replaced is not None and job.sheet.casefold() not in self.replaced:
+                            xml = WellFormed(self.path.name, job.sheet, job.part)
+                        check_part(self.path, job.part,
+                                   on_chunk=watch if xml is None else _each(watch, xml))
+                        if xml is not None:
+                            xml.close()
                     if job.part and needs_trim(watch, region):
                         # cells far outside the tables: python-calamine would
                         # allocate the sheet's whole bounding box
@@ -193,6 +210,14 @@ class GridReader:
                                                           watch.errors, watch.uncached)))
         except Exception as exc:
             self._queue.put(("error", exc))
+
+
+def _each(*feeds):
+    """One chunk callback that hands each chunk to every one of ``feeds``."""
+    def feed(chunk: bytes) -> None:
+        for f in feeds:
+            f(chunk)
+    return feed
 
 
 def _workers(n_jobs: int) -> int:

@@ -27,7 +27,7 @@ from maillon.addin.filemode.files import (atomic_replace, fingerprint, os_error_
                                           refuse_if_changed, refuse_if_open, refuse_if_read_only,
                                           refuse_unwritable_folder, run_lock, temp_path_beside)
 from maillon.addin.engine_input import TABLES_TO_READ, USER_TABLES
-from maillon.addin.ooxml.package import Package, check_sheets, last_saved_by, saved_by_excel
+from maillon.addin.ooxml.package import Package, last_saved_by, saved_by_excel
 from maillon.addin.ooxml.safe_io import check_package
 from maillon.addin.filemode.grids import GridReader
 
@@ -103,8 +103,9 @@ def read_workbook(path: Path, progress=_noop):
     check_package(path, verify_data=False)  # cheap: structure and prologs (again in the reader)
     with Package(path) as pkg:
         _refuse_case_twins(pkg)
-        check_sheets(pkg, skip=C.ENGINE_SHEETS)
-    with GridReader(path, TABLES_TO_READ, whole=[C.TBL_PLAN]) as reader:
+    # the reader also refuses damaged sheets (a part missing, XML not well-formed)
+    with GridReader(path, TABLES_TO_READ, whole=[C.TBL_PLAN],
+                    check_sheets_except=C.ENGINE_SHEETS) as reader:
         import maillon.engine.pipeline  # noqa: F401 - the slow import, while the sheets parse
 
         from maillon.addin.filemode.read import tables_from
