@@ -272,8 +272,10 @@ def needs_trim(watch: ExtentWatch, region: Region) -> bool:
 
 
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
-_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?(?:/>|>.*?</(?:\w+:)?c>)',
-                   re.S)
+# references read as python-calamine reads them (either case, either quote, spaces)
+_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr\s*=\s*["\']([A-Za-z]+)(\d+)["\'][^>]*?'
+                   rb'(?:/>|>.*?</(?:\w+:)?c>)', re.S)
+_ROW_START = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr\s*=\s*["\'][A-Za-z]*(\d+)["\']')
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?sheetData>)", re.S)
 # elements that name cells outside the region and are not cell values
 _DROP = re.compile(rb"<(?:\w+:)?(dimension|mergeCells|hyperlinks|conditionalFormatting|"
@@ -296,7 +298,7 @@ def _trim_sheet(xml: bytes, region: Region) -> bytes:
     rows = []
     for r in _ROW.finditer(m.group(1)):
         row = r.group(0)
-        n = _ROW_NUMBER.search(row, 4, 64)
+        n = _ROW_START.match(row)
         if last_row is not None and n is not None and int(n.group(1)) > last_row:
             continue  # rows should come in order; a hostile file's may not
         rows.append(_CELL.sub(cell, row))
