@@ -127,8 +127,9 @@ def overwritten_edits(previous: pd.DataFrame | None, current: pd.DataFrame, key:
     for idx, row in before.iterrows():
         k = edited_keys.at[idx]
         cols = []
-        if k in now.index:
-            cols = [c for c in computed if row[c] != now.at[k, c]]
+        if k in now.index:  # a column this run no longer computes (a past week) is not
+            cols = [c for c in computed  # compared: what the engine wrote there is unknown
+                    if c in current.columns and row[c] != now.at[k, c]]
         for c in cols or ["(computed cells)"]:
             rows.append({"Sheet": sheet, "Key": k, "Column": c,
                          "Value": row[c] if c in row else "",

@@ -19,7 +19,7 @@ from .loose import key_comments
 from .history import (carry_user_columns, change_counts, history_tables, overwritten_edits,
                       row_checks, settings_digest)
 from .model import EngineInput, EngineResult
-from .plan import build_plan, plan_columns
+from .plan import build_plan, plan_columns, plan_computed_columns
 from .reconcile import reconcile
 from .score import build_targets
 from .segment import segment_accounts
@@ -65,14 +65,16 @@ def recompute(inp: EngineInput) -> EngineResult:
     targets["Next action"] = targets["Account ID"].map(next_action).fillna("").astype(object)
 
     # Hidden digests of the computed cells, and edits typed into computed cells.
-    plan_computed = [c for c in plan.columns if c not in C.PLAN_EDITABLE]
+    plan_computed = plan_computed_columns(plan)
     edits = [*seg.orphans, *target_orphans, *plan_orphans]
     edits += overwritten_edits(prev_targets, targets, "Account ID", TARGET_COMPUTED,
                                C.SHEET_TARGETS)
     edits += overwritten_edits(v.previous_segments, seg.segments, "Segment ID",
                                SEGMENT_COMPUTED, C.SHEET_SEGMENTS)
-    edits += overwritten_edits(v.previous_plan, plan, "Action ID", plan_computed,
-                               C.SHEET_PLAN)
+    # the previous plan's rows are checked against the weeks they were written with
+    edits += overwritten_edits(v.previous_plan, plan, "Action ID",
+                               plan_computed if v.previous_plan is None
+                               else plan_computed_columns(v.previous_plan), C.SHEET_PLAN)
     # columns a user added inside tblTargets or tblSegments follow their key
     targets, user_orphans = carry_user_columns(prev_targets, targets, "Account ID",
                                                C.TARGET_COLUMNS, C.SHEET_TARGETS)

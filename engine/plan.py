@@ -335,6 +335,24 @@ def is_week_header(header) -> bool:
     return bool(_WEEK_HEADER.fullmatch(str(header).strip()))
 
 
+def plan_computed_columns(plan: pd.DataFrame) -> list:
+    """The computed columns of a ``tblPlan`` that its ``Row check`` digests, in the order
+    the digest takes them: the fixed columns but the editable ones, then its weeks by
+    date. The same for the plan built now and for the plan as read back, whose weeks are
+    those of the run that wrote it: with the plan start on ``auto`` (next Monday), a
+    week later the plan covers other weeks, and its rows must be checked against the
+    weeks they were written with, not against this run's.
+
+    >>> plan_computed_columns(pd.DataFrame(columns=["Action ID", "2026-12-07", "Status",
+    ...                                             "Notes", "2026-11-30", "Row check"]))[-2:]
+    ['2026-11-30', '2026-12-07']
+    """
+    weeks = sorted((c for c in plan.columns if is_week_header(c)),
+                   key=lambda h: pd.Timestamp(h if isinstance(h, (dt.date, pd.Timestamp))
+                                              else str(h).strip()))
+    return [c for c in C.PLAN_FIXED_COLUMNS if c not in C.PLAN_EDITABLE] + weeks
+
+
 def plan_columns(plan: pd.DataFrame | None) -> list:
     """The engine's columns of a ``tblPlan`` as read back: the fixed ones and its weeks
     (any other column was added by a user)."""

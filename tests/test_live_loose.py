@@ -165,3 +165,21 @@ def test_live_keeps_a_value_typed_over_a_dashboard_figure_in_history(monkeypatch
         ("Overwritten", C.SHEET_DASHBOARD, "A1", "Our dashboard"),
         ("Overwritten", C.SHEET_DASHBOARD, "B5", "about 50 by March")]
     assert any("Overwritten" in w for w in result.warnings)
+
+
+def test_live_a_plan_written_a_week_ago_is_not_taken_for_values_typed_over(monkeypatch):
+    """The previous recompute ran a week earlier (its plan, with the plan start on auto,
+    covers other weeks) and Segments went from 3 to 7 since: no row of the plan read
+    back is taken for one a user typed over (about 80 false ``Overwritten`` rows
+    before); a value typed over a computed cell of the plan still is, on its row only."""
+    fake, old = _previous_workbook(exclude_top=False, segments_now=7)
+    plan = next(t for s in old for t in s.tables if t.name == C.TBL_PLAN)
+    headers = [str(h) for h in plan.data.columns]
+    key = plan.data["Action ID"].iloc[0]
+    fake.put(C.SHEET_PLAN, plan.row + 2, plan.col + 1 + headers.index("Accounts"), 999)
+    code, result = run_live(fake, monkeypatch)
+    assert code == 0, fake.alerts
+    assert len(result.segments) == 7
+    over = result.edits[result.edits["Kind"] == "Overwritten"]
+    assert set(over["Key"]) == {key}, over[["Key", "Column"]].values.tolist()[:10]
+    assert over.loc[over["Column"] == "Accounts", "Value"].tolist() == ["999.0"]

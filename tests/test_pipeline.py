@@ -168,3 +168,29 @@ def test_an_empty_portfolio_gives_empty_tables():
     r = recompute(inp)
     assert len(r.targets) == 0 and len(r.segments) == 0 and len(r.abc) == 12
     assert r.key_figures["Accounts"] == 0
+
+
+def test_a_plan_written_a_week_ago_is_not_taken_for_values_typed_over():
+    """With the plan start on auto (next Monday), a recompute a week later plans other
+    weeks: each row of the plan read back is checked against the weeks it was written
+    with, not against this run's (every row used to come back as Overwritten)."""
+    from maillon.engine.plan import is_week_header
+
+    inp = small_input(n_accounts=120, run_at=dt.datetime(2026, 11, 23, 9, 0))
+    r1 = recompute(inp)
+    assert len(r1.plan) > 3
+    inp = carry(r1, inp, dt.datetime(2026, 11, 30, 9, 0))
+    r2 = recompute(inp)
+    weeks = [[c for c in r.plan.columns if is_week_header(c)] for r in (r1, r2)]
+    assert weeks[0][0] != weeks[1][0]  # the plan moved on a week
+    assert "Overwritten" not in set(r2.edits["Kind"])
+    # a value typed over a computed cell of the plan is still reported, on its row only
+    plan = r1.plan.copy()
+    key = plan["Action ID"].iloc[1]
+    plan["Accounts"] = plan["Accounts"].astype(object)
+    plan.loc[plan.index[1], "Accounts"] = 999
+    inp.previous.plan = plan
+    r3 = recompute(inp)
+    over = r3.edits[r3.edits["Kind"] == "Overwritten"]
+    assert set(over["Key"]) == {key} and set(over["Sheet"]) == {C.SHEET_PLAN}
+    assert over.loc[over["Column"] == "Accounts", "Value"].tolist() == ["999.0"]
