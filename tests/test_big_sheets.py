@@ -159,3 +159,22 @@ def test_a_big_sheet_that_is_not_well_formed_is_refused(tmp_path, sheet, damage)
         assert f"the sheet '{sheet}' ({part}) is not well-formed XML" in err, err
         assert path.read_bytes() == before
         assert sorted(p.name for p in path.parent.iterdir()) == files
+
+
+@pytest.mark.parametrize("size", [7, 64, 1000, 4096])
+def test_a_far_reference_cut_between_two_chunks_is_seen(size):
+    """The package check hands the sheet over in chunks: a reference spelt out over
+    several of them (spaces and line breaks around ``=``) is seen whole; an attribute
+    whose name only ends with ``r`` is not taken for one."""
+    from maillon.addin.filemode.sheet_scan import ExtentWatch, Region
+
+    xml = (b'<worksheet><dimension ref="A1:B3"/><sheetData><row r="1"><c r="A1"/>'
+           + b'<c r="B1"/>' * 5000
+           + b'<c header="ZZ9" r\n=\n\'xfd5\'/></row></sheetData></worksheet>')
+    watch = ExtentWatch(expect=Region(3, 2))
+    for i in range(0, len(xml), size):
+        watch(xml[i:i + size])
+    assert (watch.last_row, watch.last_col) == (5, 16384)
+    other = ExtentWatch(expect=Region(3, 2))
+    other(b'<worksheet><sheetData><row r="1"><c header="ZZ9" xr="AB9"/></row>')
+    assert (other.last_row, other.last_col) == (1, 0)

@@ -9,7 +9,9 @@ uses only the standard library and python-calamine.
 
 Before python-calamine sees a part, it is checked
 (:func:`~maillon.addin.ooxml.safe_io.check_package`: a corrupt package, a zip bomb
-or an XML entity attack stops there). The package is checked first, except
+or an XML entity attack stops there; with ``check_sheets_except``, a sheet
+that is not well-formed XML too), and its cells' references are looked for
+beyond the tables (:mod:`~maillon.addin.filemode.sheet_scan`), whatever its size. The package is checked first, except
 the data of the sheets to parse: each thread checks its sheet just before
 parsing it, so the checks of the big sheets run in parallel too. When
 :meth:`GridReader.sheets` has given every sheet, every part has been checked.

@@ -22,14 +22,20 @@ parses a sheet:
 The cells left out are not engine input: user-owned sheets are never written,
 and what a user typed on an engine-owned sheet is read elsewhere.
 
-A hostile file can lie: a ``<dimension>`` that leaves out a cell whose
+A hostile or odd file can lie: a ``<dimension>`` that leaves out a cell whose
 reference is far away (``<c r="XFD1048576">`` inside row 3), or a far row
 element placed first, out of order. Given the region it expects,
-:class:`ExtentWatch` also looks for references beyond it (and some slack)
-with one regular expression per chunk. Python's ``re`` needs about 10 ms per
-MB for that, so the reader does it on sheets up to 8 MB
-(``grids.FAR_SCAN_MAX``); a bigger sheet's dimension and row order are
-trusted (a documented limit).
+:class:`ExtentWatch` also looks for references beyond it (and some slack),
+at any sheet size: one regular expression per chunk, a filter written so
+that almost nothing but a far reference matches it (when the tables' columns
+have one letter, as the engine's do: two letters, or one letter after the
+slack, or more row digits than the slack allows), each match then read
+exactly. It spells references as python-calamine reads them: letters of
+either case, either quote, spaces around ``=``. The filter costs what
+visiting every ``r=`` costs, about 2 to 3 ms per MB on a quiet machine
+(``benchmarks/bench_sheet_checks.py``). Not covered: cells and rows written
+without an ``r`` attribute, which python-calamine places one after the other
+(16,384 of them in a row reach column XFD).
 
 Never read a wrong value silently: python-calamine reads an error value
 (``#N/A``, ``#DIV/0!``) and a formula stored without its result (some programs
@@ -123,7 +129,7 @@ class ExtentWatch:
 
     def _far_ref(self, data: bytes, m: re.Match) -> None:
         """Take in the extent of one match of the far filter, read exactly."""
-        if m.start() == 0 or data[m.start() - 1] not in _SPACE:
+        if m.start() > 0 and data[m.start() - 1] not in _SPACE:
             return  # another attribute whose name ends with r (``header="…"``)
         letters, digits = _REF_PARTS.match(m.group(1)).groups()
         if letters:  # more than 4 letters or 9 digits: far anyway, and not worth an int
