@@ -161,28 +161,21 @@ def cmd_merge(args) -> int:
     return EXIT_OK
 
 
-def _counted(n: int, word: str) -> str:
-    """``n`` and ``word``, plural unless ``n`` is 1.
-
-    >>> _counted(1, "conflict"), _counted(1_200, "change")
-    ('1 conflict', '1,200 changes')
-    """
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def merge_summary(report, target, dry_run: bool = False, limit: int = 200,
                   next_step: str = "run `maillon recompute` or merge again") -> str:
     """What ``maillon merge`` prints (and the Merge copies… button shows): the counts, who
     sent what, the changes and conflicts (at most ``limit`` lines of them), and the notes."""
+    from maillon.addin.filemode.merge import counted
+
     sides = [report.team] + report.copies
     labels = [s.label for s in sides]
     head = ("Dry run: nothing was written. " if dry_run else "") + \
-        f"Merged {len(report.copies)} cop{'y' if len(report.copies) == 1 else 'ies'} into " \
-        f"{target}: {_counted(report.changes, 'change')}, " \
-        f"{_counted(report.conflicts, 'conflict')}, " \
-        f"{_counted(report.missing, 'missing row')} to confirm"
+        f"Merged {counted(len(report.copies), 'copy')} into " \
+        f"{target}: {counted(report.changes, 'change')}, " \
+        f"{counted(report.conflicts, 'conflict')}, " \
+        f"{counted(report.missing, 'missing row')} to confirm"
     if report.decisions:
-        head += f", {_counted(report.decisions, 'decision')} applied"
+        head += f", {counted(report.decisions, 'decision')} applied"
     lines = [head]
     for s in sides:
         who = ", ".join(x for x in (s.modified_by, s.modified) if x)

@@ -403,7 +403,7 @@ def test_delete_row_decision_removes_the_row_on_the_next_recompute(scenario, tmp
     m = t["tblMerge"]
     assert m.loc[m["Kind"] == "Deleted vs edited", "Applied"].notna().all()
     note = t["tblEdits"][t["tblEdits"]["Kind"] == "Merge"]
-    assert note["Value"].tolist()[-1] == "1 decisions"
+    assert note["Value"].tolist()[-1] == "1 decision"
 
 
 def _cells(frame):

@@ -672,13 +672,25 @@ def _as_read(frame):
     return frame if keep.all() else frame[keep]
 
 
+def counted(n: int, word: str) -> str:
+    """``n`` and ``word``, plural unless ``n`` is 1 (the CLI's summary and History's notes).
+
+    >>> counted(1, "conflict"), counted(1_200, "change"), counted(3, "copy")
+    ('1 conflict', '1,200 changes', '3 copies')
+    """
+    plural = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" \
+        else word + "s"
+    return f"{n:,} {word if n == 1 else plural}"
+
+
 def _history_note(report: MergeReport, when: dt.datetime) -> dict:
     names = ", ".join(c.path.name for c in report.copies)
     return {"Run at": when, "Kind": "Merge", "Sheet": C.SHEET_MERGE, "Key": "",
-            "Column": "", "Value": f"{len(report.copies)} cop{'y' if len(report.copies) == 1 else 'ies'}: {names}",
-            "Note": f"{report.changes} changes applied, {report.conflicts} conflicts, "
-                    f"{report.missing} missing rows listed, {report.decisions} decisions "
-                    f"applied"}
+            "Column": "", "Value": f"{counted(len(report.copies), 'copy')}: {names}",
+            "Note": f"{counted(report.changes, 'change')} applied, "
+                    f"{counted(report.conflicts, 'conflict')}, "
+                    f"{counted(report.missing, 'missing row')} listed, "
+                    f"{counted(report.decisions, 'decision')} applied"}
 
 
 def _adjust(merge_frame, files_frame, note: dict | None):
@@ -792,7 +804,7 @@ def apply_decisions_and_recompute(path, out=None, progress=_noop):
     below = merged.pop(PLAN_BELOW, None)
     files = tables.get(C.TBL_MERGE_FILES)
     note = {"Run at": when, "Kind": "Merge", "Sheet": C.SHEET_MERGE, "Key": "", "Column": "",
-            "Value": f"{count} decisions", "Note": "decisions typed on the Merge sheet applied"}
+            "Value": counted(count, "decision"), "Note": "decisions typed on the Merge sheet applied"}
     refuse_if_changed(path, seen)
     inp = input_from(path, tables, loose, tables=merged, plan_extra_rows=below)
     return recompute_with_edits(path, _edits(work), out, progress,
