@@ -98,7 +98,7 @@ def _segments_six(fake, n):
     from maillon.engine import contract as C
 
     entry = fake.tables[C.TBL_SETTINGS.lower()]
-    sheet, (r1, c1, r2, c2) = entry[1], entry[2]
+    sheet, (r1, c1, r2, _) = entry[1], entry[2]
     cells = fake._state(sheet)["_cells"]
     for r in range(r1 + 1, r2 + 1):
         if cells.get((r, c1)) == "Segments":
