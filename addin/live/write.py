@@ -99,7 +99,7 @@ import sys
 from dataclasses import dataclass
 
 from maillon.addin.render.live_plan import (  # noqa: F401 - the plan, shared with file mode
-    ADDRESS_LIMIT, LAYOUT_NAME, LAYOUT_VERSION, MAX_COL, MAX_ROW, NO_FILL, TEXT_LIMIT,
+    AS_RENDERED, RESIZED, ADDRESS_LIMIT, LAYOUT_NAME, LAYOUT_VERSION, MAX_COL, MAX_ROW, NO_FILL, TEXT_LIMIT,
     WRITE_BUDGET, LiveSpecError, RangeFormat, _DYNAMIC_PAGE, _PIE_LIKE, _PX_TO_PT, _SheetPlan,
     _bgr, _chart_type, _layout_record, _plan_sheet, _ref_address, _unchanged, chart_name,
     complement, excel_rows, excel_value, header_sections, layout_match, needs_text_prefix,
@@ -300,27 +300,72 @@ def _write_heights(w: _SheetWriter) -> None:
             rng.row_height = height
 
 
-def _write_formats(ctx: _Context, w: _SheetWriter) -> None:
+def _write_formats(ctx: _Context, w: _SheetWriter, within: list | None = None) -> None:
+    """Every format, rule and validation of the plan; ``within`` (rectangles): only their
+    parts inside those, without the widths and heights (see :func:`_write_tails`)."""
     plan = w.plan
+
+    def clip(rects):
+        if within is None:
+            return rects
+        return [x for r in rects for t in within if (x := _intersection(r, t)) is not None]
     for layer in plan.layers:
         for (aspect, value), rects in layer.items():
-            w.apply(aspect, value, rects)
-    for width, cols in plan.widths.items():
-        for rng in w.ranges([(1, a, MAX_ROW, b) for a, b in cols]):
-            rng.column_width = width  # a zero width hides the columns
-    _write_heights(w)
+            if clip(rects):
+                w.apply(aspect, value, clip(rects))
+    if within is None:
+        for width, cols in plan.widths.items():
+            for rng in w.ranges([(1, a, MAX_ROW, b) for a, b in cols]):
+                rng.column_width = width  # a zero width hides the columns
+        _write_heights(w)
     for method, args, kwargs, rects in plan.cond_formats:
-        for rng in w.ranges(rects):
+        for rng in w.ranges(clip(rects)):
             getattr(rng.conditional_formats, method)(*args, **kwargs)
     for method, args, messages, rects in plan.validations:
-        for rng in w.ranges(rects):
+        for rng in w.ranges(clip(rects)):
             getattr(rng.data_validation, method)(*args)
             if messages and ctx.windows:
                 validation = rng.api.Validation
                 for prop, value in messages.items():
                     setattr(validation, prop, value)
-        if messages and not ctx.windows:
+        if messages and not ctx.windows and clip(rects):
             ctx.notes.append(f"{plan.spec.name}: validation messages are shown on Windows only")
+
+
+def _intersection(a: tuple, b: tuple) -> tuple | None:
+    r1, c1, r2, c2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (r1, c1, r2, c2) if r1 <= r2 and c1 <= c2 else None
+
+
+def _tails(found: dict) -> list:
+    """Below each table as the file mode rendered it (``found``: its bounds in the workbook),
+    down to the sheet's last row: where its columns' formats did not reach."""
+    return [(r2 + 1, c1, MAX_ROW, c2) for r1, c1, r2, c2 in found.values() if r2 < MAX_ROW]
+
+
+def _write_tails(ctx: _Context, w: _SheetWriter, tails: list) -> None:
+    """A sheet the file mode rendered with this layout but other table sizes: its table
+    columns' formats, rules and validations stop at the rows the tables had. Below them
+    (``tails``), the formats are cleared and written as a full pass writes them there, so
+    that the sheet is then what the live writer makes of the plan, down to the last row.
+    Costs the groups of formats that reach there, not a full pass."""
+    for rng in w.ranges(tails):
+        rng.clear_formats()
+    _write_formats(ctx, w, within=tails)
+
+
+def _found_bounds(ctx: _Context, plan) -> dict:
+    """The bounds of the plan's tables as the workbook holds them (before this run resizes
+    them), ``{table name: (r1, c1, r2, c2)}``; those on another sheet are left out."""
+    out = {}
+    for t in plan.tables:
+        info = ctx.found.tables.get(t.spec.name.lower())
+        if info is None or info.sheet_name.lower() != plan.spec.name.lower():
+            continue
+        if info.address is None:
+            info.address = info.table.range.address
+        out[t.spec.name] = parse_address(info.address)
+    return out
 
 
 class _Refusals:
@@ -607,9 +652,16 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         progress(f"Writing {name}")
         entry = found.sheets.get(name.lower())
         existed[name] = entry is not None
-        layout_same, dynamic_same, from_file = layout_match(previous, plan)
+        layout_same, dynamic_same, how = layout_match(previous, plan)
+        tails = []
+        if existed[name] and not layout_same and name in previous and plan.tables:
+            # rendered by the file mode with this layout, when its tables had other sizes?
+            found_bounds = _found_bounds(ctx, plan)
+            layout_same, dynamic_same, how = layout_match(previous, plan, found_bounds)
+            if how == RESIZED:
+                tails = _tails(found_bounds)
         kept[name] = existed[name] and layout_same
-        if kept[name] and from_file:
+        if kept[name] and how == AS_RENDERED:
             bounded.add(name)  # still formatted as the file mode rendered it
         same[name] = kept[name] and dynamic_same  # nothing but the values to write
         if entry is not None:
@@ -624,6 +676,8 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         _write_values(ctx, w, to_create)
         if not kept[name]:
             _write_formats(ctx, w)
+        elif tails:
+            _write_tails(ctx, w, tails)
         if not same[name]:
             _write_fills(w)
             if kept[name]:

@@ -624,8 +624,13 @@ def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
     return plan
 
 
-def _bounded_digest(plan: _SheetPlan) -> str:
-    state = ("bounded", plan.digest, [(t.spec.name, t.bounds) for t in plan.tables])
+def _bounded_digest(plan: _SheetPlan, bounds: dict | None = None) -> str:
+    """The layout digest of a sheet formatted as the file mode renders ``plan`` with tables
+    of the sizes ``bounds`` (``{table name: (r1, c1, r2, c2)}``, 1-based; the plan's own
+    by default)."""
+    bounds = bounds or {}
+    state = ("bounded", plan.digest,
+             [(t.spec.name, tuple(bounds.get(t.spec.name, t.bounds) or ())) for t in plan.tables])
     return hashlib.sha1(repr(state).encode("utf-8")).hexdigest()[:8]
 
 
@@ -730,13 +735,28 @@ def _unchanged(previous: dict, plan: _SheetPlan) -> tuple[bool, bool]:
     return same, dynamic
 
 
-def layout_match(previous: dict, plan: _SheetPlan) -> tuple[bool, bool, bool]:
-    """(the layout is what the record says, so is what a kept sheet rewrites, and the record
-    says it with the bounded digest: formats that reach the tables' last rows only)."""
+#: What :func:`layout_match` says of a sheet whose record is a file-mode render's.
+AS_RENDERED, RESIZED = "as rendered", "resized"
+
+
+def layout_match(previous: dict, plan: _SheetPlan,
+                 found: dict | None = None) -> tuple[bool, bool, str | None]:
+    """(the layout is what the record says, so is what a kept sheet rewrites, and how the
+    record says it): None for the live writer's digest (formats that reach the sheet's last
+    row); :data:`AS_RENDERED` for the bounded digest of the plan's own table sizes (a
+    file-mode render of this very layout); :data:`RESIZED` for the bounded digest of the
+    sizes ``found`` in the workbook (``{table name: bounds}``): the file mode rendered this
+    layout, and the tables have other sizes now -- their formats stop at the rows they
+    had, which the live writer then extends (``_write_tails``)."""
     layout, _, dynamic = str(previous.get(plan.spec.name, "")).partition("/")
-    bounded = layout == plan.bounded
-    same = bounded or layout == plan.digest
-    return same, same and dynamic == plan.dynamic, bounded
+    if layout == plan.digest:
+        return True, dynamic == plan.dynamic, None
+    if layout == plan.bounded:
+        return True, dynamic == plan.dynamic, AS_RENDERED
+    if found and plan.tables and layout == _bounded_digest(
+            plan, {t.spec.name: found.get(t.spec.name) for t in plan.tables}):
+        return True, False, RESIZED
+    return False, False, None
 
 
 def run_stamp(when) -> str | None:
