@@ -396,7 +396,7 @@ class FakeExcel:
 
     def _range(self, sheet, bounds, address=None, value=None):
         rng = self._new(xwm.Range, _sheet=sheet, sheet=sheet, api=Lazy(self._api),
-                        address=address or _address(*bounds),
+                        address=address or _address(*bounds), row_height=15.0,
                         font=Lazy(lambda: self._font(sheet, address or _address(*bounds))),
                         borders=Lazy(lambda: self._new(xwm.Borders)),
                         conditional_formats=Lazy(lambda: self._new(xwm.ConditionalFormats)),

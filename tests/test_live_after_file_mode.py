@@ -232,3 +232,23 @@ def test_a_segment_count_change_formats_the_sheets_that_follow_it(rendered, monk
     formatted = {s for s, _, p, _ in fake.range_sets if p == "number_format"}
     assert C.SHEET_SEGMENTS in formatted and C.SHEET_DASHBOARD in formatted
     assert [e for e in fake.events if e[0] == "add chart"]  # the charts follow the segments
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_a_full_pass_puts_every_row_back_to_the_standard_height(platform, monkeypatch):
+    """``clear_formats`` keeps row heights: a row an earlier layout made taller (a segment's
+    portrait when there were 4 segments) would stay tall. A full pass of an existing sheet
+    resets every row first, then sets the plan's heights."""
+    from test_live import synthetic_workbook
+
+    fake = synthetic_workbook(300)  # engine sheets left by an earlier recompute
+    _run(fake, monkeypatch, platform)
+    if platform == "win32":  # COM Range.UseStandardHeight on the whole sheet
+        resets = [v for name, v in fake.api_sets if name == "UseStandardHeight"]
+        assert resets == [True] * len(C.ENGINE_SHEETS)
+        return
+    for sheet in C.ENGINE_SHEETS:
+        heights = [(a, v) for s, a, p, v in fake.range_sets if s == sheet and p == "row_height"]
+        assert heights[0] == ("A:XFD", 15.0), heights[:2]  # the last row's, on every row
+        assert len(heights) > 1  # then the plan's (a title row at least)
+        assert all(a != "A:XFD" for a, _ in heights[1:])

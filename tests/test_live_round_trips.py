@@ -152,6 +152,8 @@ COSTS: dict = {
                                            "and line style for each of the six sides"),
     ("set", "Range", "column_width"): (1, 1, "Range.column_width setter"),
     ("set", "Range", "row_height"): (1, 1, "Range.row_height setter"),
+    ("get", "Range", "row_height"): (1, 1, "_xlwindows.Range.row_height: xl.RowHeight; _xlmac: "
+                                           "xl.row_height.get()"),
     ("set", "Sheet", "show_gridlines"): (None, 3, "macOS only (Windows: COM DisplayGridlines): "
                                                   "_xlmac.Sheet.show_gridlines compares the active "
                                                   "sheet's name, then windows[1].display_gridlines"),
@@ -334,6 +336,7 @@ CHECKS: dict = {
                                      color="#BFBFBF"), None),
     ("set", "Range", "column_width"): (_rng, _set(_rng, "column_width", 12), None),
     ("set", "Range", "row_height"): (_rng, _set(_rng, "row_height", 30), None),
+    ("get", "Range", "row_height"): (_rng, lambda s, b: _rng(s, b).row_height, None),
     ("set", "Sheet", "show_gridlines"): (_nothing, _set(lambda s, b: s, "show_gridlines", False),
                                          None),
     ("get", "Sheet", "page_setup"): (_nothing, lambda s, b: s.page_setup, None),

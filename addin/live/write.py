@@ -101,7 +101,7 @@ from dataclasses import dataclass
 from maillon.addin.render.live_plan import (  # noqa: F401 - the plan, shared with file mode
     AS_RENDERED, RESIZED, ADDRESS_LIMIT, LAYOUT_NAME, LAYOUT_VERSION, MAX_COL, MAX_ROW, NO_FILL, TEXT_LIMIT,
     WRITE_BUDGET, LiveSpecError, RangeFormat, _DYNAMIC_PAGE, _PIE_LIKE, _PX_TO_PT, _SheetPlan,
-    _bgr, _chart_type, _layout_record, _plan_sheet, _ref_address, _unchanged, chart_name,
+    _bgr, _chart_type, _overlap, _layout_record, _plan_sheet, _ref_address, _unchanged, chart_name,
     complement, excel_rows, excel_value, header_sections, layout_match, needs_text_prefix,
     page_settings, parse_address, parse_layout_record, translate_cond_format,
     translate_format, translate_validation, union_addresses, xl_address)
@@ -221,6 +221,7 @@ def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool, keep: bool = F
         whole.data_validation.delete()
         whole.unmerge()
         whole.clear_formats()
+        _reset_heights(ctx, w, whole)
     elif existed and plan.merges:
         # clearing part of a merged area fails; merged again below
         w.range(xl_address((1, 1, MAX_ROW, MAX_COL))).unmerge()
@@ -256,6 +257,22 @@ def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool, keep: bool = F
         for rng in w.ranges(complement((1, 1, MAX_ROW, MAX_COL), kept)):
             rng.clear_contents()
     return to_create
+
+
+def _reset_heights(ctx: _Context, w: _SheetWriter, whole) -> None:
+    """Every row of a sheet formatted again back to the standard height: ``clear_formats``
+    keeps row heights, and a row an earlier layout made taller (a segment's portrait, a
+    title) would stay so. The plan's heights are set after (:func:`_write_heights`).
+
+    Windows: ``Range.UseStandardHeight`` (COM; xlwings has no wrapper), one round trip,
+    and the rows then follow their font again. macOS: the height of the sheet's last row
+    (which no layout sets) read and set on every row, two round trips."""
+    if ctx.windows:
+        whole.api.UseStandardHeight = True
+        return
+    standard = w.range(xl_address((MAX_ROW, 1, MAX_ROW, MAX_COL))).row_height
+    if standard:
+        whole.row_height = standard
 
 
 def _delete_charts(ctx: _Context, sheet) -> None:
@@ -660,6 +677,9 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
             layout_same, dynamic_same, how = layout_match(previous, plan, found_bounds)
             if how == RESIZED:
                 tails = _tails(found_bounds)
+                if any(_overlap(m, t) for m in plan.merges for t in tails):
+                    # clearing formats there would unmerge part of a merged area
+                    layout_same, dynamic_same, how, tails = False, False, None, []
         kept[name] = existed[name] and layout_same
         if kept[name] and how == AS_RENDERED:
             bounded.add(name)  # still formatted as the file mode rendered it
