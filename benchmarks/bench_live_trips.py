@@ -38,7 +38,8 @@ from test_live_round_trips import _more_accounts, round_trips  # noqa: E402
 PHASES = [(live, "survey"), (live, "read_tables_live"), (live, "_previous_layout"),
           (live, "read_loose_live"), (live_write, "_prepare_sheet"),
           (live_write, "_write_values"), (live_write, "_write_formats"),
-          (live_write, "_write_fills"), (live_write, "_write_heights"), (live_write, "_write_engine_area"),
+          (live_write, "_write_fills"), (live_write, "_write_heights"), (live_write, "_write_tails"),
+          (live_write, "_write_engine_area"),
           (live_write, "_write_charts"), (live_write, "_retitle_charts"),
           (live_write, "_write_sheet_settings")]
 

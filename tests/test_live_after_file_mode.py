@@ -44,6 +44,10 @@ LIVE_RUN = dt.datetime(2026, 11, 24, 10, 15)
 #: written below the rows the file mode formatted (390 / 310 when History was formatted in
 #: full, 1,391 / 1,131 for the full pass before the file mode wrote the record).
 FIRST_AFTER_FILE_BUDGET = {"win32": 317, "darwin": 253}
+#: The same after the user changed the number of segments (5 -> 7): the sheets whose layout
+#: follows the segments (Segments, Reconciliation, Dashboard and its charts) are formatted
+#: in full, the others keep the file mode's formats. Measured 869 / 663 (2,000 accounts).
+LAYOUT_CHANGE_BUDGET = {"win32": 869, "darwin": 663}
 
 
 @pytest.fixture(scope="module")
@@ -220,17 +224,23 @@ def test_a_table_that_grew_since_the_file_mode_gets_its_formats_on_the_new_rows(
                         for a in tail for r1, _, r2, _ in rects(a))
 
 
-def test_a_segment_count_change_formats_the_sheets_that_follow_it(rendered, monkeypatch):
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_a_segment_count_change_formats_the_sheets_that_follow_it(rendered, platform,
+                                                                    monkeypatch):
     fake = fake_from_file(rendered)
     entry = fake.tables[C.TBL_SETTINGS.lower()]
     sheet, (r1, c1, r2, _) = entry[1], entry[2]
     cells = fake._state(sheet)["_cells"]
     row = next(r for r in range(r1 + 1, r2 + 1) if cells.get((r, c1)) == "Segments")
     cells[(row, c1 + 1)] = 7
-    result = _run(fake, monkeypatch, "win32")
+    result = _run(fake, monkeypatch, platform)
     assert result.key_figures["Segments"] == 7
+    total = round_trips(fake, platform)[0]
+    print(f"\n{platform}: first live recompute after the file mode, 5 -> 7 segments: {total}")
+    assert total <= LAYOUT_CHANGE_BUDGET[platform]
     formatted = {s for s, _, p, _ in fake.range_sets if p == "number_format"}
     assert C.SHEET_SEGMENTS in formatted and C.SHEET_DASHBOARD in formatted
+    assert C.SHEET_TARGETS not in formatted  # its layout does not follow the segments
     assert [e for e in fake.events if e[0] == "add chart"]  # the charts follow the segments
 
 
