@@ -34,6 +34,17 @@ the user has open. Three rules shape it:
   does not depend on the number of rows; fills, which show on empty cells,
   cover the table's rows only. Formats a user changes by hand on an engine
   sheet are kept until its layout changes.
+* **The file mode writes the same record.** It renders the same formats
+  from the same specs, and records them with the same digests
+  (:func:`~maillon.addin.render.live_plan.file_layout_record`; the plan and
+  the digests live in ``render/live_plan.py`` for both): the first live
+  recompute after ``maillon recompute`` keeps its formats too. Its digests
+  are *bounded* -- a table column's formats stop at the table's last row in a
+  file-mode render -- so they match only for the table sizes it rendered; a
+  sheet whose tables changed size since (History gains a run row, the user
+  added accounts) gets its table columns' formats, rules and validations below
+  the rows the file mode formatted (:func:`_write_tails`), and is then what a
+  full pass makes of it.
 * **Tables keep their identity.** A table the workbook already holds
   (``tblTargets`` …) is moved into place if needed and resized, never deleted,
   so formulas such as ``=COUNTIF(tblTargets[Final priority],"P1")`` keep
@@ -98,12 +109,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from maillon.addin.render.live_plan import (  # noqa: F401 - the plan, shared with file mode
-    AS_RENDERED, RESIZED, ADDRESS_LIMIT, LAYOUT_NAME, LAYOUT_VERSION, MAX_COL, MAX_ROW, NO_FILL, TEXT_LIMIT,
-    WRITE_BUDGET, LiveSpecError, RangeFormat, _DYNAMIC_PAGE, _PIE_LIKE, _PX_TO_PT, _SheetPlan,
-    _bgr, _chart_type, _overlap, _layout_record, _plan_sheet, _ref_address, _unchanged, chart_name,
-    complement, excel_rows, excel_value, header_sections, layout_match, needs_text_prefix,
-    page_settings, parse_address, parse_layout_record, translate_cond_format,
+# the plan and its digests are shared with the file mode (which writes the layout record of
+# what it renders); they are re-exported here for the live mode's callers and tests
+from maillon.addin.render.live_plan import (  # noqa: F401
+    ADDRESS_LIMIT, AS_RENDERED, LAYOUT_NAME, LAYOUT_VERSION, MAX_COL, MAX_ROW, NO_FILL, RESIZED,
+    TEXT_LIMIT, WRITE_BUDGET, LiveSpecError, RangeFormat, _DYNAMIC_PAGE, _PIE_LIKE, _PX_TO_PT,
+    _SheetPlan, _bgr, _chart_type, _layout_record, _overlap, _plan_sheet, _ref_address,
+    _unchanged, chart_name, complement, excel_rows, excel_value, header_sections, layout_match,
+    needs_text_prefix, page_settings, parse_address, parse_layout_record, translate_cond_format,
     translate_format, translate_validation, union_addresses, xl_address)
 from maillon.addin.render.specs import (ENGINE_AREA_NAME, SheetSpec, engine_area_formula,
                                         parse_area, range_abs)
@@ -131,6 +144,7 @@ def _is_windows(platform: str | None) -> bool:
 
 _XL_WEIGHT = {"thin": 2, "medium": -4138}  # XlBorderWeight: xlThin, xlMedium
 _XL_CONTINUOUS = 1  # XlLineStyle.xlContinuous
+_XL_VALUE = 2  # XlAxisType.xlValue
 
 
 class _SheetWriter:
@@ -337,7 +351,10 @@ def _write_formats(ctx: _Context, w: _SheetWriter, within: list | None = None) -
         _write_heights(w)
     for method, args, kwargs, rects in plan.cond_formats:
         for rng in w.ranges(clip(rects)):
-            getattr(rng.conditional_formats, method)(*args, **kwargs)
+            if ctx.windows and method == "add_color_scale":
+                _color_scale_com(rng, args[0])
+            else:
+                getattr(rng.conditional_formats, method)(*args, **kwargs)
     for method, args, messages, rects in plan.validations:
         for rng in w.ranges(clip(rects)):
             getattr(rng.data_validation, method)(*args)
@@ -347,6 +364,18 @@ def _write_formats(ctx: _Context, w: _SheetWriter, within: list | None = None) -
                     setattr(validation, prop, value)
         if messages and not ctx.windows and clip(rects):
             ctx.notes.append(f"{plan.spec.name}: validation messages are shown on Windows only")
+
+
+def _color_scale_com(rng, colors: list) -> None:
+    """A colour scale at Excel's default points through COM (Windows): ``AddColorScale(3)``
+    creates its criteria at the lowest value, the 50th percentile and the highest value, so
+    only their colours are set, and the rule goes first as xlwings puts it
+    (``_finish_visual_add``: ``SetFirstPriority``). 12 round trips where xlwings'
+    ``add_color_scale`` makes 17 (it sets each criterion's type and value again)."""
+    rule = rng.api.FormatConditions.AddColorScale(len(colors))
+    for i, color in enumerate(colors, 1):
+        rule.ColorScaleCriteria(i).FormatColor.Color = _bgr(color)
+    rule.SetFirstPriority()
 
 
 def _intersection(a: tuple, b: tuple) -> tuple | None:
@@ -509,7 +538,18 @@ def _write_charts(ctx: _Context, sheet, spec: SheetSpec, refusals: _Refusals) ->
                              "are applied on Windows only")
         xl_chart.title = chart.title or None
         xl_chart.legend.visible = bool(chart.legend)
-        if not pie_like:
+        if not pie_like and windows and (chart.y_title or chart.y_num_format):
+            # COM: the value axis once (Chart.Axes(xlValue)), its title and tick labels; 4-6
+            # round trips where xlwings' ChartAxis.set makes 13 (it looks the axis up and
+            # checks that it is visible for each setting). Chart.api on Windows is
+            # (ChartObject, Chart): _xlwindows.Chart.api returns self.xl_obj, self.xl.
+            axis = xl_chart.api[1].Axes(_XL_VALUE)
+            if chart.y_title:
+                axis.HasTitle = True
+                axis.AxisTitle.Text = chart.y_title
+            if chart.y_num_format:
+                axis.TickLabels.NumberFormat = chart.y_num_format
+        elif not pie_like:
             axis = {}
             if chart.y_title:
                 axis["title"] = chart.y_title
