@@ -58,22 +58,22 @@ def rendered(tmp_path_factory):
     return path
 
 
-def _fixed_clock(monkeypatch):
+def _fixed_clock(monkeypatch, when=LIVE_RUN):
     class Clock(dt.datetime):
         @classmethod
         def now(cls, tz=None):
-            return cls.combine(LIVE_RUN.date(), LIVE_RUN.time())
+            return cls.combine(when.date(), when.time())
     monkeypatch.setattr(live, "dt", types.SimpleNamespace(datetime=Clock))
 
 
-def _run(fake, monkeypatch, platform):
+def _run(fake, monkeypatch, platform, when=LIVE_RUN):
     seen = {}
 
     def spy(inp):
         seen["result"] = result = recompute(inp)
         return result
     monkeypatch.setattr(live, "_recompute", spy)
-    _fixed_clock(monkeypatch)
+    _fixed_clock(monkeypatch, when)
     fake.reset_counts()
     code = live.run(fake.book, platform=platform)
     assert code == 0, fake.alerts
@@ -262,3 +262,20 @@ def test_a_full_pass_puts_every_row_back_to_the_standard_height(platform, monkey
         assert heights[0] == ("A:XFD", 15.0), heights[:2]  # the last row's, on every row
         assert len(heights) > 1  # then the plan's (a title row at least)
         assert all(a != "A:XFD" for a, _ in heights[1:])
+
+
+def test_a_click_weeks_later_keeps_the_action_plans_formats(rendered, monkeypatch):
+    """The Action Plan's week columns are headed by their Monday: three weeks after the file
+    mode's run they hold other dates, not other formats (header texts are values, not
+    layout), so the sheet keeps the file's formats (500 / 423 round trips when the
+    header texts were part of the layout digest)."""
+    fake = fake_from_file(rendered)
+    headers = [v for (r, c), v in fake._state(fake._sheet_getitem(C.SHEET_PLAN))["_cells"].items()
+               if r == fake.tables[C.TBL_PLAN.lower()][2][0]]
+    result = _run(fake, monkeypatch, "win32", when=LIVE_RUN + dt.timedelta(weeks=3))
+    plan = next(s for s in layout(result) if s.name == C.SHEET_PLAN)
+    new_headers = [str(h) for h in plan.tables[0].data.columns]
+    assert set(map(str, headers)) != set(new_headers)  # the weeks moved
+    formatted = {s for s, _, p, _ in fake.range_sets if p == "number_format"}
+    assert formatted == {C.SHEET_HISTORY}, formatted
+    assert round_trips(fake, "win32")[0] <= FIRST_AFTER_FILE_BUDGET["win32"] + 20

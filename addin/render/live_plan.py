@@ -510,7 +510,7 @@ def _down_to_the_end(rect: tuple, tables: list) -> tuple:
 
 
 #: Changes whenever what the writer does with a plan changes: older layout records are void.
-LAYOUT_VERSION = "live-2"  # live-2: row heights moved to the second digest
+LAYOUT_VERSION = "live-3"  # live-2: row heights in the second digest; live-3: header texts out
 #: Page settings whose values depend on the data (the print area, titles with counts).
 _DYNAMIC_PAGE = {"PrintArea", "LeftHeader", "CenterHeader", "RightHeader", "LeftFooter",
                  "CenterFooter", "RightFooter"}
@@ -522,7 +522,10 @@ def _digest(plan: _SheetPlan) -> str:
         if spec.page is not None else None
     state = (LAYOUT_VERSION, plan.layers, plan.widths, plan.cond_formats,
              plan.validations, plan.merges,
-             [(t.spec.name, t.style, t.bounds[:2], t.rows[0]) for t in plan.tables],
+             # the header texts are values, written every time: their number is layout, their
+             # text not (the Action Plan's week headers move with the plan's start, its
+             # formats do not)
+             [(t.spec.name, t.style, t.bounds[:2], len(t.rows[0])) for t in plan.tables],
              (spec.freeze, spec.zoom, spec.tab_color, spec.gridlines, static_page),
              [replace(c, title="") for c in spec.charts])
     return hashlib.sha1(repr(state).encode("utf-8")).hexdigest()[:8]
