@@ -3,10 +3,14 @@
 There is no Excel here: the recompute runs on the autospecced xlwings fakes of
 ``tests/live_fakes.py``, and each recorded call is priced with the round trips
 xlwings 0.37.8 makes for it (the cost table of ``tests/test_live_round_trips.py``,
-checked there against xlwings' own ``_xlwindows.py`` / ``_xlmac.py``). Three runs
-per size and platform: the first live recompute of a workbook a file-mode
-recompute left (the full formatting pass), a recompute right after it with
-nothing changed, and one after the user pasted a tenth more accounts.
+checked there against xlwings' own ``_xlwindows.py`` / ``_xlmac.py``). Runs per
+size and platform: the first live recompute of a workbook that ``maillon demo``
+(a file-mode recompute) wrote, opened as it is (``live_fakes.fake_from_file``);
+then on a workbook the live mode never saw the formats of (the full formatting
+pass: an older book, or one whose layout record is gone), a recompute right
+after it with nothing changed, one after the user pasted a tenth more
+accounts, and one after the number of segments changed (Settings: Segments
+4 -> 6: every sheet whose layout follows the segments is formatted again).
 
     .venv/bin/python benchmarks/bench_live_trips.py [--accounts 2000 20000] [--phases]
 
@@ -27,13 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from maillon.addin.live import ribbon as live  # noqa: E402
 from maillon.addin.live import write as live_write  # noqa: E402
 
+from live_fakes import fake_from_file  # noqa: E402
 from test_live import synthetic_workbook  # noqa: E402
 from test_live_round_trips import _more_accounts, round_trips  # noqa: E402
 
 PHASES = [(live, "survey"), (live, "read_tables_live"), (live, "_previous_layout"),
           (live, "read_loose_live"), (live_write, "_prepare_sheet"),
           (live_write, "_write_values"), (live_write, "_write_formats"),
-          (live_write, "_write_fills"), (live_write, "_write_heights"), (live_write, "_write_engine_area"),
+          (live_write, "_write_fills"), (live_write, "_write_heights"), (live_write, "_write_tails"),
+          (live_write, "_write_engine_area"),
           (live_write, "_write_charts"), (live_write, "_retitle_charts"),
           (live_write, "_write_sheet_settings")]
 
@@ -88,17 +94,43 @@ def one_run(fake, platform: str, phases: bool):
     return total, cpu, where
 
 
+def _segments_six(fake, n):
+    """The user sets Settings > Segments from 4 to 6."""
+    from maillon.engine import contract as C
+
+    entry = fake.tables[C.TBL_SETTINGS.lower()]
+    sheet, (r1, c1, r2, _) = entry[1], entry[2]
+    cells = fake._state(sheet)["_cells"]
+    for r in range(r1 + 1, r2 + 1):
+        if cells.get((r, c1)) == "Segments":
+            cells[(r, c1 + 1)] = 6
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, nargs="+", default=[2_000, 20_000])
     ap.add_argument("--phases", action="store_true", help="where the round trips go")
     args = ap.parse_args(argv)
     print(f"{'platform':8} {'accounts':>8} {'run':<22} {'round trips':>11} {'CPU s':>6}")
+    import tempfile
+
+    from maillon.addin.filemode.recompute import recompute_file
+    from maillon.workbook_templates.build import build_demo
+
+    folder = Path(tempfile.mkdtemp(prefix="maillon-bench-"))
     for n in args.accounts:
+        demo = folder / f"demo-{n}.xlsx"
+        build_demo(demo, n_accounts=n)
+        recompute_file(demo)
         for platform in ("win32", "darwin"):
+            total, cpu, where = one_run(fake_from_file(demo), platform, args.phases)
+            print(f"{platform:8} {n:>8,} {'first after file mode':<22} {total:>11,} {cpu:>6.1f}")
+            if where:
+                print("    " + ", ".join(f"{k} {v}" for k, v in where.items() if v))
             fake = synthetic_workbook(n)
             runs = [("first (full pass)", None), ("again, unchanged", None),
-                    ("after +10% accounts", _more_accounts)]
+                    ("after +10% accounts", _more_accounts),
+                    ("segments 4 -> 6", _segments_six)]
             for label, edit in runs:
                 if edit is not None:
                     edit(fake, n)

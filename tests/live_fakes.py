@@ -396,7 +396,7 @@ class FakeExcel:
 
     def _range(self, sheet, bounds, address=None, value=None):
         rng = self._new(xwm.Range, _sheet=sheet, sheet=sheet, api=Lazy(self._api),
-                        address=address or _address(*bounds),
+                        address=address or _address(*bounds), row_height=15.0,
                         font=Lazy(lambda: self._font(sheet, address or _address(*bounds))),
                         borders=Lazy(lambda: self._new(xwm.Borders)),
                         conditional_formats=Lazy(lambda: self._new(xwm.ConditionalFormats)),
@@ -566,3 +566,51 @@ class _Dynamic:
 
     def __init__(self, fn):
         self.fn = fn
+
+
+def fake_from_file(path) -> FakeExcel:
+    """The workbook at ``path`` as Excel would open it, as a :class:`FakeExcel`: every table
+    with its values, the cells outside the tables, the charts (with the names the file gives
+    them), the workbook's and each sheet's defined names. Formats are not simulated: the
+    fake records what a recompute writes, the file holds what was there before."""
+    import openpyxl
+
+    from maillon.addin.ooxml.package import Package
+
+    wb = openpyxl.load_workbook(path, data_only=False)
+    layout, cells = {}, {}
+    for ws in wb.worksheets:
+        tables, inside = [], []
+        for t in ws.tables.values():
+            r1, c1, r2, c2 = parse_address(t.ref)
+            values = [[ws.cell(r, c).value for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+            tables.append((t.name, r1, c1, values))
+            inside.append((r1, c1, r2, c2))
+        layout[ws.title] = tables
+        cells[ws.title] = {(r, c): cell.value for (r, c), cell in ws._cells.items()
+                           if cell.value is not None and not any(
+                               a <= r <= b and d <= c <= e for a, d, b, e in inside)}
+    fake = FakeExcel(layout)
+    chart_names = {}
+    with Package(path) as pkg:
+        for entry in pkg.sheets:
+            names = []
+            for rel in pkg.rels_of_kind(entry.part, "drawing"):
+                text = pkg.read(rel.target).decode("utf-8")
+                names += re.findall(r'<xdr:graphicFrame[^>]*>\s*<xdr:nvGraphicFramePr>\s*'
+                                    r'<xdr:cNvPr [^>]*name="([^"]*)"', text)
+            chart_names[entry.name] = names
+    for ws in wb.worksheets:
+        sheet = fake._sheet_getitem(ws.title)
+        st = fake._state(sheet)
+        st["_cells"].update(cells[ws.title])
+        for name in chart_names.get(ws.title, []):
+            chart = fake._add_chart(sheet, {})
+            fake._state(chart)["name"] = name
+        for name, dn in ws.defined_names.items():
+            fake._add_name(sheet, name, "=" + dn.attr_text)
+    for name, dn in wb.defined_names.items():
+        fake.defined_names[name] = "=" + dn.attr_text
+    fake.events.clear()
+    fake.reset_counts()
+    return fake

@@ -64,6 +64,7 @@ from maillon.addin.filemode.xlsxwriter_options import (chart_insert_options, cha
                                                       format_options, page_calls,
                                                       validation_options)
 from maillon.xlsxwriter_private import cell_format_index
+from maillon.addin.render.live_plan import LAYOUT_NAME, chart_name, file_layout_record
 from maillon.addin.render.specs import (ENGINE_AREA_NAME, Cells, CellStyle, Chart, Formula,
                                         SheetSpec, Table, engine_area_formula)
 
@@ -297,9 +298,10 @@ def _write_table_data(ws, formats: _Formats, table: Table) -> None:
         _write_series(ws, first, table.col + j, table.data.iloc[:, j], fmts)
 
 
-def _chart(workbook, formats: _Formats, chart: Chart):
+def _chart(workbook, formats: _Formats, chart: Chart, name: str | None = None):
     options = chart_options(chart)
-    xl = workbook.add_chart(options["chart"])
+    # named as the live writer names it, which finds it again by name to retitle it
+    xl = workbook.add_chart(dict(options["chart"], name=name) if name else options["chart"])
     if xl is None:
         raise ValueError(f"unknown chart kind {chart.kind!r}")
     for series in options["series"]:
@@ -423,8 +425,8 @@ def _write_sheet(workbook, formats: _Formats, spec: SheetSpec, deferred: list | 
     for v in spec.validations:
         ws.data_validation(v.first_row, v.first_col, v.last_row, v.last_col,
                            validation_options(v))
-    for ch in spec.charts:
-        xl = _chart(workbook, formats, ch)
+    for number, ch in enumerate(spec.charts, 1):
+        xl = _chart(workbook, formats, ch, chart_name(number))
         ws.insert_chart(ch.row, ch.col, xl, chart_insert_options(ch))
     for note in spec.notes:
         ws.write_comment(note.row, note.col, note.text,
@@ -835,11 +837,19 @@ def render_skeleton(specs: list[SheetSpec], path) -> DeferredBodies:
     the file at ``path`` holds everything else and is meant to be grafted,
     not opened on its own (those tables' ranges cover their first data row
     only until the graft writes them).
+
+    When the specs are a recompute's (a History run), the workbook name
+    ``Maillon_live_layout`` records what was formatted
+    (:func:`~maillon.addin.render.live_plan.file_layout_record`): the first live
+    recompute after this one then writes only what changed.
     """
     workbook = xlsxwriter.Workbook(str(Path(path)))
     deferred: list = []
     try:
         write_specs(workbook, specs, deferred, engine_area=True)
+        record = file_layout_record(specs)
+        if record is not None:  # the graft replaces the workbook's name of the same name
+            workbook.define_name(LAYOUT_NAME, record)
     finally:
         workbook.close()
     return DeferredBodies(deferred)

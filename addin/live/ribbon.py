@@ -171,19 +171,18 @@ def run(book, platform: str | None = None) -> int:
 
 
 def _stamp(when) -> str | None:
-    """A run's ``Run at`` as the layout record writes it."""
-    try:
-        import pandas as pd
+    """A run's ``Run at`` as the layout record writes it (the file mode's record too)."""
+    from maillon.addin.render.live_plan import run_stamp
 
-        return pd.Timestamp(when).strftime("%Y-%m-%d %H:%M:%S")
-    except (TypeError, ValueError):
-        return None
+    return run_stamp(when)
 
 
 def _previous_layout(book, tables: dict) -> dict:
-    """What the last recompute formatted, if it was a live one and its result is what the
-    workbook holds: the layout record's stamp is the last run of ``tblHistory`` (a file-mode
-    recompute since then adds a later run, and the record no longer counts)."""
+    """What the last recompute formatted, if its result is what the workbook holds: the
+    layout record's stamp is the last run of ``tblHistory``. A live recompute writes the
+    record, and so does a file-mode one (``maillon recompute``, ``maillon new``, a merge or
+    an import that recomputes); a run that did not write one (an older Maillon) leaves a
+    record whose stamp is no longer the last run, which then no longer counts."""
     from maillon.engine import contract as C
     from maillon.addin.live.write import read_layout_record
 

@@ -34,6 +34,17 @@ the user has open. Three rules shape it:
   does not depend on the number of rows; fills, which show on empty cells,
   cover the table's rows only. Formats a user changes by hand on an engine
   sheet are kept until its layout changes.
+* **The file mode writes the same record.** It renders the same formats
+  from the same specs, and records them with the same digests
+  (:func:`~maillon.addin.render.live_plan.file_layout_record`; the plan and
+  the digests live in ``render/live_plan.py`` for both): the first live
+  recompute after ``maillon recompute`` keeps its formats too. Its digests
+  are *bounded* -- a table column's formats stop at the table's last row in a
+  file-mode render -- so they match only for the table sizes it rendered; a
+  sheet whose tables changed size since (History gains a run row, the user
+  added accounts) gets its table columns' formats, rules and validations below
+  the rows the file mode formatted (:func:`_write_tails`), and is then what a
+  full pass makes of it.
 * **Tables keep their identity.** A table the workbook already holds
   (``tblTargets`` …) is moved into place if needed and resized, never deleted,
   so formulas such as ``=COUNTIF(tblTargets[Final priority],"P1")`` keep
@@ -95,606 +106,35 @@ Example
 """
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import math
-import re
 import sys
-from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-
-from xlsxwriter.utility import xl_col_to_name
-
-from maillon.addin.render.specs import (ENGINE_AREA_NAME, CellEquals, CellStyle, ColorScale,
-                                        DataBar, Formula, ListValidation, SheetSpec,
-                                        engine_area_formula, merge_boxes, parse_area,
-                                        range_abs)
+# the plan and its digests are shared with the file mode (which writes the layout record of
+# what it renders); they are re-exported here for the live mode's callers and tests
+from maillon.addin.render.live_plan import (  # noqa: F401
+    ADDRESS_LIMIT, AS_RENDERED, LAYOUT_NAME, LAYOUT_VERSION, MAX_COL, MAX_ROW, NO_FILL, RESIZED,
+    TEXT_LIMIT, WRITE_BUDGET, LiveSpecError, RangeFormat, _DYNAMIC_PAGE, _PIE_LIKE, _PX_TO_PT,
+    _SheetPlan, _bgr, _chart_type, _layout_record, _overlap, _plan_sheet, _ref_address,
+    _unchanged, chart_name, complement, excel_rows, excel_value, header_sections, layout_match,
+    needs_text_prefix, page_settings, parse_address, parse_layout_record, translate_cond_format,
+    translate_format, translate_validation, union_addresses, xl_address)
+from maillon.addin.render.specs import (ENGINE_AREA_NAME, SheetSpec, engine_area_formula,
+                                        parse_area, range_abs)
 
 __all__ = ["write_specs_live", "excel_value", "excel_rows", "needs_text_prefix",
            "translate_format", "translate_cond_format", "translate_validation",
            "LiveSpecError"]
 
 
-class LiveSpecError(ValueError):
-    """A sheet spec holds something the live backend cannot write."""
-
-
-# --- values ---------------------------------------------------------------------
-_FALSEY_TEXT = {"TRUE", "FALSE"}
-_RISKY_FIRST = set("=+-@'#")
-
-
-def needs_text_prefix(text: str) -> bool:
-    """Whether Excel could read ``text`` as something other than text.
-
-    True for a formula or sign (``=``, ``+``, ``-``, ``@``), an error code
-    (``#N/A``), a leading apostrophe, a boolean, and anything holding a digit
-    (numbers, dates, times, percentages, fractions in any locale).
-
-    >>> needs_text_prefix("=1+1"), needs_text_prefix("00123"), needs_text_prefix("Chimie")
-    (True, True, False)
-    """
-    if not text:
-        return False
-    if text[0] in _RISKY_FIRST or text.strip().upper() in _FALSEY_TEXT:
-        return True
-    return any(ch.isdigit() for ch in text)
-
-
-def _text(text: str) -> str:
-    return "'" + text if needs_text_prefix(text) else text
-
-
-def excel_value(value):
-    """One Python/pandas/numpy value as xlwings should write it.
-
-    >>> excel_value(float("nan")) is None, excel_value("=SUM(A:A)")
-    (True, "'=SUM(A:A)")
-    >>> excel_value(dt.date(2026, 11, 30))
-    datetime.datetime(2026, 11, 30, 0, 0)
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return _text(value)
-    if isinstance(value, Formula):  # a formula a user typed beside the engine's cells
-        return value.text
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return None if math.isnan(value) or math.isinf(value) else value
-    if value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day)
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else excel_value(pd.Timestamp(value))
-    if isinstance(value, (dt.time, dt.timedelta)):
-        return value
+def read_layout_record(book) -> tuple[str, dict] | None:
+    """What the last recompute of ``book`` formatted: ``(its stamp, {sheet: digest})``, from
+    the workbook name :data:`LAYOUT_NAME` (see
+    :func:`~maillon.addin.render.live_plan.parse_layout_record`); None when there is none."""
     try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return _text(str(value))
-
-
-def _column_values(series: pd.Series) -> list:
-    """A column as a list of Excel-ready values (vectorised for numbers and dates)."""
-    kind = series.dtype.kind
-    if kind in "iu":
-        return [int(v) for v in series.tolist()]
-    if kind == "f":
-        return [None if v != v or v in (math.inf, -math.inf) else v for v in series.tolist()]
-    if kind == "b":
-        return [bool(v) for v in series.tolist()]
-    if kind == "M":
-        s = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
-        return [None if v is pd.NaT else v.to_pydatetime() for v in s.tolist()]
-    return [excel_value(v) for v in series.tolist()]
-
-
-def excel_rows(values) -> list[list]:
-    """A block (DataFrame or list of rows) as a rectangular list of Excel-ready rows."""
-    if isinstance(values, pd.DataFrame):
-        if values.shape[1] == 0:
-            return []
-        columns = [_column_values(values.iloc[:, j]) for j in range(values.shape[1])]
-        return [list(row) for row in zip(*columns)]
-    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in values]
-    width = max((len(r) for r in rows), default=0)
-    return [[excel_value(v) for v in r] + [None] * (width - len(r)) for r in rows]
-
-
-# --- formats ----------------------------------------------------------------------
-_V_ALIGN = {"top": "top", "center": "center"}  # spec -> xlwings VAlign names
-_BORDER_WEIGHTS = {"thin": "thin", "medium": "medium"}  # spec -> xlwings BordersWeight
-
-
-def _bgr(hex_color: str) -> int:
-    """``#RRGGBB`` as the BGR integer the Windows object model uses.
-
-    >>> _bgr("#1F3864")
-    6567967
-    """
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
-    return r + 256 * g + 65536 * b
-
-
-@dataclass(frozen=True)
-class RangeFormat:
-    """What one cell style means for an xlwings Range (None: leave as is)."""
-
-    number_format: str | None = None
-    font: tuple = ()  # (name, value) keyword arguments of Font.set
-    fill: str | None = None
-    h_align: str | None = None
-    v_align: str | None = None
-    wrap: bool | None = None
-    border: tuple = ()  # (name, value) keyword arguments of Borders.set("all", ...)
-    rotation: int | None = None  # degrees; Windows COM only (Range.Orientation)
-
-    def __bool__(self) -> bool:
-        return any([self.number_format is not None, self.font, self.fill is not None,
-                    self.h_align, self.v_align, self.wrap is not None, self.border,
-                    self.rotation is not None])
-
-
-def translate_format(style: CellStyle | None) -> RangeFormat:
-    """A :class:`~maillon.addin.render.specs.CellStyle` as a :class:`RangeFormat`.
-
-    >>> from maillon.addin.render.specs import CellStyle, Font
-    >>> translate_format(CellStyle(font=Font(bold=True), num_format="0%", fill="#FFF2CC"))
-    RangeFormat(number_format='0%', font=(('bold', True),), fill='#FFF2CC', h_align=None,
-                v_align=None, wrap=None, border=(), rotation=None)
-    """
-    if style is None:
-        return RangeFormat()
-    font, align, border = [], style.align, style.border
-    if style.font is not None:
-        f = style.font
-        if f.bold:
-            font.append(("bold", True))
-        if f.italic:
-            font.append(("italic", True))
-        if f.color is not None:
-            font.append(("color", f.color))
-        if f.size is not None:
-            font.append(("size", float(f.size)))
-    lines = ()
-    if border is not None:
-        lines = (("line_style", "continuous"), ("weight", _BORDER_WEIGHTS[border.style]))
-        if border.color is not None:
-            lines += (("color", border.color),)
-    return RangeFormat(
-        number_format=style.num_format, font=tuple(font), fill=style.fill,
-        h_align=align.horizontal if align is not None else None,
-        v_align=_V_ALIGN[align.vertical] if align is not None and align.vertical else None,
-        wrap=True if align is not None and align.wrap else None, border=lines,
-        rotation=align.rotation if align is not None else None)
-
-
-# --- conditional formats --------------------------------------------------------------
-def translate_cond_format(rule) -> tuple[str, tuple, dict]:
-    """A conditional format of the specs as ``(method, args, kwargs)`` of
-    :class:`xlwings.main.ConditionalFormats`.
-
-    >>> from maillon.addin.render.specs import CellEquals, DataBar
-    >>> translate_cond_format(CellEquals(4, 8, 99, 8, "P1", fill="#FFC7CE"))
-    ('add_cell_value', ('equal_to', '"P1"'), {'fill_color': '#FFC7CE'})
-    >>> translate_cond_format(DataBar(4, 7, 99, 7, "#5B9BD5", 0, 100))
-    ('add_data_bar', ('#5B9BD5',), {'gradient': False, 'show_value': True, 'minimum': 0,
-                                    'threshold_type': 'number', 'maximum': 100})
-    """
-    if isinstance(rule, CellEquals):
-        style = {}
-        if rule.fill is not None:
-            style["fill_color"] = rule.fill
-        if rule.font_color is not None:
-            style["font_color"] = rule.font_color
-        return "add_cell_value", ("equal_to", rule.formula_value()), style
-    if isinstance(rule, ColorScale):
-        # Excel's default points (lowest, 50th percentile, highest): no thresholds
-        return "add_color_scale", ([rule.min_color, rule.mid_color, rule.max_color],), {}
-    if isinstance(rule, DataBar):
-        return "add_data_bar", (rule.color,), {
-            "gradient": not rule.solid, "show_value": True, "minimum": rule.minimum,
-            "threshold_type": "number", "maximum": rule.maximum}
-    raise LiveSpecError(f"conditional format {type(rule).__name__} is not a conditional "
-                        "format of the sheet specs (CellEquals, ColorScale or DataBar)")
-
-
-# --- data validation -----------------------------------------------------------------
-def translate_validation(v) -> tuple[str, tuple, dict]:
-    """A list validation as ``(method, args, com_messages)``.
-
-    ``method`` is the :class:`xlwings.main.DataValidation` setter;
-    ``com_messages`` are Windows ``Validation`` properties (blanks allowed,
-    input and error messages), set through COM.
-
-    >>> from maillon.addin.render.specs import ListValidation
-    >>> translate_validation(ListValidation(4, 9, 99, 9, ("P1", "P2"), input_title="Override"))
-    ('set_list', (['P1', 'P2'],), {'IgnoreBlank': True, 'InputTitle': 'Override'})
-    """
-    if not isinstance(v, ListValidation):
-        raise LiveSpecError(f"data validation {type(v).__name__} is not a data validation "
-                            "of the sheet specs (ListValidation)")
-    messages = {"IgnoreBlank": True}
-    for prop, value in (("InputTitle", v.input_title), ("InputMessage", v.input_message),
-                        ("ErrorTitle", v.error_title), ("ErrorMessage", v.error_message)):
-        if value:
-            messages[prop] = value
-    return "set_list", (list(v.values),), messages
-
-
-# --- charts -------------------------------------------------------------------------------
-_CHART_TYPES = {"column": "column_clustered", "doughnut": "doughnut"}
-_PIE_LIKE = ("doughnut",)
-_PX_TO_PT = 0.75
-
-
-def _chart_type(chart) -> str:
-    if chart.kind not in _CHART_TYPES:
-        raise LiveSpecError(f"chart kind {chart.kind!r} is not supported in live mode")
-    return _CHART_TYPES[chart.kind]
-
-
-def _ref_address(ref) -> str:
-    return range_abs(ref.first_row, ref.first_col, ref.last_row, ref.last_col)
-
-# --- geometry -------------------------------------------------------------------------
-_ADDRESS = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
-
-
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def parse_address(address: str) -> tuple[int, int, int, int]:
-    """``"$A$1:$Q$1001"`` -> ``(1, 1, 1001, 17)`` (1-based, inclusive)."""
-    address = address.split("!")[-1].replace("'", "")
-    m = _ADDRESS.match(address.upper())
-    if not m:
-        raise ValueError(f"not a single-area cell address: {address!r}")
-    c1, r1 = _col_number(m.group(1)), int(m.group(2))
-    c2, r2 = (_col_number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
-    return r1, c1, r2, c2
-
-
-def complement(bounds: tuple, holes: list) -> list[tuple]:
-    """Rectangles covering ``bounds`` minus the ``holes`` (all 1-based, inclusive).
-
-    The count depends on the number of holes, never on their size.
-
-    >>> complement((1, 1, 10, 5), [(3, 2, 6, 4)])
-    [(1, 1, 2, 5), (3, 1, 6, 1), (3, 5, 6, 5), (7, 1, 10, 5)]
-    """
-    r1, c1, r2, c2 = bounds
-    holes = [(max(h[0], r1), max(h[1], c1), min(h[2], r2), min(h[3], c2)) for h in holes]
-    holes = [h for h in holes if h[0] <= h[2] and h[1] <= h[3]]
-    cuts = sorted({r1, r2 + 1, *(h[0] for h in holes), *(h[2] + 1 for h in holes)})
-    out = []
-    for top, nxt in zip(cuts, cuts[1:]):
-        bottom = nxt - 1
-        covered = sorted((h[1], h[3]) for h in holes if h[0] <= top and h[2] >= bottom)
-        col = c1
-        for a, b in covered:
-            if a > col:
-                out.append((top, col, bottom, a - 1))
-            col = max(col, b + 1)
-        if col <= c2:
-            out.append((top, col, bottom, c2))
-    # merge vertically adjacent rectangles with the same columns
-    merged: list[list] = []
-    for rect in sorted(out, key=lambda r: (r[1], r[3], r[0])):
-        if merged and merged[-1][1] == rect[1] and merged[-1][3] == rect[3] \
-                and merged[-1][2] + 1 == rect[0]:
-            merged[-1][2] = rect[2]
-        else:
-            merged.append(list(rect))
-    return sorted(tuple(m) for m in merged)
-
-
-
-
-# --- addresses ------------------------------------------------------------------------------
-MAX_ROW, MAX_COL = 1_048_576, 16_384
-#: xlwings 0.37.8's write budget (``base_classes.DEFAULT_MAX_CELLS_PER_WRITE``; neither
-#: the Windows nor the macOS engine overrides it): cells per value write at most.
-WRITE_BUDGET = 100_000
-#: Excel refuses a ``Range("...")`` argument longer than 255 characters.
-ADDRESS_LIMIT = 255
-
-
-def xl_address(bounds: tuple) -> str:
-    """1-based ``(r1, c1, r2, c2)`` as an A1 address; whole rows and columns as ``5:7``, ``B:D``.
-
-    >>> xl_address((4, 1, 1004, 17)), xl_address((1, 2, MAX_ROW, 2)), xl_address((5, 1, 5, MAX_COL))
-    ('A4:Q1004', 'B:B', '5:5')
-    >>> xl_address((3, 3, 3, 3))
-    'C3'
-    """
-    r1, c1, r2, c2 = bounds
-    if r1 == 1 and r2 == MAX_ROW:
-        return f"{xl_col_to_name(c1 - 1)}:{xl_col_to_name(c2 - 1)}"
-    if c1 == 1 and c2 == MAX_COL:
-        return f"{r1}:{r2}"
-    first = f"{xl_col_to_name(c1 - 1)}{r1}"
-    return first if (r1, c1) == (r2, c2) else f"{first}:{xl_col_to_name(c2 - 1)}{r2}"
-
-
-def union_addresses(rects) -> list[str]:
-    """The rectangles as multi-area addresses of at most 255 characters each.
-
-    >>> union_addresses([(4, 1, 4, 3), (6, 1, 9, 1)])
-    ['A4:C4,A6:A9']
-    """
-    out, current = [], ""
-    for rect in merge_boxes(rects):
-        a = xl_address(rect)
-        if current and len(current) + 1 + len(a) > ADDRESS_LIMIT:
-            out.append(current)
-            current = a
-        else:
-            current = f"{current},{a}" if current else a
-    if current:
-        out.append(current)
-    return out
-
-
-def _overlap(a: tuple, b: tuple) -> bool:
-    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
-
-
-# --- the plan: everything translated before Excel is touched ------------------------------
-NO_FILL = "none"  # a fill reset: no fill at all
-_ASPECTS = ("number_format", "font", "fill", "h_align", "v_align", "wrap", "border", "rotation")
-#: Excel's default of each part of a style that a later style may have to put back.
-_DEFAULTS = {"number_format": "General", "fill": NO_FILL, "h_align": "general",
-             "v_align": "bottom", "wrap": False, "rotation": 0}
-
-
-@dataclass
-class _TablePlan:
-    spec: object
-    bounds: tuple  # 1-based (r1, c1, r2, c2), header row included
-    rows: list  # header row first
-    style: str
-
-
-@dataclass
-class _SheetPlan:
-    spec: SheetSpec
-    tables: list
-    blocks: list  # (bounds, rows): every value outside the tables, in few rectangles
-    merges: list  # bounds
-    layers: list  # [{(aspect, value): [rects]}], applied in order
-    widths: dict  # width -> [(c1, c2)]
-    heights: dict  # height -> [row]
-    cond_formats: list  # (method, args, kwargs, [rects])
-    validations: list  # (method, args, com_messages, [rects])
-    fills: dict = field(default_factory=dict)  # fill -> [rects]: table cells, set every time
-    unfills: list = field(default_factory=list)  # rects below the tables' filled columns
-    digest: str = ""  # of everything above but the values and the fills of table cells
-    #: of what a kept sheet rewrites: its table cells' fills, its data-dependent page
-    #: settings (print area, headers and footers) and its chart titles
-    dynamic: str = ""
-    notes: list = field(default_factory=list)
-
-
-def _table_style(name: str) -> str:
-    """``"Table Style Medium 2"`` (XlsxWriter) -> ``"TableStyleMedium2"`` (Excel)."""
-    return (name or "TableStyleMedium2").replace(" ", "")
-
-
-def _aspects(f: RangeFormat):
-    for name in _ASPECTS:
-        value = getattr(f, name)
-        if value is not None and value != ():
-            yield name, value
-
-
-def _with_resets(f: RangeFormat, under: list) -> RangeFormat:
-    """``f`` where it lies over the styles ``under``: what they set and ``f`` does not goes back
-    to Excel's default (XlsxWriter's semantics: a cell's format replaces the column's)."""
-    changes = {}
-    for g in under:
-        for name, _ in _aspects(g):
-            if name in _DEFAULTS and getattr(f, name) is None and name not in changes:
-                changes[name] = _DEFAULTS[name]
-        mine = dict(f.font)
-        for attr in ("bold", "italic"):
-            if dict(g.font).get(attr) and attr not in mine:
-                mine[attr] = False
-        if len(mine) != len(f.font):
-            changes["font"] = tuple(sorted(mine.items()))
-            f = replace(f, font=changes["font"])
-    return replace(f, **changes) if changes else f
-
-
-def _layers(ops: list) -> list:
-    """Format operations ``(rect, RangeFormat)``, in file-mode precedence order, as layers of
-    ``{(aspect, value): [rects]}``: within a layer no two rectangles overlap, so grouping
-    them by value changes nothing; an operation over an earlier one goes to a later layer."""
-    placed = []  # (rect, layer, RangeFormat)
-    for rect, f in ops:
-        under = [(layer, g) for r, layer, g in placed if _overlap(r, rect)]
-        layer = 1 + max((lay for lay, _ in under), default=-1)
-        placed.append((rect, layer, _with_resets(f, [g for _, g in under])))
-    layers: list = [defaultdict(list) for _ in range(1 + max((p[1] for p in placed), default=-1))]
-    for rect, layer, f in placed:
-        for name, value in _aspects(f):
-            layers[layer][(name, value)].append(rect)
-    return [dict(layer) for layer in layers]
-
-
-def _blocks(cells: list, holes: list) -> list:
-    """Every value outside the tables (``cells``: ``(bounds, rows)``) as few rectangles:
-    their bounding box minus the tables, each with its values (None where nothing is)."""
-    if not cells:
-        return []
-    box = (min(b[0] for b, _ in cells), min(b[1] for b, _ in cells),
-           max(b[2] for b, _ in cells), max(b[3] for b, _ in cells))
-    out = []
-    for rect in complement(box, holes):
-        inside = [(b, rows) for b, rows in cells if _overlap(b, rect)]
-        if not inside:
-            continue
-        r1, c1, r2, c2 = rect
-        # only the rows and columns the values reach
-        r1 = max(r1, min(b[0] for b, _ in inside))
-        r2 = min(r2, max(b[2] for b, _ in inside))
-        c1 = max(c1, min(b[1] for b, _ in inside))
-        c2 = min(c2, max(b[3] for b, _ in inside))
-        grid = [[None] * (c2 - c1 + 1) for _ in range(r2 - r1 + 1)]
-        for (b1, d1, b2, d2), rows in inside:
-            for r in range(max(b1, r1), min(b2, r2) + 1):
-                row = rows[r - b1]
-                for c in range(max(d1, c1), min(d2, c2) + 1):
-                    grid[r - r1][c - c1] = row[c - d1]
-        out.append(((r1, c1, r2, c2), grid))
-    return out
-
-
-def _key(value) -> str:
-    return repr(value)
-
-
-def _down_to_the_end(rect: tuple, tables: list) -> tuple:
-    """A rectangle on the data rows of a table, extended to the sheet's last row, so that the
-    format, rule or validation it carries does not depend on the number of rows."""
-    for t in tables:
-        r1, c1, r2, c2 = t.bounds
-        if rect[0] == r1 + 1 and rect[2] == r2 and c1 <= rect[1] and rect[3] <= c2:
-            return (rect[0], rect[1], MAX_ROW, rect[3])
-    return rect
-
-
-#: Changes whenever what the writer does with a plan changes: older layout records are void.
-LAYOUT_VERSION = "live-2"  # live-2: row heights moved to the second digest
-#: Page settings whose values depend on the data (the print area, titles with counts).
-_DYNAMIC_PAGE = {"PrintArea", "LeftHeader", "CenterHeader", "RightHeader", "LeftFooter",
-                 "CenterFooter", "RightFooter"}
-
-
-def _digest(plan: _SheetPlan) -> str:
-    spec = plan.spec
-    static_page = [(p, v) for p, v in page_settings(spec.page) if p not in _DYNAMIC_PAGE] \
-        if spec.page is not None else None
-    state = (LAYOUT_VERSION, plan.layers, plan.widths, plan.cond_formats,
-             plan.validations, plan.merges,
-             [(t.spec.name, t.style, t.bounds[:2], t.rows[0]) for t in plan.tables],
-             (spec.freeze, spec.zoom, spec.tab_color, spec.gridlines, static_page),
-             [replace(c, title="") for c in spec.charts])
-    return hashlib.sha1(repr(state).encode("utf-8")).hexdigest()[:8]
-
-
-def _dynamic_digest(plan: _SheetPlan) -> str:
-    """What a sheet whose layout is unchanged still rewrites when it changed: the fills of its
-    table cells (they follow the number of rows), its row heights (wrapped text in a data
-    column: the Segments sheet's change with the accounts), its data-dependent page
-    settings and its chart titles."""
-    spec = plan.spec
-    page = [(p, v) for p, v in page_settings(spec.page) if p in _DYNAMIC_PAGE] \
-        if spec.page is not None else None
-    state = (LAYOUT_VERSION, sorted(plan.fills.items()), plan.unfills,
-             sorted(plan.heights.items()), page,
-             [c.title for c in spec.charts])
-    return hashlib.sha1(repr(state).encode("utf-8")).hexdigest()[:6]
-
-
-def _plan_sheet(spec: SheetSpec) -> _SheetPlan:
-    fmt = translate_format
-    tables, ops = [], []
-    fills: dict = defaultdict(list)
-    unfills: list = []
-    for c in spec.columns:
-        f = fmt(c.fmt)
-        if f:
-            ops.append(((1, c.first + 1, MAX_ROW, c.last + 1), f))
-    for t in spec.tables:
-        headers = [_text(str(h)) for h in t.data.columns]
-        rows = excel_rows(t.data)
-        if not rows:
-            rows = [[None] * len(headers)]
-        bounds = (t.row + 1, t.col + 1, t.row + 1 + len(rows), t.col + len(headers))
-        tables.append(_TablePlan(t, bounds, [headers] + rows, _table_style(t.style)))
-        r1, _, r2, _ = bounds
-        for h, style in t.column_formats.items():
-            col = t.column_index(h) + 1
-            f = fmt(style)
-            if f.fill is not None:  # a fill shows on empty cells: the table's rows only
-                fills[f.fill].append((r1 + 1, col, r2, col))
-                unfills.append((r2 + 1, col, MAX_ROW, col))
-                f = replace(f, fill=None)
-            if f:
-                ops.append(((r1 + 1, col, MAX_ROW, col), f))
-        for h, style in t.header_formats.items():
-            col = t.column_index(h) + 1
-            if fmt(style):
-                ops.append(((r1, col, r1, col), fmt(style)))
-    cells = []
-    for c in spec.cells:
-        rows = excel_rows(c.values)
-        if not rows or not rows[0]:
-            continue
-        bounds = (c.row + 1, c.col + 1, c.row + len(rows), c.col + len(rows[0]))
-        cells.append((bounds, rows))
-        if fmt(c.fmt):
-            ops.append((bounds, fmt(c.fmt)))
-    merges = []
-    for m in spec.merges:
-        bounds = (m.first_row + 1, m.first_col + 1, m.last_row + 1, m.last_col + 1)
-        merges.append(bounds)
-        cells.append((bounds[:2] * 2, [[excel_value(m.value)]]))
-        if fmt(m.fmt):
-            ops.append((bounds, fmt(m.fmt)))
-    widths: dict = defaultdict(list)
-    for c in spec.columns:
-        widths[0 if c.hidden else c.width].append((c.first + 1, c.last + 1))
-    heights: dict = defaultdict(list)
-    for row, height in spec.row_heights.items():
-        heights[height].append(row + 1)
-    conds: dict = {}
-    for cf in spec.cond_formats:
-        method, args, kwargs = translate_cond_format(cf)
-        entry = conds.setdefault(_key((method, args, sorted(kwargs.items()))),
-                                 (method, args, kwargs, []))
-        entry[3].append(_down_to_the_end((cf.first_row + 1, cf.first_col + 1, cf.last_row + 1,
-                                          cf.last_col + 1), tables))
-    vals: dict = {}
-    for v in spec.validations:
-        method, args, messages = translate_validation(v)
-        entry = vals.setdefault(_key((method, args, sorted(messages.items()))),
-                                (method, args, messages, []))
-        entry[3].append(_down_to_the_end((v.first_row + 1, v.first_col + 1, v.last_row + 1,
-                                          v.last_col + 1), tables))
-    for chart in spec.charts:
-        _chart_type(chart)
-    layers = _layers(ops)
-    # below a table, "no fill" must not wipe the fill of a cell the layout paints there
-    painted = [r for layer in layers for (aspect, _), rects in layer.items()
-               if aspect == "fill" for r in rects]
-    unfills = [piece for u in unfills for piece in complement(u, painted)]
-    plan = _SheetPlan(spec, tables, _blocks(cells, [t.bounds for t in tables]), merges,
-                      layers, dict(widths), dict(heights), list(conds.values()),
-                      list(vals.values()), dict(fills), unfills)
-    plan.digest = _digest(plan)
-    plan.dynamic = _dynamic_digest(plan)
-    return plan
+        text = book.names[LAYOUT_NAME].refers_to
+    except Exception:  # no such name (first live recompute, or removed by hand)
+        return None
+    return parse_layout_record(text)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -704,6 +144,7 @@ def _is_windows(platform: str | None) -> bool:
 
 _XL_WEIGHT = {"thin": 2, "medium": -4138}  # XlBorderWeight: xlThin, xlMedium
 _XL_CONTINUOUS = 1  # XlLineStyle.xlContinuous
+_XL_VALUE = 2  # XlAxisType.xlValue
 
 
 class _SheetWriter:
@@ -794,6 +235,7 @@ def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool, keep: bool = F
         whole.data_validation.delete()
         whole.unmerge()
         whole.clear_formats()
+        _reset_heights(ctx, w, whole)
     elif existed and plan.merges:
         # clearing part of a merged area fails; merged again below
         w.range(xl_address((1, 1, MAX_ROW, MAX_COL))).unmerge()
@@ -829,6 +271,22 @@ def _prepare_sheet(ctx: _Context, w: _SheetWriter, existed: bool, keep: bool = F
         for rng in w.ranges(complement((1, 1, MAX_ROW, MAX_COL), kept)):
             rng.clear_contents()
     return to_create
+
+
+def _reset_heights(ctx: _Context, w: _SheetWriter, whole) -> None:
+    """Every row of a sheet formatted again back to the standard height: ``clear_formats``
+    keeps row heights, and a row an earlier layout made taller (a segment's portrait, a
+    title) would stay so. The plan's heights are set after (:func:`_write_heights`).
+
+    Windows: ``Range.UseStandardHeight`` (COM; xlwings has no wrapper), one round trip,
+    and the rows then follow their font again. macOS: the height of the sheet's last row
+    (which no layout sets) read and set on every row, two round trips."""
+    if ctx.windows:
+        whole.api.UseStandardHeight = True
+        return
+    standard = w.range(xl_address((MAX_ROW, 1, MAX_ROW, MAX_COL))).row_height
+    if standard:
+        whole.row_height = standard
 
 
 def _delete_charts(ctx: _Context, sheet) -> None:
@@ -873,71 +331,86 @@ def _write_heights(w: _SheetWriter) -> None:
             rng.row_height = height
 
 
-def _write_formats(ctx: _Context, w: _SheetWriter) -> None:
+def _write_formats(ctx: _Context, w: _SheetWriter, within: list | None = None) -> None:
+    """Every format, rule and validation of the plan; ``within`` (rectangles): only their
+    parts inside those, without the widths and heights (see :func:`_write_tails`)."""
     plan = w.plan
+
+    def clip(rects):
+        if within is None:
+            return rects
+        return [x for r in rects for t in within if (x := _intersection(r, t)) is not None]
     for layer in plan.layers:
         for (aspect, value), rects in layer.items():
-            w.apply(aspect, value, rects)
-    for width, cols in plan.widths.items():
-        for rng in w.ranges([(1, a, MAX_ROW, b) for a, b in cols]):
-            rng.column_width = width  # a zero width hides the columns
-    _write_heights(w)
+            if clip(rects):
+                w.apply(aspect, value, clip(rects))
+    if within is None:
+        for width, cols in plan.widths.items():
+            for rng in w.ranges([(1, a, MAX_ROW, b) for a, b in cols]):
+                rng.column_width = width  # a zero width hides the columns
+        _write_heights(w)
     for method, args, kwargs, rects in plan.cond_formats:
-        for rng in w.ranges(rects):
-            getattr(rng.conditional_formats, method)(*args, **kwargs)
+        for rng in w.ranges(clip(rects)):
+            if ctx.windows and method == "add_color_scale":
+                _color_scale_com(rng, args[0])
+            else:
+                getattr(rng.conditional_formats, method)(*args, **kwargs)
     for method, args, messages, rects in plan.validations:
-        for rng in w.ranges(rects):
+        for rng in w.ranges(clip(rects)):
             getattr(rng.data_validation, method)(*args)
             if messages and ctx.windows:
                 validation = rng.api.Validation
                 for prop, value in messages.items():
                     setattr(validation, prop, value)
-        if messages and not ctx.windows:
+        if messages and not ctx.windows and clip(rects):
             ctx.notes.append(f"{plan.spec.name}: validation messages are shown on Windows only")
 
 
-_HEADER_SECTION = re.compile(r"&([LCR])")
+def _color_scale_com(rng, colors: list) -> None:
+    """A colour scale at Excel's default points through COM (Windows): ``AddColorScale(3)``
+    creates its criteria at the lowest value, the 50th percentile and the highest value, so
+    only their colours are set, and the rule goes first as xlwings puts it
+    (``_finish_visual_add``: ``SetFirstPriority``). 12 round trips where xlwings'
+    ``add_color_scale`` makes 17 (it sets each criterion's type and value again)."""
+    rule = rng.api.FormatConditions.AddColorScale(len(colors))
+    for i, color in enumerate(colors, 1):
+        rule.ColorScaleCriteria(i).FormatColor.Color = _bgr(color)
+    rule.SetFirstPriority()
 
 
-def header_sections(text: str) -> dict:
-    """XlsxWriter header codes split into Excel's Left/Center/Right parts.
+def _intersection(a: tuple, b: tuple) -> tuple | None:
+    r1, c1, r2, c2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (r1, c1, r2, c2) if r1 <= r2 and c1 <= c2 else None
 
-    >>> header_sections("&LAction Plan&R&D")
-    {'Left': 'Action Plan', 'Right': '&D'}
-    """
-    if not text:
-        return {}
-    parts = _HEADER_SECTION.split(text)
+
+def _tails(found: dict) -> list:
+    """Below each table as the file mode rendered it (``found``: its bounds in the workbook),
+    down to the sheet's last row: where its columns' formats did not reach."""
+    return [(r2 + 1, c1, MAX_ROW, c2) for r1, c1, r2, c2 in found.values() if r2 < MAX_ROW]
+
+
+def _write_tails(ctx: _Context, w: _SheetWriter, tails: list) -> None:
+    """A sheet the file mode rendered with this layout but other table sizes: its table
+    columns' formats, rules and validations stop at the rows the tables had. Below them
+    (``tails``), the formats are cleared and written as a full pass writes them there, so
+    that the sheet is then what the live writer makes of the plan, down to the last row.
+    Costs the groups of formats that reach there, not a full pass."""
+    for rng in w.ranges(tails):
+        rng.clear_formats()
+    _write_formats(ctx, w, within=tails)
+
+
+def _found_bounds(ctx: _Context, plan) -> dict:
+    """The bounds of the plan's tables as the workbook holds them (before this run resizes
+    them), ``{table name: (r1, c1, r2, c2)}``; those on another sheet are left out."""
     out = {}
-    if parts[0]:
-        out["Center"] = parts[0]
-    for code, body in zip(parts[1::2], parts[2::2]):
-        out[{"L": "Left", "C": "Center", "R": "Right"}[code]] = body
-    return out
-
-
-def page_settings(page) -> list[tuple[str, object]]:
-    """The Windows ``PageSetup`` properties of a :class:`~maillon.addin.render.specs.Page`, in order.
-
-    >>> from maillon.addin.render.specs import Page
-    >>> page_settings(Page(landscape=True, repeat_rows=(3, 3), footer="&RPage &P",
-    ...                    print_area=(0, 0, 9, 4)))  # doctest: +NORMALIZE_WHITESPACE
-    [('Orientation', 2), ('PaperSize', 9), ('Zoom', False), ('FitToPagesWide', 1),
-     ('FitToPagesTall', False), ('PrintTitleRows', '$4:$4'), ('RightFooter', 'Page &P'),
-     ('PrintArea', '$A$1:$E$10')]
-    """
-    out = [("Orientation", 2 if page.landscape else 1),  # xlLandscape / xlPortrait
-           ("PaperSize", page.paper)]  # XlPaperSize uses XlsxWriter's numbers (9 = A4)
-    if page.fit_width is not None:
-        out += [("Zoom", False), ("FitToPagesWide", page.fit_width),
-                ("FitToPagesTall", page.fit_height if page.fit_height else False)]
-    if page.repeat_rows is not None:
-        first, last = page.repeat_rows
-        out.append(("PrintTitleRows", f"${first + 1}:${last + 1}"))
-    out += [(f"{where}Header", text) for where, text in header_sections(page.header).items()]
-    out += [(f"{where}Footer", text) for where, text in header_sections(page.footer).items()]
-    if page.print_area is not None:
-        out.append(("PrintArea", range_abs(*page.print_area)))
+    for t in plan.tables:
+        info = ctx.found.tables.get(t.spec.name.lower())
+        if info is None or info.sheet_name.lower() != plan.spec.name.lower():
+            continue
+        if info.address is None:
+            info.address = info.table.range.address
+        out[t.spec.name] = parse_address(info.address)
     return out
 
 
@@ -1065,7 +538,18 @@ def _write_charts(ctx: _Context, sheet, spec: SheetSpec, refusals: _Refusals) ->
                              "are applied on Windows only")
         xl_chart.title = chart.title or None
         xl_chart.legend.visible = bool(chart.legend)
-        if not pie_like:
+        if not pie_like and windows and (chart.y_title or chart.y_num_format):
+            # COM: the value axis once (Chart.Axes(xlValue)), its title and tick labels; 4-6
+            # round trips where xlwings' ChartAxis.set makes 13 (it looks the axis up and
+            # checks that it is visible for each setting). Chart.api on Windows is
+            # (ChartObject, Chart): _xlwindows.Chart.api returns self.xl_obj, self.xl.
+            axis = xl_chart.api[1].Axes(_XL_VALUE)
+            if chart.y_title:
+                axis.HasTitle = True
+                axis.AxisTitle.Text = chart.y_title
+            if chart.y_num_format:
+                axis.TickLabels.NumberFormat = chart.y_num_format
+        elif not pie_like:
             axis = {}
             if chart.y_title:
                 axis["title"] = chart.y_title
@@ -1125,15 +609,6 @@ def _write_engine_area(sheet, spec: SheetSpec, windows: bool, notes: list,
         name.api.Visible = False  # COM: hidden from the Name Manager
 
 
-def chart_name(number: int) -> str:
-    """The name of the ``number``-th chart of a sheet's spec (from 1).
-
-    >>> chart_name(2)
-    'Maillon chart 2'
-    """
-    return f"Maillon chart {number}"
-
-
 def _charts_there(sheet, spec: SheetSpec) -> bool:
     """Whether the sheet holds as many charts as its spec (two round trips): a chart a user
     deleted is drawn again."""
@@ -1161,47 +636,6 @@ def _add_sheet(ctx: _Context, name: str, last):
     return sheet
 
 
-#: The workbook name that remembers what the last live recompute formatted.
-LAYOUT_NAME = "Maillon_live_layout"
-
-
-def read_layout_record(book) -> tuple[str, dict] | None:
-    """What the last live recompute of ``book`` formatted: ``(its stamp, {sheet: digest})``,
-    from the workbook name :data:`LAYOUT_NAME`; None when there is none. A digest is the
-    layout's, followed by ``/`` and the one of what a kept sheet rewrites
-    (:func:`_dynamic_digest`) when the record has room for it."""
-    try:
-        text = book.names[LAYOUT_NAME].refers_to
-    except Exception:  # no such name (first live recompute, or removed by hand)
-        return None
-    m = re.fullmatch(r'="(.*)"', str(text or "").strip())
-    if not m or "|" not in m.group(1):
-        return None
-    stamp, _, body = m.group(1).partition("|")
-    digests = dict(item.split("=", 1) for item in body.split(";") if "=" in item)
-    return stamp, digests
-
-
-#: Excel refuses a text constant of more than 255 characters in a formula (a name's too).
-TEXT_LIMIT = 255
-
-
-def _layout_record(stamp: str, plans: list) -> str:
-    """The record's formula: the stamp, then per sheet its digests; without the second digest
-    of each sheet when all of them would not fit in one text constant."""
-    body = stamp + "|" + ";".join(f"{p.spec.name}={p.digest}/{p.dynamic}" for p in plans)
-    if len(body) > TEXT_LIMIT:
-        body = stamp + "|" + ";".join(f"{p.spec.name}={p.digest}" for p in plans)
-    return '="' + body + '"'
-
-
-def _unchanged(previous: dict, plan: _SheetPlan) -> tuple[bool, bool]:
-    """(the layout is what the record says, and so is what a kept sheet rewrites)."""
-    layout, _, dynamic = str(previous.get(plan.spec.name, "")).partition("/")
-    same = layout == plan.digest
-    return same, same and dynamic == plan.dynamic
-
-
 def write_specs_live(book, specs: list, progress=None, platform: str | None = None,
                      found=None, app=None, previous: dict | None = None,
                      stamp: str | None = None) -> list[str]:
@@ -1225,12 +659,14 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
     app : xlwings.App or None
         ``book.app``, looked up when None (two round trips on Windows).
     previous : dict or None
-        ``{sheet: digest}`` of what the previous recompute formatted, when it was
-        a live recompute whose result is still in the workbook (the caller checks
-        that its stamp is the last run of ``tblHistory``). A sheet whose plan has
-        the same digest keeps its formats, rules, widths, merges, charts and
-        settings: only its values, the fills of its table cells, its print area,
-        print titles and chart titles are written.
+        ``{sheet: digest}`` of what the previous recompute formatted, when its
+        result is still in the workbook (the caller checks that the record's stamp
+        is the last run of ``tblHistory``): a live recompute, or a file-mode one
+        (which records bounded digests, see
+        :func:`~maillon.addin.render.live_plan.file_layout_record`). A sheet whose
+        plan has the same digest keeps its formats, rules, widths, merges, charts
+        and settings: only its values, the fills of its table cells, its print
+        area, print titles and chart titles are written.
     stamp : str or None
         This recompute's stamp (its ``Run at``); with it, what was formatted is
         remembered in the workbook name :data:`LAYOUT_NAME` once everything is
@@ -1266,14 +702,27 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
     refusals = _Refusals()
 
     writers, existed, kept, same = [], {}, {}, {}
+    bounded = set()  # kept sheets whose formats are a file-mode render's (bounded digest)
     last = None
     for plan in plans:
         name = plan.spec.name
         progress(f"Writing {name}")
         entry = found.sheets.get(name.lower())
         existed[name] = entry is not None
-        layout_same, dynamic_same = _unchanged(previous, plan)
+        layout_same, dynamic_same, how = layout_match(previous, plan)
+        tails = []
+        if existed[name] and not layout_same and name in previous and plan.tables:
+            # rendered by the file mode with this layout, when its tables had other sizes?
+            found_bounds = _found_bounds(ctx, plan)
+            layout_same, dynamic_same, how = layout_match(previous, plan, found_bounds)
+            if how == RESIZED:
+                tails = _tails(found_bounds)
+                if any(_overlap(m, t) for m in plan.merges for t in tails):
+                    # clearing formats there would unmerge part of a merged area
+                    layout_same, dynamic_same, how, tails = False, False, None, []
         kept[name] = existed[name] and layout_same
+        if kept[name] and how == AS_RENDERED:
+            bounded.add(name)  # still formatted as the file mode rendered it
         same[name] = kept[name] and dynamic_same  # nothing but the values to write
         if entry is not None:
             sheet = entry[1]
@@ -1287,6 +736,8 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         _write_values(ctx, w, to_create)
         if not kept[name]:
             _write_formats(ctx, w)
+        elif tails:
+            _write_tails(ctx, w, tails)
         if not same[name]:
             _write_fills(w)
             if kept[name]:
@@ -1314,7 +765,7 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
     _write_sheet_settings(ctx, app, writers, existed, kept, refusals, same)
     if stamp:
         _guarded(refusals, "Remembering the formats", "the workbook",
-                 lambda: book.names.add(LAYOUT_NAME, _layout_record(stamp, plans)))
+                 lambda: book.names.add(LAYOUT_NAME, _layout_record(stamp, plans, bounded)))
     return notes + refusals.notes()
 
 
