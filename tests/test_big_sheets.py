@@ -27,17 +27,10 @@ import pytest
 
 from maillon.addin.ooxml.package import Package
 from maillon.engine import contract as C
+from test_stray_cells import CHILD  # the CLI in a fresh process, its peak memory
 from workbooks import USER_SHEET, build_workbook
 
 BIG = 17 * 1024 ** 2  # past both former limits (8 MB and 16 MB)
-
-CHILD = """
-import json, resource, sys
-from maillon.addin.cli import main
-code = main(sys.argv[1:])
-print(json.dumps({"code": code,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
 
 
 def _run(*args) -> dict:
