@@ -21,12 +21,20 @@ Target (DESIGN.md, issue 13): merge of three copies <= 2x a recompute; 100k
     .venv/bin/python benchmarks/bench_merge.py               # 10k
     .venv/bin/python benchmarks/bench_merge.py --sizes 10000 100000
     .venv/bin/python benchmarks/bench_merge.py --resave none   # copies as edited in place
+    .venv/bin/python benchmarks/bench_merge.py --sizes 100000 --keep /tmp/m100k   # keep them
+    .venv/bin/python benchmarks/bench_merge.py --reuse /tmp/m100k   # time the kept files again
+
+``--keep DIR`` keeps the workbook as sent and its copies (``DIR/<size>/``) so that
+``--reuse DIR`` times them again without building and re-saving them (the
+LibreOffice re-save of three 100k copies takes minutes); ``--only merge`` times
+the merge alone (``--profile FILE`` writes its cProfile statistics).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -103,7 +111,15 @@ def child(action: str, path: str, extra: str) -> None:
     elif action == "merge":
         from maillon.addin.filemode.merge import merge_files
 
-        report = merge_files(Path(path), [Path(p) for p in extra.split("|")])
+        profile = os.environ.get("MAILLON_BENCH_PROFILE")
+        if profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            report = prof.runcall(merge_files, Path(path), [Path(p) for p in extra.split("|")])
+            prof.dump_stats(profile)
+        else:
+            report = merge_files(Path(path), [Path(p) for p in extra.split("|")])
         info = {"changes": report.changes, "conflicts": report.conflicts}
     elif action == "base":
         from maillon.addin.filemode.recompute import read_input, record_base
@@ -116,6 +132,10 @@ def child(action: str, path: str, extra: str) -> None:
         info = {"part_mb": len(item.data) / 1e6}
     seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # a process the child started (none today) counts too: its CPU and its peak beside ours
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if kids.ru_maxrss:
+        info["children_peak_mb"] = kids.ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": rss, **info}))
 
 
@@ -133,28 +153,58 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
     parser.add_argument("--resave", choices=["libreoffice", "none"], default="libreoffice",
                         help="save the copies through LibreOffice first (default), or not")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the workbook and its copies in DIR/<size>/")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="time the workbook and copies kept in DIR/<size>/ by --keep")
+    parser.add_argument("--only", choices=["all", "merge"], default="all",
+                        help="time everything (default) or the merge alone")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="write the merge's cProfile statistics to FILE")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
+    if args.profile:
+        os.environ["MAILLON_BENCH_PROFILE"] = str(args.profile.resolve())
+    if args.reuse and args.sizes == [10_000]:
+        args.sizes = sorted(int(p.name) for p in args.reuse.iterdir() if p.name.isdigit())
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix="maillon-bench-merge-") as tmp:
             folder = Path(tmp)
             team = folder / "team.xlsx"
-            t = time.perf_counter()
-            run("prepare", team, str(n))
-            print(f"{n:,} accounts: workbook and 3 copies prepared in "
-                  f"{time.perf_counter() - t:.0f} s", flush=True)
             paths = [folder / f"copy{k}.xlsx" for k in (1, 2, 3)]
-            if args.resave == "libreoffice":
-                t = time.perf_counter()
-                _resave(paths, folder)
-                print(f"  copies saved through LibreOffice in {time.perf_counter() - t:.0f} s",
-                      flush=True)
-            copies = "|".join(map(str, paths))
             pristine = folder / "pristine.xlsx"
-            shutil.copyfile(team, pristine)
+            if args.reuse:
+                kept = args.reuse / str(n)
+                for name in ("pristine.xlsx", *(p.name for p in paths)):
+                    shutil.copyfile(kept / name, folder / name)
+                shutil.copyfile(pristine, team)
+                print(f"{n:,} accounts: workbook and 3 copies from {kept}", flush=True)
+            else:
+                t = time.perf_counter()
+                run("prepare", team, str(n))
+                print(f"{n:,} accounts: workbook and 3 copies prepared in "
+                      f"{time.perf_counter() - t:.0f} s", flush=True)
+                if args.resave == "libreoffice":
+                    t = time.perf_counter()
+                    _resave(paths, folder)
+                    print(f"  copies saved through LibreOffice in "
+                          f"{time.perf_counter() - t:.0f} s", flush=True)
+                shutil.copyfile(team, pristine)
+                if args.keep:
+                    kept = args.keep / str(n)
+                    kept.mkdir(parents=True, exist_ok=True)
+                    for name in ("pristine.xlsx", *(p.name for p in paths)):
+                        shutil.copyfile(folder / name, kept / name)
+            copies = "|".join(map(str, paths))
+            if args.only == "merge":
+                merge = run("merge", team, copies)
+                print(f"  merge of 3 copies         {merge['seconds']:6.1f} s "
+                      f"(CPU {merge['cpu']:.1f} s), peak {merge['peak_mb']:,.0f} MB",
+                      flush=True)
+                continue
             base = run("base", team)
             rec = run("recompute", team)
             shutil.copyfile(pristine, team)
