@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -88,8 +89,11 @@ def _resave(copies: list[Path], folder: Path) -> None:
 
 
 def _cpu() -> float:
+    """CPU time of every thread of this process and of the processes it started (the
+    merge's copy readers) that have ended."""
     use = resource.getrusage(resource.RUSAGE_SELF)
-    return use.ru_utime + use.ru_stime  # every thread of the process
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def child(action: str, path: str, extra: str) -> None:
@@ -132,19 +136,67 @@ def child(action: str, path: str, extra: str) -> None:
         info = {"part_mb": len(item.data) / 1e6}
     seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # a process the child started (none today) counts too: its CPU and its peak beside ours
+    # the processes the child started (the copy readers) count too: CPU in _cpu, peak here
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     if kids.ru_maxrss:
         info["children_peak_mb"] = kids.ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": rss, **info}))
 
 
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of process ``root`` and all its descendants now (Linux /proc; 0
+    elsewhere). Pages shared after a fork count in each process: an upper bound."""
+    parents, rss = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry.name)] = int(fields.get("PPid", "0").strip() or 0)
+        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(rss.get(pid, 0) for pid in tree) / 1024
+
+
 def run(action: str, path: Path, extra: str = "") -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", action, str(path), extra],
-                          capture_output=True, text=True)
+    """One timed child; ``tree_peak_mb``: the most memory its process tree held at once
+    (sampled every 0.1 s: the child and the processes it starts, summed)."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child", action, str(path), extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+
+    def watch():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    if Path("/proc/self/status").exists():
+        watcher.start()
+    out, err = proc.communicate()
+    if watcher.is_alive():
+        watcher.join()
     if proc.returncode != 0:
-        raise SystemExit(f"{action} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"{action} failed:\n{err[-3000:]}")
+    info = json.loads(out.strip().splitlines()[-1])
+    info["tree_peak_mb"] = max(peak[0], info["peak_mb"])
+    return info
+
+
+def _peaks(info: dict) -> str:
+    """The merge's peak memory: all its processes at once (sampled), its own, its readers'."""
+    text = f"{info['tree_peak_mb']:,.0f} MB all processes"
+    if "children_peak_mb" in info:
+        text += (f" (merge {info['peak_mb']:,.0f} MB, largest copy reader "
+                 f"{info['children_peak_mb']:,.0f} MB)")
+    return text
 
 
 def main() -> None:
@@ -202,8 +254,7 @@ def main() -> None:
             if args.only == "merge":
                 merge = run("merge", team, copies)
                 print(f"  merge of 3 copies         {merge['seconds']:6.1f} s "
-                      f"(CPU {merge['cpu']:.1f} s), peak {merge['peak_mb']:,.0f} MB",
-                      flush=True)
+                      f"(CPU {merge['cpu']:.1f} s), peak {_peaks(merge)}", flush=True)
                 continue
             base = run("base", team)
             rec = run("recompute", team)
@@ -217,7 +268,7 @@ def main() -> None:
                   f" (CPU {rec['cpu']:.1f} s / {rec2['cpu']:.1f} s),"
                   f" peak {max(rec['peak_mb'], rec2['peak_mb']):,.0f} MB")
             print(f"  merge of 3 copies         {merge['seconds']:6.1f} s (CPU {merge['cpu']:.1f} s),"
-                  f" peak {merge['peak_mb']:,.0f} MB ({merge['changes']:,} changes, "
+                  f" peak {_peaks(merge)} ({merge['changes']:,} changes, "
                   f"{merge['conflicts']:,} conflicts): {merge['seconds'] / best:.2f}x the "
                   f"faster recompute (target <= 2x), CPU {merge['cpu'] / best_cpu:.2f}x")
             print(f"  recording the base        {base['seconds']:6.2f} s inside a recompute "

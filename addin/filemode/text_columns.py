@@ -51,9 +51,11 @@ class _GiveUp(Exception):
     pass
 
 
-def _part_bytes(path, part: str) -> bytes:
+def _part_bytes(path, part: str, checked: list | None = None) -> bytes:
     chunks: list[bytes] = []
     check_part(path, part, on_chunk=chunks.append)
+    if checked is not None:
+        checked.append(part)
     return b"".join(chunks)
 
 
@@ -71,10 +73,11 @@ def _text(body: bytes) -> str:
     return html.unescape(text) if "&" in text else text
 
 
-def text_columns(path, table: str, keep):
+def text_columns(path, table: str, keep, checked: list | None = None):
     """``(frame, TableInfo)``: the columns ``keep(headers)`` of ``table``'s body, indexed by
     Excel row; or None (see the module). Blank cells are NaN; rows blank in every wanted
-    column are left out."""
+    column are left out. ``checked``, a list, gets the names of the parts whose data were
+    checked on the way (:func:`~maillon.addin.ooxml.safe_io.check_part`), gave up or not."""
     try:
         with Package(path) as pkg:
             info = find_table(tables_in(pkg), table)
@@ -92,7 +95,7 @@ def text_columns(path, table: str, keep):
             letters = {col_letters(c1 + names.index(h)).encode(): h for h in headers}
             sst_part = next((r.target for r in pkg.rels_of_kind(pkg.workbook_part,
                                                                  "sharedStrings")), None)
-        return _read(path, sheet, sst_part, letters, headers, first, last), info
+        return _read(path, sheet, sst_part, letters, headers, first, last, checked), info
     except _GiveUp:
         return None
 
@@ -107,10 +110,10 @@ def _cell_pattern(letters) -> re.Pattern:
 
 
 def _read(path, sheet: str, sst_part, letters: dict, headers: list[str], first: int,
-          last: int) -> pd.DataFrame:
+          last: int, checked: list | None = None) -> pd.DataFrame:
     """The wanted cells found in one C-level pass, empty cells left out; the shared strings
     taken as arrays, only the other cells one by one."""
-    data = _part_bytes(path, sheet)
+    data = _part_bytes(path, sheet, checked)
     if b'<c r="' not in data or _NO_REF.search(data):
         raise _GiveUp  # a prefix, or cells without their reference first
     found = _cell_pattern(letters).findall(data)
@@ -152,7 +155,7 @@ def _read(path, sheet: str, sst_part, letters: dict, headers: list[str], first: 
             s_cols = np.concatenate([cols[s_mask], cols[at]])
             if sst_part is None:
                 raise _GiveUp
-            items = _SI.findall(_part_bytes(path, sst_part))  # the bodies, in order
+            items = _SI.findall(_part_bytes(path, sst_part, checked))  # the bodies, in order
             if int(index.max()) >= len(items):
                 raise _GiveUp  # an index past the shared strings
             uniq, inverse = np.unique(index, return_inverse=True)

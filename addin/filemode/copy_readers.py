@@ -1,0 +1,224 @@
+"""The copies of a merge read in forked processes, while the team workbook is read.
+
+Reading a copy is mostly Python holding the GIL (the Target List's cells found
+by regular expressions, python-calamine's grids turned into objects, frames
+built), so threads read three copies no faster than one after the other. On
+Linux, :class:`CopyReaders` forks worker processes before the team workbook's
+read starts any thread: each worker takes the next copy, reads it exactly as
+:func:`~maillon.addin.filemode.merge.read_side` does in the parent, and sends
+the result back pickled through a pipe, which a thread of the parent drains at
+once (a worker never waits for the parent to finish the team workbook).
+
+What the caller sees does not change: :meth:`CopyReaders.results` gives the
+copies in the order named, or raises the refusal of the first copy refused in
+that order (the same :class:`WorkbookError` a read in the parent raises). A
+worker that dies (killed, out of memory) is named as the copy it was reading.
+:meth:`CopyReaders.close` (also on any error of the caller: a refused team
+workbook comes first) kills the workers still running and waits for them: no
+process is left behind, and the workers write no file.
+
+Where fork is not offered or not safe (Windows, macOS, a process that already
+runs other threads: the live add-in's), or with one copy, the copies are read
+in the parent by ``fallback`` as before.
+
+Standard library only (the parent imports pandas before forking, so that the
+workers share it instead of importing it each).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+from maillon.addin.ooxml.safe_io import WorkbookError
+
+__all__ = ["CopyReaders", "can_fork"]
+
+MAX_WORKERS = 4
+
+
+def can_fork() -> bool:
+    """Fork is safe here: Linux, and no other thread runs in this process
+    (``MAILLON_MERGE_PROCESSES=0`` in the environment: never, the copies are read in threads)."""
+    import multiprocessing
+
+    return (os.environ.get("MAILLON_MERGE_PROCESSES", "1") != "0"
+            and sys.platform.startswith("linux")
+            and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
+
+
+def _workers(n: int) -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(n, cpus, MAX_WORKERS))
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling as itself, else a RuntimeError with its traceback."""
+    try:
+        back = pickle.loads(pickle.dumps(exc))
+        if type(back) is type(exc) and str(back) == str(exc):
+            return exc
+    except Exception:
+        pass
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return RuntimeError(f"reading a copy failed: {text}")
+
+
+def _work(read, paths, claim, conn) -> None:
+    """A worker: read the copies it claims, send each result (or refusal) back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C, then kills us
+    try:
+        while True:
+            with claim.get_lock():
+                i = claim.value
+                claim.value += 1
+            if i >= len(paths):
+                break
+            conn.send(("start", i, None))
+            try:
+                out = ("done", i, read(paths[i]))
+            except BaseException as exc:  # handed to the parent, which raises it in order
+                out = ("error", i, _portable(exc))
+            try:
+                conn.send(out)
+            except Exception as exc:  # a result that cannot be pickled: said, not lost
+                conn.send(("error", i, _portable(exc)))
+    finally:
+        conn.close()
+
+
+class CopyReaders:
+    """Read ``paths`` with ``read(path) -> result`` in forked workers (see the module).
+
+    ``fallback(paths) -> [result, ...]`` reads them in this process when forking
+    is not used. Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, paths, read, fallback, *, workers: int | None = None):
+        self.paths = [Path(p) for p in paths]
+        self.fallback = fallback
+        self.forked = len(self.paths) > 1 and can_fork()
+        self._done: dict[int, tuple] = {}
+        self._started: dict[int, int] = {}  # copy -> worker reading it
+        self._dead: dict[int, int | None] = {}  # worker -> exit code once its pipe closed
+        self._cond = threading.Condition()
+        self._procs: list = []
+        self._threads: list[threading.Thread] = []
+        if not self.forked:
+            return
+        import multiprocessing
+
+        import numpy  # noqa: F401 - imported once here, shared by the workers
+        import pandas  # noqa: F401
+
+        ctx = multiprocessing.get_context("fork")
+        claim = ctx.Value("i", 0)
+        n = _workers(len(self.paths)) if workers is None else max(1, workers)
+        pipes = []
+        try:
+            for k in range(n):  # every fork before any thread of ours starts
+                recv, send = ctx.Pipe(duplex=False)
+                pipes.append(recv)
+                proc = ctx.Process(target=_work, args=(read, self.paths, claim, send),
+                                   name=f"maillon-copy-{k}", daemon=True)
+                try:
+                    proc.start()
+                finally:
+                    send.close()  # the worker's end: EOF here once the worker is gone
+                self._procs.append(proc)
+        except BaseException:
+            for recv in pipes:
+                recv.close()
+            self._kill()
+            raise
+        for k, (recv, proc) in enumerate(zip(pipes, self._procs)):
+            t = threading.Thread(target=self._drain, args=(k, recv, proc), daemon=True,
+                                 name=f"maillon-copy-pipe-{k}")
+            t.start()
+            self._threads.append(t)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _drain(self, k: int, conn, proc) -> None:
+        try:
+            while True:
+                try:
+                    kind, i, value = conn.recv()
+                except (EOFError, OSError):
+                    break
+                except Exception as exc:  # a result that cannot be unpickled
+                    kind, i, value = "error", self._reading(k), _portable(exc)
+                    if i is None:
+                        break
+                with self._cond:
+                    if kind == "start":
+                        self._started[i] = k
+                    else:
+                        self._done[i] = (kind, value)
+                    self._cond.notify_all()
+        finally:
+            conn.close()
+            proc.join()
+            with self._cond:
+                self._dead[k] = proc.exitcode
+                self._cond.notify_all()
+
+    def _reading(self, k: int) -> int | None:
+        with self._cond:
+            return next((i for i, w in self._started.items()
+                         if w == k and i not in self._done), None)
+
+    def results(self, progress=None) -> list:
+        """The results in the order of ``paths``; the first refusal in that order is raised."""
+        if not self.forked:
+            return self.fallback(self.paths)
+        out = []
+        for i, path in enumerate(self.paths):
+            if progress is not None:
+                progress(f"Reading {path.name}")
+            with self._cond:
+                while True:
+                    if i in self._done:
+                        kind, value = self._done.pop(i)
+                        break
+                    k = self._started.get(i)
+                    everyone_gone = len(self._dead) == len(self._procs)
+                    if (k is not None and k in self._dead) or (k is None and everyone_gone):
+                        code = self._dead.get(k) if k is not None else None
+                        kind, value = "error", WorkbookError(
+                            f"{path.name} could not be read: the process reading it stopped "
+                            f"(exit code {code}); nothing was merged.")
+                        break
+                    self._cond.wait()
+            if kind == "error":
+                raise value
+            out.append(value)
+        return out
+
+    def close(self) -> None:
+        """Kill the workers still running and wait for them (and the pipes' threads)."""
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.kill()
+        for t in self._threads:
+            t.join()
+        self._kill()
+        self._procs, self._threads = [], []
+
+    def _kill(self) -> None:
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
