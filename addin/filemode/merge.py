@@ -641,6 +641,8 @@ def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
                 f"{team_path.name}: the sheet {C.SHEET_MERGE!r} is not Maillon's (it has no "
                 f"table {C.TBL_MERGE}); a merge writes that sheet: rename yours and try again; "
                 f"nothing was merged.")
+        if readers.forked and team.identity is not None:
+            team.base()  # decoded here while the workers still read the copies
         copies = readers.results(progress)
     sent = read_side(base_path, "base", progress) if base_path else None
     sides = [team] + copies
