@@ -115,6 +115,10 @@ def child(action: str, path: str, extra: str) -> None:
     elif action == "merge":
         from maillon.addin.filemode.merge import merge_files
 
+        from maillon.addin.filemode.copy_readers import spare_cores, use_workers
+
+        # what the merge decides as it starts: copies read by worker processes or not
+        info["workers"], info["spare_cores"] = use_workers(3), spare_cores()
         profile = os.environ.get("MAILLON_BENCH_PROFILE")
         if profile:
             import cProfile
@@ -124,7 +128,7 @@ def child(action: str, path: str, extra: str) -> None:
             prof.dump_stats(profile)
         else:
             report = merge_files(Path(path), [Path(p) for p in extra.split("|")])
-        info = {"changes": report.changes, "conflicts": report.conflicts}
+        info.update(changes=report.changes, conflicts=report.conflicts)
     elif action == "base":
         from maillon.addin.filemode.recompute import read_input, record_base
         from maillon.engine.pipeline import recompute
@@ -136,10 +140,6 @@ def child(action: str, path: str, extra: str) -> None:
         info = {"part_mb": len(item.data) / 1e6}
     seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # the processes the child started (the copy readers) count too: CPU in _cpu, peak here
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if kids.ru_maxrss:
-        info["children_peak_mb"] = kids.ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": rss, **info}))
 
 
@@ -191,12 +191,14 @@ def run(action: str, path: Path, extra: str = "") -> dict:
 
 
 def _peaks(info: dict) -> str:
-    """The merge's peak memory: all its processes at once (sampled), its own, its readers'."""
-    text = f"{info['tree_peak_mb']:,.0f} MB all processes"
-    if "children_peak_mb" in info:
-        text += (f" (merge {info['peak_mb']:,.0f} MB, largest copy reader "
-                 f"{info['children_peak_mb']:,.0f} MB)")
-    return text
+    """The merge's peak memory: all its processes at once (sampled every 0.1 s), and the
+    merge process alone. (RUSAGE_CHILDREN's peak is not shown: scikit-learn's cpu count
+    forks lscpu, whose peak is the parent's size at that moment.)"""
+    how = "copies read by worker processes" if info.get("workers") else \
+        "copies read in threads"
+    return (f"{info['tree_peak_mb']:,.0f} MB all processes (merge process "
+            f"{info['peak_mb']:,.0f} MB; {how}, {info.get('spare_cores', 0):.1f} spare cores "
+            f"by the load average)")
 
 
 def main() -> None:

@@ -32,6 +32,12 @@ needs_fork = pytest.mark.skipif(not copy_readers.can_fork(),
                                 reason="the copies are read in processes on Linux only")
 
 
+@pytest.fixture(autouse=True)
+def _workers_whatever_the_load(monkeypatch):
+    """The machine's load decides whether workers are forked: here they always are."""
+    monkeypatch.setenv("MAILLON_MERGE_PROCESSES", "1")
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -145,17 +151,44 @@ def test_a_reader_that_dies_is_named_as_the_copy_it_was_reading(made, tmp_path, 
     team = tmp_path / "team.xlsx"
     shutil.copyfile(sent, team)
     before = digest(team)
-    real = merge_module._read_copy_side
+    real, parent = merge_module._read_copy_side, os.getpid()
 
-    def dies_on_copy2(path):
-        if Path(path).name == "copy2.xlsx":
+    def dies_in_a_worker(path):
+        if os.getpid() != parent:
             os._exit(9)  # as the kernel's out-of-memory killer would stop it
         return real(path)
-    monkeypatch.setattr(merge_module, "_read_copy_side", dies_on_copy2)
-    assert main(["merge", str(team), *map(str, copies), "-q"]) == 1
+    monkeypatch.setattr(merge_module, "_read_copy_side", dies_in_a_worker)
+    # the worker takes copy1 as soon as it is forked; this process reads copy2 itself
+    # once the team workbook is read
+    assert main(["merge", str(team), str(copies[0]), str(copies[1]), "-q"]) == 1
     err = capsys.readouterr().err
-    assert "copy2.xlsx could not be read" in err and "Traceback" not in err, err
+    assert "copy1.xlsx could not be read" in err and "exit code 9" in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert digest(team) == before
+    assert not multiprocessing.active_children()
+
+
+@needs_fork
+def test_workers_and_this_process_share_the_copies_results_in_order(tmp_path):
+    """Each copy is read once, by a worker or (what no worker took) by this process; the
+    results come in the order given, the first refusal in that order is raised."""
+    from maillon.addin.ooxml.safe_io import WorkbookError
+
+    paths = [tmp_path / f"c{i}.xlsx" for i in range(5)]
+
+    def read(path):
+        if path.name == "c3.xlsx":
+            raise WorkbookError("c3.xlsx is refused")
+        return (path.name, os.getpid())
+
+    with copy_readers.CopyReaders(paths, read, lambda ps: [read(p) for p in ps],
+                                  workers=2) as readers:
+        assert readers.forked
+        with pytest.raises(WorkbookError, match="c3.xlsx is refused"):
+            readers.results()
+    with copy_readers.CopyReaders(paths[:3], read, None, workers=2) as readers:
+        got = readers.results()
+    assert [name for name, _ in got] == ["c0.xlsx", "c1.xlsx", "c2.xlsx"]
     assert not multiprocessing.active_children()
 
 
