@@ -35,7 +35,10 @@ recompute after the merge takes those tables with the merge's cells in them
 (:func:`~maillon.addin.filemode.recompute.input_from`) instead of reading the
 edited file again; a copy's engine tables are read with their key and merged
 columns only, its ``tblTargets`` straight from the sheet XML when it can
-(:mod:`maillon.addin.filemode.text_columns`).
+(:mod:`maillon.addin.filemode.text_columns`). The copies are read by worker
+processes while the team workbook is read, when fork is safe and the machine
+has a core to spare (:mod:`maillon.addin.filemode.copy_readers`), else two at a
+time in threads once it is read.
 """
 from __future__ import annotations
 
