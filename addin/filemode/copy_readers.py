@@ -13,9 +13,9 @@ once (a worker never waits for the parent to finish the team workbook). Once
 the team workbook is read, the parent reads the copies no worker has taken yet
 itself: they need no pickling (about 1.2 s of CPU per 100k-account copy).
 
-Workers are forked only when the machine has a core to spare (its load average
-at least a core below its core count): on a machine already busy, a worker
-reads no sooner and its pickling is spent for nothing.
+Workers are forked only when the machine has some core to spare (its load
+average at least ``SPARE`` below its core count): on a machine already busy, a
+worker reads no sooner and its pickling is spent for nothing.
 ``MAILLON_MERGE_PROCESSES=1`` forks whatever the load, ``0`` never.
 
 What the caller sees does not change: :meth:`CopyReaders.results` gives the
@@ -48,6 +48,10 @@ from maillon.addin.ooxml.safe_io import WorkbookError
 __all__ = ["CopyReaders", "can_fork"]
 
 MAX_WORKERS = 4
+#: cores the load average must leave idle for workers to be forked. Measured at 100k
+#: accounts on 2 cores: load 1.2-1.5, workers 35.9 s against threads 46.5 s; load 2-3,
+#: workers 56.6 s against threads 49.0 s (benchmarks/bench_merge.py)
+SPARE = 0.5
 
 
 def can_fork() -> bool:
@@ -82,7 +86,7 @@ def use_workers(n_copies: int) -> bool:
     ``MAILLON_MERGE_PROCESSES=1``: whatever the load)."""
     if n_copies < 2 or not can_fork():
         return False
-    return os.environ.get("MAILLON_MERGE_PROCESSES", "") == "1" or spare_cores() >= 1.0
+    return os.environ.get("MAILLON_MERGE_PROCESSES", "") == "1" or spare_cores() >= SPARE
 
 
 def _workers(n: int) -> int:
