@@ -32,7 +32,7 @@ from maillon.addin.live import dialogs as D
 from maillon.addin.live import ribbon
 from maillon.workbook_templates.build import build_demo
 
-from live_fakes import ApiMock, FakeExcel
+from live_fakes import ApiMock, FakeExcel, com_properties
 
 
 def digest(path: Path) -> str:
@@ -54,9 +54,11 @@ class Session:
     """Excel with one workbook open, backed by the real file ``path``."""
 
     def __init__(self, path: Path, platform: str = "win32", answers=("ok",), chosen=None,
-                 unsaved=None, layout=None):
+                 unsaved=None, layout=None, fake=None):
         self.path, self.platform = Path(path), platform
-        self.fake = FakeExcel(layout or {})
+        # ``fake``: the workbook as Excel shows it (``live_fakes.fake_from_file``), for a run
+        # that reads it; else a book holding ``layout`` only
+        self.fake = fake if fake is not None else FakeExcel(layout or {})
         self.answers = list(answers)
         self.prompts: list[tuple[str, dict]] = []
         self.events: list[str] = []
@@ -69,9 +71,8 @@ class Session:
         if platform.startswith("darwin"):
             api.full_name.get.return_value = str(self.path)
             api.read_only.get.return_value = False
-        else:
-            api.FullName = str(self.path)
-            api.ReadOnly = False
+        else:  # read through COM: each read recorded, as a round trip
+            com_properties(api, FullName=str(self.path), ReadOnly=False)
         st["api"] = api
         self.app_api = ApiMock()
         self.app_api.GetOpenFilename.return_value = tuple(str(c) for c in chosen or ()) or False
@@ -485,9 +486,10 @@ def test_recompute_without_decisions_stays_the_live_recompute(tmp_path, monkeypa
     s = Session(tmp_path / "team.xlsx")
     monkeypatch.setattr(xwm.Book, "caller", lambda: s.book)
     ran = []
-    monkeypatch.setattr(ribbon, "main", lambda: ran.append("live") or 0)
+    monkeypatch.setattr(ribbon, "main", lambda route=None: ran.append(route) or 0)
     assert maillon.main() == 0
-    assert ran == ["live"] and s.events == [] and s.prompts == []
+    # the live recompute, which takes the file route only when its formatting would be slow
+    assert ran == [LF.route_formatting] and s.events == [] and s.prompts == []
 
 
 def test_a_workbook_still_open_elsewhere_is_not_written(team):

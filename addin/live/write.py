@@ -937,7 +937,7 @@ def _aspect_trips(aspect: str, value, windows: bool) -> int:
 def _chart_trips(chart, windows: bool) -> int:
     """Charts.add and its anchor, the name, the source data and categories (three ranges),
     each series' look, the title, the legend and the value axis."""
-    total = _pair(windows, 8 + 1, 13) + 1 + _pair(windows, 2, 0) + 1 + _pair(windows, 4, 2) \
+    total = _pair(windows, 8 + 1, 11) + 1 + _pair(windows, 2, 0) + 1 + _pair(windows, 4, 2) \
         + _pair(windows, 1, 0) + _pair(windows, 3, 2) + 1
     pie_like = chart.kind in _PIE_LIKE
     for s in chart.series:
