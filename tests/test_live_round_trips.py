@@ -805,3 +805,179 @@ def test_the_layout_record_fits_in_one_excel_text_and_reads_back():
     fake.defined_names[W.LAYOUT_NAME] = record
     _, digests = W.read_layout_record(fake.book)
     assert all(W._unchanged(digests, p) == (True, False) for p in long)
+
+
+# --- a slow recompute takes the file route (issue 12) ------------------------------------------
+#: Round trips of a recompute that goes through the file because formatting it in Excel would
+#: be slow: reading the workbook and deciding (as any live recompute does), the question, the
+#: save, the close, the open and the closing message. The file mode does the formatting.
+ROUTED_BUDGET = 400
+ROUTE_RUN = __import__("datetime").datetime(2026, 12, 1, 18, 30)
+
+
+@pytest.fixture(scope="module")
+def demo_books(tmp_path_factory):
+    """Per size: a workbook filled and never recomputed (as after ``maillon new`` and an
+    import) and the same recomputed by the file mode (as ``maillon demo`` leaves it)."""
+    from maillon.addin.filemode.recompute import recompute_file
+    from maillon.workbook_templates.build import build_demo
+
+    folder = tmp_path_factory.mktemp("routed")
+    books = {}
+    for n in (1_000, 20_000):
+        fresh = build_demo(folder / f"fresh-{n}.xlsx", n_accounts=n)
+        done = folder / f"done-{n}.xlsx"
+        recompute_file(fresh, done)
+        books[n] = fresh, done
+    return books
+
+
+def segments_edit(path, value: int = 6):
+    """Settings > Segments typed in Excel and not saved yet: ``(edit the fake, TableEdit)``."""
+    from maillon.addin.filemode.table_edits import TableEdit
+    from maillon.engine import contract as C
+
+    def edit(fake):
+        entry = fake.tables[C.TBL_SETTINGS.lower()]
+        sheet, (r1, c1, r2, _) = entry[1], entry[2]
+        cells = fake._state(sheet)["_cells"]
+        row = next(r for r in range(r1 + 1, r2 + 1) if cells.get((r, c1)) == "Segments")
+        cells[(row, c1 + 1)] = value
+        return TableEdit(C.TBL_SETTINGS, cells={(row, str(cells[(r1, c1 + 1)])): value})
+    return edit
+
+
+def routed_click(path, platform: str, answers=("yes",), older: bool = False, edit=None):
+    """One click on Recompute segments in Excel, with the workbook file ``path`` open
+    (``test_live_files.Session``: save writes what was typed, close and open are Excel's):
+    ``older``: the layout record is gone (a book an older Maillon wrote); ``edit``: what the
+    user typed and did not save (see :func:`segments_edit`). Returns the session, the exit
+    code and the round trips (total, by call)."""
+    from maillon.addin import live_files as LF
+    from maillon.addin.live import ribbon as live
+    from maillon.addin.render.live_plan import LAYOUT_NAME
+
+    from live_fakes import fake_from_file
+    from test_live_files import Session
+
+    fake = fake_from_file(path)
+    if older:
+        del fake.defined_names[LAYOUT_NAME]
+    unsaved = [edit(fake)] if edit is not None else []
+    s = Session(path, platform=platform, answers=list(answers), unsaved=unsaved, fake=fake)
+    fake.reset_counts()
+    code = live.run(s.book, platform=platform, route=LF.route_formatting)
+    return s, code, round_trips(fake, platform)
+
+
+@pytest.fixture
+def fixed_file_clock(monkeypatch):
+    """The file mode's run at :data:`ROUTE_RUN` (for comparing two runs' files)."""
+    import maillon.addin.filemode.recompute as R
+
+    real = R.recompute_file
+
+    def at_route_run(path, out=None, progress=R._noop, **kw):
+        return real(path, out, progress, **{"run_at": ROUTE_RUN, **kw})
+    monkeypatch.setattr(R, "recompute_file", at_route_run)
+    return real
+
+
+def _engine_values(path) -> dict:
+    import openpyxl
+
+    from maillon.engine import contract as C
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {name: [row for row in wb[name].iter_rows(values_only=True)]
+                for name in C.ENGINE_SHEETS}
+    finally:
+        wb.close()
+
+
+def _user_frames(path) -> dict:
+    from maillon.addin.filemode.read import read_tables
+    from maillon.engine import contract as C
+
+    names = [C.TBL_ACCOUNTS, C.TBL_SETTINGS, C.TBL_FEEDBACK]
+    return {k: v.data for k, v in read_tables(path, names).items()}
+
+
+SCENARIOS = {"new book": dict(book=0, answers=()),
+             "older book": dict(book=1, older=True),
+             "segments 4 -> 6": dict(book=1, segments=6)}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+@pytest.mark.parametrize("n", [1_000, 20_000])
+def test_a_slow_recompute_goes_through_the_file_in_at_most_400_round_trips(
+        n, platform, scenario, demo_books, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr("maillon.addin.live.ribbon.LOCK_DIR", tmp_path / "locks")
+    how = SCENARIOS[scenario]
+    path = tmp_path / "team.xlsx"
+    shutil.copyfile(demo_books[n][how["book"]], path)
+    edit = segments_edit(path, how["segments"]) if "segments" in how else None
+    s, code, (total, spent) = routed_click(path, platform, how.get("answers", ("yes",)),
+                                           older=how.get("older", False), edit=edit)
+    assert code == 0, s.prompts
+    assert s.events == ["save", "close", "open"]  # the route, and no write into the open book
+    assert not s.fake.writes and not s.fake.range_sets
+    top = sorted(spent.items(), key=lambda kv: -kv[1])[:12]
+    print(f"\n{platform} {n:,} {scenario}, through the file: {total} round trips; most: {top}")
+    assert total <= ROUTED_BUDGET, (total, top)
+    (message,) = s.messages()
+    assert message.startswith("Recompute done in") and "through the file" in message
+    assert f"accounts   {n:>8,}" in message and "Traceback" not in message
+    if "segments" in how:
+        assert "segments          6" in message
+    asked = [p for p, kw in s.prompts if kw["buttons"] == "yes_no_cancel"]
+    assert len(asked) == (0 if scenario == "new book" else 1)
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_the_file_route_gives_the_workbook_a_file_mode_recompute_gives(
+        platform, demo_books, tmp_path, monkeypatch, fixed_file_clock):
+    """The user changed the number of segments and did not save: the route saves that edit,
+    recomputes the file, and the engine sheets hold what ``maillon recompute`` of the saved
+    workbook writes; the layout record it writes makes the next click a quick one."""
+    import shutil
+
+    from maillon.addin.filemode.table_edits import save_table_edits
+    from maillon.addin.render.live_plan import LAYOUT_NAME, parse_layout_record
+
+    from live_fakes import fake_from_file
+
+    monkeypatch.setattr("maillon.addin.live.ribbon.LOCK_DIR", tmp_path / "locks")
+    path, ref = tmp_path / "team.xlsx", tmp_path / "reference.xlsx"
+    shutil.copyfile(demo_books[1_000][1], path)
+    edit = segments_edit(path)
+    s, code, _ = routed_click(path, platform, edit=edit)
+    assert code == 0 and s.events == ["save", "close", "open"], s.prompts
+    (prompt,) = [p for p, kw in s.prompts if kw["buttons"] == "yes_no_cancel"]
+    assert "Dashboard" in prompt and "team.xlsx" in prompt and "layout changed" in prompt
+    assert "Yes: save team.xlsx" in prompt and "No: recompute in Excel" in prompt
+    # the reference: the same edit saved, then the file mode's recompute, at the same time
+    shutil.copyfile(demo_books[1_000][1], ref)
+    save_table_edits(ref, [edit(fake_from_file(ref))])
+    fixed_file_clock(ref, run_at=ROUTE_RUN)
+    assert _engine_values(path) == _engine_values(ref)
+    mine, theirs = _user_frames(path), _user_frames(ref)
+    for name in theirs:
+        assert mine[name].equals(theirs[name]), name  # the edit typed in Excel is kept
+    stamp, digests = parse_layout_record(fake_from_file(path).defined_names[LAYOUT_NAME])
+    assert stamp == "2026-12-01 18:30:00" and digests
+    # the next click keeps the formats the file mode recorded: no route, a quick recompute
+    s, code, (total, _) = routed_click(path, platform)
+    assert code == 0 and s.events == [] and s.prompts[-1][0].startswith("Recompute done")
+    assert "through the file" not in s.prompts[-1][0]
+    print(f"\n{platform}: the click after the route: {total} round trips")
+    assert total <= NEXT_AFTER_ROUTE[platform]
+
+
+#: The click after the file route, which finds the layout record the file mode wrote: every
+#: sheet keeps its formats, History's gained a run row (its columns' formats are extended).
+NEXT_AFTER_ROUTE = {"win32": 320, "darwin": 260}
