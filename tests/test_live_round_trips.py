@@ -23,6 +23,7 @@ the same at 2,000 and 20,000 accounts.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 
 import pytest
@@ -852,7 +853,8 @@ def routed_click(path, platform: str, answers=("yes",), older: bool = False, edi
     (``test_live_files.Session``: save writes what was typed, close and open are Excel's):
     ``older``: the layout record is gone (a book an older Maillon wrote); ``edit``: what the
     user typed and did not save (see :func:`segments_edit`). Returns the session, the exit
-    code and the round trips (total, by call)."""
+    code and the round trips (total, by call); ``session.cpu`` is the click's CPU time (the
+    file mode's recompute included, the fake's set-up not)."""
     from maillon.addin import live_files as LF
     from maillon.addin.live import ribbon as live
     from maillon.addin.render.live_plan import LAYOUT_NAME
@@ -866,7 +868,9 @@ def routed_click(path, platform: str, answers=("yes",), older: bool = False, edi
     unsaved = [edit(fake)] if edit is not None else []
     s = Session(path, platform=platform, answers=list(answers), unsaved=unsaved, fake=fake)
     fake.reset_counts()
+    cpu = time.process_time()
     code = live.run(s.book, platform=platform, route=LF.route_formatting)
+    s.cpu = time.process_time() - cpu  # the click's own (the fake's set-up left out)
     return s, code, round_trips(fake, platform)
 
 
@@ -981,3 +985,39 @@ def test_the_file_route_gives_the_workbook_a_file_mode_recompute_gives(
 #: The click after the file route, which finds the layout record the file mode wrote: every
 #: sheet keeps its formats, History's gained a run row (its columns' formats are extended).
 NEXT_AFTER_ROUTE = {"win32": 320, "darwin": 260}
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_the_forecast_prices_the_formatting_as_the_writer_spends_it(platform, monkeypatch):
+    """The route is taken on the forecast (``write.forecast``), made before anything is
+    written: it must say what the writer then spends on formats -- the difference between a
+    run that formats and one that keeps every format -- within 15 %, and call slow exactly
+    the runs that miss the budget (a full pass, a change of the number of segments)."""
+    from maillon.addin.live import ribbon as live
+    from maillon.addin.live import write as W
+
+    seen = []
+
+    def spy(*a, **k):
+        seen.append(W.forecast(*a, **k))
+        return seen[-1]
+    monkeypatch.setattr(live, "forecast", spy)
+    fake = synthetic_workbook(2_000)
+    totals = {}
+    for label, edit in [("full", None), ("kept", None), ("more", _more_accounts),
+                        ("segments", segments_edit(None))]:
+        if edit is not None:
+            edit(fake, 2_000) if edit is _more_accounts else edit(fake)
+        fake.reset_counts()
+        assert live.run(fake.book, platform=platform, route=lambda *a: None) == 0, fake.alerts
+        totals[label] = round_trips(fake, platform)[0], seen[-1]
+    kept = totals["kept"][0]
+    for label in ("full", "segments"):
+        total, ahead = totals[label]
+        assert ahead.slow and ahead.sheets
+        assert abs(ahead.trips - (total - kept)) <= 0.15 * (total - kept), (label, ahead, total)
+    assert len(totals["full"][1].sheets) == 7 and not totals["full"][1].recorded
+    assert totals["segments"][1].recorded
+    for label in ("kept", "more"):
+        assert totals[label][1].trips == 0 and not totals[label][1].slow
+    assert totals["more"][0] <= BUDGET[True]  # the forecast itself reads nothing more
