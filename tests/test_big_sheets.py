@@ -28,7 +28,7 @@ import pytest
 from maillon.addin.ooxml.package import Package
 from maillon.engine import contract as C
 from test_stray_cells import CHILD  # the CLI in a fresh process, its peak memory
-from workbooks import USER_SHEET, build_workbook
+from workbooks import USER_SHEET, build_workbook, rewrite_sheet, sheet_part
 
 BIG = 17 * 1024 ** 2  # past both former limits (8 MB and 16 MB)
 
@@ -42,22 +42,6 @@ def _run(*args) -> dict:
     return out
 
 
-def _sheet_part(path: Path, sheet: str) -> str:
-    with Package(path) as pkg:
-        return next(s.part for s in pkg.sheets if s.name == sheet)
-
-
-def _rewrite_sheet(path: Path, sheet: str, change) -> None:
-    part = _sheet_part(path, sheet)
-    with zipfile.ZipFile(path) as zin:
-        members = [(i, zin.read(i)) for i in zin.infolist()]
-    out = path.with_name("tmp-" + path.name)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info, data in members:
-            zout.writestr(info, change(data) if info.filename == part else data)
-    out.replace(path)
-
-
 def _pad(data: bytes) -> bytes:
     """The sheet's XML made BIG bytes long, with comments after its cells (of random
     hex digits: text that compresses like a sheet's, not like a zip bomb)."""
@@ -69,7 +53,7 @@ def _pad(data: bytes) -> bytes:
 
 def _sheet_size(path: Path, sheet: str) -> int:
     with zipfile.ZipFile(path) as z:
-        return z.getinfo(_sheet_part(path, sheet)).file_size
+        return z.getinfo(sheet_part(path, sheet)).file_size
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +63,7 @@ def padded(tmp_path_factory):
     path = build_workbook(tmp_path_factory.mktemp("big") / "team.xlsx", n_accounts=30)
     assert _run("recompute", str(path), "-q")["code"] == 0
     for sheet in (C.SHEET_ACCOUNTS, C.SHEET_TARGETS):
-        _rewrite_sheet(path, sheet, _pad)
+        rewrite_sheet(path, sheet, _pad)
         assert _sheet_size(path, sheet) > BIG
     checked = _run("validate", str(path), "-q")
     assert checked["code"] == 0, checked["stderr"]
@@ -108,7 +92,7 @@ def test_a_far_reference_hidden_in_a_big_sheet_costs_no_memory(padded, tmp_path,
     base, base_peak = padded
     path = tmp_path / "team.xlsx"
     path.write_bytes(base.read_bytes())
-    _rewrite_sheet(path, sheet, plant)
+    rewrite_sheet(path, sheet, plant)
     assert _sheet_size(path, sheet) > BIG
     checked = _run("validate", str(path), "-q")
     assert checked["code"] == 0, checked["stderr"]
@@ -117,7 +101,7 @@ def test_a_far_reference_hidden_in_a_big_sheet_costs_no_memory(padded, tmp_path,
     assert done["code"] == 0, done["stderr"]
     assert done["peak_mb"] < base_peak + 400, (done["peak_mb"], base_peak)
     with zipfile.ZipFile(path) as z:  # a normal result: the plan is there
-        assert z.getinfo(_sheet_part(path, C.SHEET_TARGETS)).file_size > 0
+        assert z.getinfo(sheet_part(path, C.SHEET_TARGETS)).file_size > 0
 
 
 def _mismatched_end_tag(data: bytes) -> bytes:
@@ -139,9 +123,9 @@ def test_a_big_sheet_that_is_not_well_formed_is_refused(tmp_path, sheet, damage)
     if sheet == USER_SHEET:  # make sure the user's own sheet has rows to damage
         with Package(path) as pkg:
             assert any(s.name == USER_SHEET for s in pkg.sheets)
-    _rewrite_sheet(path, sheet, lambda data: damage(_pad(data)))
+    rewrite_sheet(path, sheet, lambda data: damage(_pad(data)))
     assert _sheet_size(path, sheet) > BIG
-    part = _sheet_part(path, sheet)
+    part = sheet_part(path, sheet)
     before = path.read_bytes()
     files = sorted(p.name for p in path.parent.iterdir())
     for command in ("validate", "recompute"):

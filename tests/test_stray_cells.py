@@ -10,46 +10,33 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import zipfile
 
 import pytest
 
 from maillon.engine import contract as C
-from maillon.addin.ooxml.package import Package
 
-from workbooks import build_workbook
-
-
-def _sheet_part(path, sheet: str) -> str:
-    with Package(path) as pkg:
-        return next(s.part for s in pkg.sheets if s.name == sheet)
+from workbooks import build_workbook, rewrite_sheet
 
 
 def _add_cell(path, sheet: str, ref: str, text: str) -> None:
     """Type ``text`` at ``ref`` of ``sheet``, as Excel writes it (dimension updated)."""
     import re
 
-    part = _sheet_part(path, sheet)
-    with zipfile.ZipFile(path) as zin:
-        members = [(i, zin.read(i)) for i in zin.infolist()]
     row = int(re.search(r"\d+", ref).group(0))
     col = re.match(r"[A-Z]+", ref).group(0)
-    out = path.with_name("tmp-" + path.name)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info, data in members:
-            if info.filename == part:
-                cell = f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()
-                if f'<row r="{row}"'.encode() in data:
-                    data = re.sub(rb'(<row r="%d"[^>]*>.*?)(</row>)' % row,
-                                  lambda m, cell=cell: m.group(1) + cell + m.group(2), data, count=1,
-                                  flags=re.S)
-                else:
-                    data = data.replace(b"</sheetData>",
-                                        b'<row r="%d">' % row + cell + b"</row></sheetData>")
-                data = re.sub(rb'<dimension ref="([A-Z]+\d+):[A-Z]+\d+"/>',
-                              rb'<dimension ref="\1:' + f"{col}{row}".encode() + rb'"/>', data)
-            zout.writestr(info, data)
-    out.replace(path)
+    cell = f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()
+
+    def typed(data: bytes) -> bytes:
+        if f'<row r="{row}"'.encode() in data:
+            data = re.sub(rb'(<row r="%d"[^>]*>.*?)(</row>)' % row,
+                          lambda m: m.group(1) + cell + m.group(2), data, count=1, flags=re.S)
+        else:
+            data = data.replace(b"</sheetData>",
+                                b'<row r="%d">' % row + cell + b"</row></sheetData>")
+        return re.sub(rb'<dimension ref="([A-Z]+\d+):[A-Z]+\d+"/>',
+                      rb'<dimension ref="\1:' + f"{col}{row}".encode() + rb'"/>', data)
+
+    rewrite_sheet(path, sheet, typed)
 
 
 CHILD = """
@@ -98,20 +85,12 @@ def _plant_lying(path, sheet: str, cell_xml: bytes, at_start: bool = False) -> N
     as the first row element, out of order."""
     import re
 
-    part = _sheet_part(path, sheet)
-    with zipfile.ZipFile(path) as zin:
-        members = [(i, zin.read(i)) for i in zin.infolist()]
-    out = path.with_name("tmp-" + path.name)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info, data in members:
-            if info.filename == part:
-                if at_start:
-                    data = data.replace(b"<sheetData>", b"<sheetData>" + cell_xml, 1)
-                else:
-                    data = re.sub(rb"(<row\b[^>]*>)", lambda m: m.group(1) + cell_xml, data,
-                                  count=1)
-            zout.writestr(info, data)
-    out.replace(path)
+    def planted(data: bytes) -> bytes:
+        if at_start:
+            return data.replace(b"<sheetData>", b"<sheetData>" + cell_xml, 1)
+        return re.sub(rb"(<row\b[^>]*>)", lambda m: m.group(1) + cell_xml, data, count=1)
+
+    rewrite_sheet(path, sheet, planted)
 
 
 @pytest.mark.parametrize("sheet,planted,at_start", [

@@ -121,3 +121,24 @@ def parts_of_sheets(path: Path, sheet_names: list[str]) -> set[str]:
 def member_bytes(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
+
+
+def sheet_part(path: Path, sheet: str) -> str:
+    """The package part of the sheet named ``sheet`` (``xl/worksheets/sheetN.xml``)."""
+    from maillon.addin.ooxml.package import Package
+
+    with Package(path) as pkg:
+        return next(s.part for s in pkg.sheets if s.name == sheet)
+
+
+def rewrite_sheet(path: Path, sheet: str, change) -> None:
+    """Rewrite ``path`` in place with the XML of ``sheet`` replaced by ``change(its bytes)``,
+    every other member kept as it was (what a program that edits one sheet's XML does)."""
+    part = sheet_part(path, sheet)
+    with zipfile.ZipFile(path) as zin:
+        members = [(i, zin.read(i)) for i in zin.infolist()]
+    out = path.with_name("tmp-" + path.name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in members:
+            zout.writestr(info, change(data) if info.filename == part else data)
+    out.replace(path)
