@@ -71,7 +71,7 @@ def recompute_main() -> int:
     except Exception:  # the recompute reads the workbook and says what is wrong with it
         pending = {}
     if not pending:
-        return ribbon.main()
+        return ribbon.main(route=route_formatting)
     return ribbon.run_locked(book, lambda b: run_decisions(b, pending), ribbon.BUSY_MESSAGE,
                              _crash_message(BUTTON_RECOMPUTE))
 
@@ -290,6 +290,65 @@ def run_decisions(book, pending: dict[str, int], platform: str | None = None) ->
     def summary(outcome, seconds):
         return recompute_summary(outcome, f"Recompute done in {seconds:.1f} s, with the "
                                           f"decisions typed ({typed}) applied.")
+
+    return through_file(book, path, work, summary, "recomputed", BUTTON_RECOMPUTE)
+
+
+# --- Recompute segments when formatting in Excel would be slow -----------------------------------
+def route_formatting(book, ahead, fresh: bool, platform: str | None = None):
+    """The live recompute's ``route`` (:func:`~maillon.addin.live.ribbon.run`): a recompute
+    whose formatting would be slow in Excel (``ahead``: a
+    :class:`~maillon.addin.live.write.Forecast`, a full pass or sheets whose layout changed)
+    goes through the file, as ``maillon recompute`` -- which renders the same sheets and
+    records their layout, so the next click is a quick one again.
+
+    A workbook that has a previous result asks first (Yes: through the file; No: in Excel,
+    slower; Cancel: nothing); one fresh from ``maillon new`` (``fresh``: never recomputed)
+    does not: its first recompute always formats every sheet. Returns the exit code when it
+    took the recompute (or the user cancelled), None to recompute in Excel, or -- for a
+    workbook the file mode cannot take (never saved, on the web, read-only, not
+    .xlsx/.xlsm) -- a note for the closing message saying why the recompute took longer."""
+    from maillon.addin.cli import recompute_summary
+    from maillon.addin.filemode.recompute import recompute_file
+
+    app = book.app
+    n = len(ahead.sheets)
+    listed = ", ".join(ahead.sheets[:8]) + (f" and {n - 8} more" if n > 8 else "")
+    laid = f"{n} sheet{'s' if n != 1 else ''} ({listed})"
+    try:
+        path = saved_path(book, BUTTON_RECOMPUTE, platform)
+    except Refused as exc:
+        why = str(exc).split(" Nothing was changed")[0].strip()
+        return (f"This recompute formatted {laid} in Excel, which takes longer. For a "
+                "workbook saved as .xlsx or .xlsm on this computer, Maillon does that through "
+                f"the file, in seconds; here it could not: {why}")
+    if not fresh:
+        why = ("their layout changed (for example the number of segments)" if ahead.recorded
+               else "the workbook does not say how an earlier recompute formatted them")
+        answer = ask_yes_no_cancel(
+            app, f"This recompute has to format {laid} again: {why}. In Excel that is "
+                 "slow (it can take a minute); through the file it takes seconds.\n\n"
+                 f"Yes: save {path.name}, recompute the file (as 'maillon recompute' does) "
+                 "and open it again. The previous version is kept as a backup.\n"
+                 "No: recompute in Excel, without saving (slower).\n"
+                 "Cancel: nothing is changed.")
+        if answer == "cancel":
+            ribbon._finish(app, None)
+            return 0
+        if answer == "no":
+            return None
+
+    def work(target, progress):
+        return recompute_file(target, None, progress)
+
+    def summary(outcome, seconds):
+        saved = ("Maillon saved it first (nothing you typed is lost), " if fresh
+                 else "Maillon saved it, ")
+        return recompute_summary(
+            outcome, f"Recompute done in {seconds:.1f} s, through the file: {path.name} had "
+                     f"{laid} to format, which is quicker in the file than in Excel. "
+                     f"{saved}recomputed it as 'maillon recompute' does and opened it again; "
+                     "the next recompute works in Excel.")
 
     return through_file(book, path, work, summary, "recomputed", BUTTON_RECOMPUTE)
 

@@ -11,6 +11,12 @@ pass: an older book, or one whose layout record is gone), a recompute right
 after it with nothing changed, one after the user pasted a tenth more
 accounts, and one after the number of segments changed (Settings: Segments
 4 -> 6: every sheet whose layout follows the segments is formatted again).
+Then the clicks whose formatting would be slow in Excel as the Recompute segments
+button takes them, through the file (``live_files.route_formatting``: save, close,
+the file mode's recompute, open; the round trips of everything it calls on the
+real-files fakes of ``tests/test_live_files.py``): a workbook filled and never
+recomputed, an older one without the layout record, a change of the number of
+segments typed and not saved; each followed by the next click (in Excel).
 
     .venv/bin/python benchmarks/bench_live_trips.py [--accounts 2000 20000] [--phases]
 
@@ -21,6 +27,7 @@ figure of Excel's speed).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from collections import Counter
@@ -33,7 +40,8 @@ from maillon.addin.live import write as live_write  # noqa: E402
 
 from live_fakes import fake_from_file  # noqa: E402
 from test_live import synthetic_workbook  # noqa: E402
-from test_live_round_trips import _more_accounts, round_trips  # noqa: E402
+from test_live_round_trips import (_more_accounts, round_trips, routed_click,  # noqa: E402
+                                   segments_edit)
 
 PHASES = [(live, "survey"), (live, "read_tables_live"), (live, "_previous_layout"),
           (live, "read_loose_live"), (live_write, "_prepare_sheet"),
@@ -120,7 +128,9 @@ def main(argv=None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="maillon-bench-"))
     for n in args.accounts:
         demo = folder / f"demo-{n}.xlsx"
+        fresh = folder / f"fresh-{n}.xlsx"
         build_demo(demo, n_accounts=n)
+        shutil.copyfile(demo, fresh)  # filled, never recomputed (maillon new, then an import)
         recompute_file(demo)
         for platform in ("win32", "darwin"):
             total, cpu, where = one_run(fake_from_file(demo), platform, args.phases)
@@ -138,7 +148,35 @@ def main(argv=None) -> int:
                 print(f"{platform:8} {n:>8,} {label:<22} {total:>11,} {cpu:>6.1f}")
                 if where:
                     print("    " + ", ".join(f"{k} {v}" for k, v in where.items() if v))
+            for label, source, kw in routed_runs():
+                path = folder / "team.xlsx"
+                shutil.copyfile(fresh if source == "fresh" else demo, path)
+                if kw.pop("segments", False):
+                    kw["edit"] = segments_edit(path)
+                total, cpu = routed_run(path, platform, **kw)
+                print(f"{platform:8} {n:>8,} {label:<22} {total:>11,} {cpu:>6.1f}")
+                total, cpu = routed_run(path, platform, answers=(), expect_route=False)
+                print(f"{platform:8} {n:>8,} {'  then the next click':<22} {total:>11,} "
+                      f"{cpu:>6.1f}")
     return 0
+
+
+def routed_runs():
+    """The runs whose formatting would be slow in Excel, taken through the file (the button's
+    route, ``live_files.route_formatting``; the user answers Yes where it asks)."""
+    return [("new book, via file", "fresh", {"answers": ()}),
+            ("full pass, via file", "demo", {"older": True}),
+            ("segments -> 6, via file", "demo", {"segments": True})]
+
+
+def routed_run(path, platform: str, answers=("yes",), expect_route: bool = True, **kw):
+    """One click through ``test_live_round_trips.routed_click``: its round trips (reads,
+    question, save, close, open, message) and the click's CPU time (the live read and
+    engine, then the file mode's recompute; opening the file into the fakes left out)."""
+    s, code, (total, _) = routed_click(path, platform, answers, **kw)
+    assert code == 0, s.prompts
+    assert (s.events == ["save", "close", "open"]) == expect_route, s.events
+    return total, s.cpu
 
 
 if __name__ == "__main__":

@@ -104,6 +104,23 @@ def _counted(collection, count) -> None:
     type(collection).Count = property(read)
 
 
+def com_properties(api, **values) -> None:
+    """Give a COM object mock properties (``FullName=...``) that answer ``values``, can be set
+    again, and are recorded as COM property reads when read."""
+    for name, value in values.items():
+        store = {"value": value}
+
+        def read(self, _name=name, _store=store):
+            sink = _SINK.get("gets")
+            if sink is not None:
+                sink.append(_name)
+            return _store["value"]
+
+        def write(self, new, _store=store):
+            _store["value"] = new
+        setattr(type(api), name, property(read, write))
+
+
 class Lazy:
     """A property value built on first read (and kept)."""
 

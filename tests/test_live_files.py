@@ -32,7 +32,7 @@ from maillon.addin.live import dialogs as D
 from maillon.addin.live import ribbon
 from maillon.workbook_templates.build import build_demo
 
-from live_fakes import ApiMock, FakeExcel
+from live_fakes import ApiMock, FakeExcel, com_properties
 
 
 def digest(path: Path) -> str:
@@ -54,9 +54,11 @@ class Session:
     """Excel with one workbook open, backed by the real file ``path``."""
 
     def __init__(self, path: Path, platform: str = "win32", answers=("ok",), chosen=None,
-                 unsaved=None, layout=None):
+                 unsaved=None, layout=None, fake=None):
         self.path, self.platform = Path(path), platform
-        self.fake = FakeExcel(layout or {})
+        # ``fake``: the workbook as Excel shows it (``live_fakes.fake_from_file``), for a run
+        # that reads it; else a book holding ``layout`` only
+        self.fake = fake if fake is not None else FakeExcel(layout or {})
         self.answers = list(answers)
         self.prompts: list[tuple[str, dict]] = []
         self.events: list[str] = []
@@ -69,9 +71,8 @@ class Session:
         if platform.startswith("darwin"):
             api.full_name.get.return_value = str(self.path)
             api.read_only.get.return_value = False
-        else:
-            api.FullName = str(self.path)
-            api.ReadOnly = False
+        else:  # read through COM: each read recorded, as a round trip
+            com_properties(api, FullName=str(self.path), ReadOnly=False)
         st["api"] = api
         self.app_api = ApiMock()
         self.app_api.GetOpenFilename.return_value = tuple(str(c) for c in chosen or ()) or False
@@ -485,9 +486,10 @@ def test_recompute_without_decisions_stays_the_live_recompute(tmp_path, monkeypa
     s = Session(tmp_path / "team.xlsx")
     monkeypatch.setattr(xwm.Book, "caller", lambda: s.book)
     ran = []
-    monkeypatch.setattr(ribbon, "main", lambda: ran.append("live") or 0)
+    monkeypatch.setattr(ribbon, "main", lambda route=None: ran.append(route) or 0)
     assert maillon.main() == 0
-    assert ran == ["live"] and s.events == [] and s.prompts == []
+    # the live recompute, which takes the file route only when its formatting would be slow
+    assert ran == [LF.route_formatting] and s.events == [] and s.prompts == []
 
 
 def test_a_workbook_still_open_elsewhere_is_not_written(team):
@@ -535,3 +537,134 @@ def test_the_command_runpython_runs_finds_the_module_and_says_one_thing(tmp_path
     assert proc.returncode == 1
     assert "found no workbook to work on" in proc.stderr and button in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# --- Recompute segments when formatting in Excel would be slow ------------------------------------
+@pytest.fixture
+def older(sent, tmp_path, monkeypatch):
+    """The team workbook, recomputed, whose layout record is gone (an older Maillon wrote it):
+    the next live recompute would format every engine sheet."""
+    monkeypatch.setattr(ribbon, "LOCK_DIR", tmp_path / "locks")
+    path = tmp_path / "Équipe" / "team.xlsx"
+    path.parent.mkdir()
+    shutil.copyfile(sent[0], path)
+    return path
+
+
+def _click(path, platform="win32", answers=("yes",), **kw):
+    from test_live_round_trips import routed_click
+
+    return routed_click(path, platform, answers, older=True, **kw)
+
+
+def test_no_formats_in_excel_without_saving(older):
+    before = digest(older)
+    s, code, _ = _click(older, answers=("no",))
+    assert code == 0 and s.events == []  # not saved, not closed
+    assert digest(older) == before
+    props = {p for _, _, p, _ in s.fake.range_sets}
+    assert {"number_format", "column_width", "font.bold"} <= props  # the full pass, in Excel
+    (message,) = s.messages()
+    assert message.startswith("Recompute done in") and "through the file" not in message
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_cancel_changes_nothing_and_says_nothing_more(older, platform):
+    before = digest(older)
+    s, code, _ = _click(older, platform, answers=("cancel",))
+    assert code == 0 and s.events == [] and digest(older) == before
+    assert not s.fake.writes and not s.fake.range_sets
+    ((prompt, kw),) = s.prompts  # the question only
+    assert kw["buttons"] == "yes_no_cancel" and "7 sheets" in prompt
+    assert "does not say how an earlier recompute formatted them" in prompt
+    assert s.fake._state(s.fake.app)["status_bar"] is False  # given back to Excel
+
+
+@pytest.mark.parametrize("platform,fullname,why", [
+    ("win32", "https://contoso.sharepoint.com/sites/sales/Shared Documents/team.xlsx",
+     "open from the web"),
+    ("darwin", "Classeur1", "has never been saved"),
+    ("win32", "C:\\Users\\h\\team.xlsb", "Excel workbooks (.xlsx or .xlsm) only"),
+])
+def test_a_workbook_the_file_mode_cannot_take_is_formatted_in_excel_and_says_why(
+        older, platform, fullname, why):
+    from maillon.addin import live_files as LF
+    from maillon.addin.live import ribbon as live
+    from live_fakes import fake_from_file
+    from maillon.addin.render.live_plan import LAYOUT_NAME
+
+    fake = fake_from_file(older)
+    del fake.defined_names[LAYOUT_NAME]
+    s = Session(older, platform=platform, fake=fake)
+    api = s.fake._state(s.book)["api"]
+    if platform == "darwin":
+        api.full_name.get.return_value = fullname
+    else:
+        api.FullName = fullname
+    assert live.run(s.book, platform=platform, route=LF.route_formatting) == 0
+    assert s.events == [] and s.fake.range_sets  # formatted in Excel, not saved
+    (message,) = [p for p, _ in s.prompts]  # no question: the closing message only
+    assert message.startswith("Recompute done in")
+    assert "This recompute formatted 7 sheets" in message and why in message
+    assert "takes longer" in message and "Nothing was changed" not in message
+
+
+def test_the_read_only_workbook_is_formatted_in_excel(older):
+    from maillon.addin import live_files as LF
+    from maillon.addin.live import ribbon as live
+    from live_fakes import fake_from_file
+    from maillon.addin.render.live_plan import LAYOUT_NAME
+
+    fake = fake_from_file(older)
+    del fake.defined_names[LAYOUT_NAME]
+    s = Session(older, fake=fake)
+    s.fake._state(s.book)["api"].ReadOnly = True
+    assert live.run(s.book, platform="win32", route=LF.route_formatting) == 0
+    assert s.events == [] and "open read-only" in s.messages()[0]
+
+
+def test_a_failure_in_the_file_route_reopens_the_file_as_excel_saved_it(older, monkeypatch,
+                                                                        tmp_path):
+    import maillon.addin.filemode.recompute as R
+
+    monkeypatch.setattr(ribbon, "ERROR_LOG", tmp_path / "live-errors.log")
+
+    def boom(*a, **k):
+        raise KeyError("a bug")
+    monkeypatch.setattr(R, "recompute_file", boom)
+    s, code, _ = _click(older)
+    assert code == 1 and s.events == ["save", "close", "open"]
+    assert digest(older) == s.saved_digest and len(s.open_books) == 1
+    (message,) = s.messages()
+    assert "Nothing was recomputed" in message and "open again, as you saved it" in message
+    assert str(tmp_path / "live-errors.log") in message and "Traceback" not in message
+    assert not s.fake.writes  # nothing was written into the open workbook either
+
+
+def test_the_lock_holds_through_the_file_route(older, monkeypatch):
+    """A second click (on macOS, a second Python) while the file mode works is refused."""
+    import maillon.addin.filemode.recompute as R
+
+    real, tried = R.recompute_file, []
+
+    def second_click_meanwhile(path, out=None, progress=R._noop, **kw):
+        lock = ribbon.RunLock(str(older))
+        tried.append(lock.acquire())
+        if tried[-1]:
+            lock.release()
+        return real(path, out, progress, **kw)
+    monkeypatch.setattr(R, "recompute_file", second_click_meanwhile)
+    from live_fakes import fake_from_file
+    from maillon.addin.render.live_plan import LAYOUT_NAME
+
+    fake = fake_from_file(older)
+    del fake.defined_names[LAYOUT_NAME]
+    s = Session(older, answers=["yes"], fake=fake)
+    monkeypatch.setattr(xwm.Book, "caller", lambda: s.book)
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert maillon.main() == 0  # the Recompute segments button, through its lock
+    assert tried == [False] and s.events == ["save", "close", "open"]
+    assert s.messages()[0].startswith("Recompute done in")
+    lock = ribbon.RunLock(str(older))  # and given back at the end
+    assert lock.acquire()
+    lock.release()

@@ -23,6 +23,7 @@ the same at 2,000 and 20,000 accounts.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 
 import pytest
@@ -186,7 +187,7 @@ COSTS: dict = {
                              "then exists() per chart"),
     ("call", "Charts", "__len__"): (1, 1, "Charts.__len__: xl.Count / count()"),
     ("call", "Chart", "delete"): (1, 1, "Chart.delete: xl.Parent.Delete() / delete"),
-    ("call", "Charts", "add"): (8, 13, "_xlwindows.Charts.add: the anchor's Top and Left, "
+    ("call", "Charts", "add"): (8, 11, "_xlwindows.Charts.add: the anchor's Top and Left, "
                                        "ChartObjects.Add, .Chart, ChartType; _xlmac: the anchor's "
                                        "position, make(new=chart_object), chart type"),
     ("call", "Chart", "set_source_data"): (1, 1, "Chart.set_source_data: xl.SetSourceData(rng.xl)"
@@ -215,7 +216,7 @@ COSTS: dict = {
                                      "reference"),
     ("call", "Names", "__getitem__"): (1, 0, "_xlwindows.Names.__call__: self.xl(name); _xlmac: "
                                              "named_items[name], a reference"),
-    ("get", "Name", "refers_to"): (1, 2, "Name.refers_to: xl.RefersTo / the name's properties"),
+    ("get", "Name", "refers_to"): (1, 1, "Name.refers_to: xl.RefersTo / the name's properties"),
     ("call", "Names", "add"): (1, 1, "Names.add: xl.Add(name, refers_to) / make(new=named_item)"),
     ("set", "Chart", "name"): (1, 1, "Chart.name setter: the ChartObject's Name"),
     # --- what a user typed beside the tables, and comments (issue 11) ---------------------------
@@ -239,7 +240,29 @@ COSTS: dict = {
                                               " and its .Chart; _xlmac: exists()"),
     ("call", "Range", "move"): (28, 9, "main.Range.move: the sheets of both ranges compared, "
                                         "then xl.Cut(Destination)"),
+    # --- the file route: save, close, recompute the file, open again ----------------------------
+    ("get", "Book", "name"): (1, 1, "Book.name: xl.Name / xl.name.get()"),
+    ("call", "Book", "save"): (9, 7, "main.Book.save: self.app (Application, Hwnd), "
+                                     "app.properties(display_alerts=False) (read, set, set back); "
+                                     "_xlwindows.Book.save: Path, Name, FileFormat, Save(); "
+                                     "_xlmac.Book.save: properties() (one record; its "
+                                     "path), name, properties() (its file format), "
+                                     "save(timeout=-1)"),
+    ("call", "Book", "close"): (1, 2, "_xlwindows.Book.close: xl.Close(SaveChanges=False); "
+                                      "_xlmac.Book.close: self.name, then xl.close(saving=no)"),
+    ("get", "App", "books"): (1, 0, "_xlwindows.App.books: Books(xl=self.xl.Workbooks); "
+                                    "_xlmac.App.books: Books(self)"),
+    ("call", "Books", "open"): (2, 4, "main.Books.open: self.impl(name) (a book of that name "
+                                      "open already? _xlwindows.Books.__call__: Workbooks(name), "
+                                      "which raises; _xlmac: workbooks[name].exists()), then "
+                                      "_xlwindows.Books.open: Workbooks.Open(...); _xlmac: "
+                                      "app.visible (System Events), activate, open_workbook"),
 }
+#: Apple Events that live mode sends through ``book.api`` on macOS (appscript: building the
+#: reference ``book.api.full_name`` is local, its ``.get()`` one event): where the file route
+#: reads the workbook's full name and read-only state (``dialogs.raw_fullname``,
+#: ``dialogs._read_only``, as ``_xlmac.Book.fullname`` reads ``full_name``).
+APPLESCRIPT_REFERENCES = frozenset({"full_name", "read_only"})
 
 
 # --- checking the table against xlwings' own code ------------------------------------------------
@@ -406,7 +429,13 @@ CHECKS: dict = {
                                         lambda s, b: s.charts["Maillon chart 1"], None),
     ("call", "Range", "move"): (lambda s, b: (_rng(s, b), _rng(s, b, "D1")),
                                 lambda s, b: _rng(s, b).move(_rng(s, b, "D1")), None),
+    ("get", "Book", "name"): (_nothing, lambda s, b: b.name, None),
+    ("call", "Book", "save"): (_nothing, lambda s, b: b.save(), None),
+    ("call", "Book", "close"): (_nothing, lambda s, b: b.close(), None),
+    ("get", "App", "books"): (_app, lambda s, b: b.app.books, None),
 }
+#: What some Apple Events answer for one check (by the last name before the call).
+MAC_ANSWERS = {("call", "Book", "save"): {"name": "team.xlsx"}}
 #: Prices taken from reading xlwings, not measured: the double cannot run them.
 _NO_COMMENT_DOUBLES = ("priced from the xlwings source cited; the counting doubles have no "
                       "comment collections to walk")
@@ -418,7 +447,11 @@ NOT_MEASURED = {("call", "App", "alert"): "a message box (win32api.MessageBox / 
                 ("get", "Sheet", "names"): _NO_COMMENT_DOUBLES,
                 ("get", "Name", "api"): _NO_COMMENT_DOUBLES,
                 ("get", "Name", "name"): _NO_COMMENT_DOUBLES,
-                ("get", "Range", "formula"): _NO_COMMENT_DOUBLES}
+                ("get", "Range", "formula"): _NO_COMMENT_DOUBLES,
+                ("call", "Books", "open"): "main.Books.open checks that the file exists on "
+                                           "disk and looks for an open book of its name first: "
+                                           "the doubles hold neither (priced from the source "
+                                           "cited)"}
 
 
 def _mac_answers():
@@ -429,7 +462,8 @@ def _mac_answers():
 def measured(key, platform: str) -> int:
     before, action, extra = CHECKS[key]
     cost = windows_cost if platform == "win32" else macos_cost
-    kw = {} if platform == "win32" else {"answers": _mac_answers()}
+    kw = {} if platform == "win32" else {"answers": {**_mac_answers(),
+                                                     **MAC_ANSWERS.get(key, {})}}
     items = extra if key[0] == "walk" else 0
     return cost(action, items=items, **kw)[0] - cost(before, items=items, **kw)[0]
 
@@ -449,6 +483,12 @@ def round_trips(fake: FakeExcel, platform: str) -> tuple[int, dict]:
     spent: dict = {}
     unpriced = []
     for kind, cls, member, detail in fake.ledger():
+        if kind == "com get" and platform != "win32" and member in APPLESCRIPT_REFERENCES:
+            spent[("apple event", "Book.api", member)] = \
+                spent.get(("apple event", "Book.api", member), 0) + 1  # its .get()
+            continue
+        if kind == "com get" and platform != "win32" and member == "get":
+            continue  # the .get() of a reference above, priced with it
         if kind.startswith("com "):
             assert platform == "win32", f"COM ({member}) used on {platform}"
             if kind == "com get":
@@ -766,3 +806,218 @@ def test_the_layout_record_fits_in_one_excel_text_and_reads_back():
     fake.defined_names[W.LAYOUT_NAME] = record
     _, digests = W.read_layout_record(fake.book)
     assert all(W._unchanged(digests, p) == (True, False) for p in long)
+
+
+# --- a slow recompute takes the file route (issue 12) ------------------------------------------
+#: Round trips of a recompute that goes through the file because formatting it in Excel would
+#: be slow: reading the workbook and deciding (as any live recompute does), the question, the
+#: save, the close, the open and the closing message. The file mode does the formatting.
+ROUTED_BUDGET = 400
+ROUTE_RUN = __import__("datetime").datetime(2026, 12, 1, 18, 30)
+
+
+@pytest.fixture(scope="module")
+def demo_books(tmp_path_factory):
+    """Per size: a workbook filled and never recomputed (as after ``maillon new`` and an
+    import) and the same recomputed by the file mode (as ``maillon demo`` leaves it)."""
+    from maillon.addin.filemode.recompute import recompute_file
+    from maillon.workbook_templates.build import build_demo
+
+    folder = tmp_path_factory.mktemp("routed")
+    books = {}
+    for n in (1_000, 20_000):
+        fresh = build_demo(folder / f"fresh-{n}.xlsx", n_accounts=n)
+        done = folder / f"done-{n}.xlsx"
+        recompute_file(fresh, done)
+        books[n] = fresh, done
+    return books
+
+
+def segments_edit(path, value: int = 6):
+    """Settings > Segments typed in Excel and not saved yet: ``(edit the fake, TableEdit)``."""
+    from maillon.addin.filemode.table_edits import TableEdit
+    from maillon.engine import contract as C
+
+    def edit(fake):
+        entry = fake.tables[C.TBL_SETTINGS.lower()]
+        sheet, (r1, c1, r2, _) = entry[1], entry[2]
+        cells = fake._state(sheet)["_cells"]
+        row = next(r for r in range(r1 + 1, r2 + 1) if cells.get((r, c1)) == "Segments")
+        cells[(row, c1 + 1)] = value
+        return TableEdit(C.TBL_SETTINGS, cells={(row, str(cells[(r1, c1 + 1)])): value})
+    return edit
+
+
+def routed_click(path, platform: str, answers=("yes",), older: bool = False, edit=None):
+    """One click on Recompute segments in Excel, with the workbook file ``path`` open
+    (``test_live_files.Session``: save writes what was typed, close and open are Excel's):
+    ``older``: the layout record is gone (a book an older Maillon wrote); ``edit``: what the
+    user typed and did not save (see :func:`segments_edit`). Returns the session, the exit
+    code and the round trips (total, by call); ``session.cpu`` is the click's CPU time (the
+    file mode's recompute included, the fake's set-up not)."""
+    from maillon.addin import live_files as LF
+    from maillon.addin.live import ribbon as live
+    from maillon.addin.render.live_plan import LAYOUT_NAME
+
+    from live_fakes import fake_from_file
+    from test_live_files import Session
+
+    fake = fake_from_file(path)
+    if older:
+        del fake.defined_names[LAYOUT_NAME]
+    unsaved = [edit(fake)] if edit is not None else []
+    s = Session(path, platform=platform, answers=list(answers), unsaved=unsaved, fake=fake)
+    fake.reset_counts()
+    cpu = time.process_time()
+    code = live.run(s.book, platform=platform, route=LF.route_formatting)
+    s.cpu = time.process_time() - cpu  # the click's own (the fake's set-up left out)
+    return s, code, round_trips(fake, platform)
+
+
+@pytest.fixture
+def fixed_file_clock(monkeypatch):
+    """The file mode's run at :data:`ROUTE_RUN` (for comparing two runs' files)."""
+    import maillon.addin.filemode.recompute as R
+
+    real = R.recompute_file
+
+    def at_route_run(path, out=None, progress=R._noop, **kw):
+        return real(path, out, progress, **{"run_at": ROUTE_RUN, **kw})
+    monkeypatch.setattr(R, "recompute_file", at_route_run)
+    return real
+
+
+def _engine_values(path) -> dict:
+    import openpyxl
+
+    from maillon.engine import contract as C
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {name: [row for row in wb[name].iter_rows(values_only=True)]
+                for name in C.ENGINE_SHEETS}
+    finally:
+        wb.close()
+
+
+def _user_frames(path) -> dict:
+    from maillon.addin.filemode.read import read_tables
+    from maillon.engine import contract as C
+
+    names = [C.TBL_ACCOUNTS, C.TBL_SETTINGS, C.TBL_FEEDBACK]
+    return {k: v.data for k, v in read_tables(path, names).items()}
+
+
+SCENARIOS = {"new book": dict(book=0, answers=()),
+             "older book": dict(book=1, older=True),
+             "segments 4 -> 6": dict(book=1, segments=6)}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+@pytest.mark.parametrize("n", [1_000, 20_000])
+def test_a_slow_recompute_goes_through_the_file_in_at_most_400_round_trips(
+        n, platform, scenario, demo_books, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr("maillon.addin.live.ribbon.LOCK_DIR", tmp_path / "locks")
+    how = SCENARIOS[scenario]
+    path = tmp_path / "team.xlsx"
+    shutil.copyfile(demo_books[n][how["book"]], path)
+    edit = segments_edit(path, how["segments"]) if "segments" in how else None
+    s, code, (total, spent) = routed_click(path, platform, how.get("answers", ("yes",)),
+                                           older=how.get("older", False), edit=edit)
+    assert code == 0, s.prompts
+    assert s.events == ["save", "close", "open"]  # the route, and no write into the open book
+    assert not s.fake.writes and not s.fake.range_sets
+    top = sorted(spent.items(), key=lambda kv: -kv[1])[:12]
+    print(f"\n{platform} {n:,} {scenario}, through the file: {total} round trips; most: {top}")
+    assert total <= ROUTED_BUDGET, (total, top)
+    (message,) = s.messages()
+    assert message.startswith("Recompute done in") and "through the file" in message
+    assert f"accounts   {n:>8,}" in message and "Traceback" not in message
+    if "segments" in how:
+        assert "segments          6" in message
+    asked = [p for p, kw in s.prompts if kw["buttons"] == "yes_no_cancel"]
+    assert len(asked) == (0 if scenario == "new book" else 1)
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_the_file_route_gives_the_workbook_a_file_mode_recompute_gives(
+        platform, demo_books, tmp_path, monkeypatch, fixed_file_clock):
+    """The user changed the number of segments and did not save: the route saves that edit,
+    recomputes the file, and the engine sheets hold what ``maillon recompute`` of the saved
+    workbook writes; the layout record it writes makes the next click a quick one."""
+    import shutil
+
+    from maillon.addin.filemode.table_edits import save_table_edits
+    from maillon.addin.render.live_plan import LAYOUT_NAME, parse_layout_record
+
+    from live_fakes import fake_from_file
+
+    monkeypatch.setattr("maillon.addin.live.ribbon.LOCK_DIR", tmp_path / "locks")
+    path, ref = tmp_path / "team.xlsx", tmp_path / "reference.xlsx"
+    shutil.copyfile(demo_books[1_000][1], path)
+    edit = segments_edit(path)
+    s, code, _ = routed_click(path, platform, edit=edit)
+    assert code == 0 and s.events == ["save", "close", "open"], s.prompts
+    (prompt,) = [p for p, kw in s.prompts if kw["buttons"] == "yes_no_cancel"]
+    assert "Dashboard" in prompt and "team.xlsx" in prompt and "layout changed" in prompt
+    assert "Yes: save team.xlsx" in prompt and "No: recompute in Excel" in prompt
+    # the reference: the same edit saved, then the file mode's recompute, at the same time
+    shutil.copyfile(demo_books[1_000][1], ref)
+    save_table_edits(ref, [edit(fake_from_file(ref))])
+    fixed_file_clock(ref, run_at=ROUTE_RUN)
+    assert _engine_values(path) == _engine_values(ref)
+    mine, theirs = _user_frames(path), _user_frames(ref)
+    for name in theirs:
+        assert mine[name].equals(theirs[name]), name  # the edit typed in Excel is kept
+    stamp, digests = parse_layout_record(fake_from_file(path).defined_names[LAYOUT_NAME])
+    assert stamp == "2026-12-01 18:30:00" and digests
+    # the next click keeps the formats the file mode recorded: no route, a quick recompute
+    s, code, (total, _) = routed_click(path, platform)
+    assert code == 0 and s.events == [] and s.prompts[-1][0].startswith("Recompute done")
+    assert "through the file" not in s.prompts[-1][0]
+    print(f"\n{platform}: the click after the route: {total} round trips")
+    assert total <= NEXT_AFTER_ROUTE[platform]
+
+
+#: The click after the file route, which finds the layout record the file mode wrote: every
+#: sheet keeps its formats, History's gained a run row (its columns' formats are extended).
+NEXT_AFTER_ROUTE = {"win32": 320, "darwin": 260}
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_the_forecast_prices_the_formatting_as_the_writer_spends_it(platform, monkeypatch):
+    """The route is taken on the forecast (``write.forecast``), made before anything is
+    written: it must say what the writer then spends on formats -- the difference between a
+    run that formats and one that keeps every format -- within 15 %, and call slow exactly
+    the runs that miss the budget (a full pass, a change of the number of segments)."""
+    from maillon.addin.live import ribbon as live
+    from maillon.addin.live import write as W
+
+    seen = []
+
+    def spy(*a, **k):
+        seen.append(W.forecast(*a, **k))
+        return seen[-1]
+    monkeypatch.setattr(live, "forecast", spy)
+    fake = synthetic_workbook(2_000)
+    totals = {}
+    for label, edit in [("full", None), ("kept", None), ("more", _more_accounts),
+                        ("segments", segments_edit(None))]:
+        if edit is not None:
+            edit(fake, 2_000) if edit is _more_accounts else edit(fake)
+        fake.reset_counts()
+        assert live.run(fake.book, platform=platform, route=lambda *a: None) == 0, fake.alerts
+        totals[label] = round_trips(fake, platform)[0], seen[-1]
+    kept = totals["kept"][0]
+    for label in ("full", "segments"):
+        total, ahead = totals[label]
+        assert ahead.slow and ahead.sheets
+        assert abs(ahead.trips - (total - kept)) <= 0.15 * (total - kept), (label, ahead, total)
+    assert len(totals["full"][1].sheets) == 7 and not totals["full"][1].recorded
+    assert totals["segments"][1].recorded
+    for label in ("kept", "more"):
+        assert totals[label][1].trips == 0 and not totals[label][1].slow
+    assert totals["more"][0] <= BUDGET[True]  # the forecast itself reads nothing more

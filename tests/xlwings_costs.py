@@ -44,7 +44,7 @@ COM_METHODS = frozenset({
     "Merge", "UnMerge", "Cut", "Copy", "Activate", "Select", "ChartObjects", "Resize",
     "Item", "Move", "SetSourceData", "SeriesCollection", "Axes", "Points", "Unlist",
     "Modify", "GetAddress", "Offset", "AddColorScale", "AddDatabar", "ColorScaleCriteria",
-    "FullSeriesCollection",
+    "FullSeriesCollection", "Save", "Close", "Open",
 })
 
 #: What a property read answers when xlwings computes with it.
@@ -53,6 +53,9 @@ _SCALARS = {"Row": 1, "Column": 1, "Count": 1, "Index": 1, "Address": "$A$1", "N
             "LineStyle": 1, "Weight": 2, "Color": 0, "NumberFormat": "General",
             "Formula": "", "MergeCells": False, "HasTitle": False, "ChartType": 51,
             "Calculation": -4105, "ScreenUpdating": True}
+#: Property reads answered by where they are read: the workbook is a saved .xlsx (Book.save
+#: compares its extension with the target's before it reads FileFormat).
+_SCALARS_AT = {"book.Name": "team.xlsx"}
 
 
 class _Stub(types.ModuleType):
@@ -156,6 +159,8 @@ def com_double(counter: Counter, path: str = "xl", items: int = 0):
             if name in COM_METHODS and not (name == "Range" and listobject):
                 return _Method(where)
             counter.add(f"get {where}")
+            if where in _SCALARS_AT:
+                return _SCALARS_AT[where]
             if name in _SCALARS:
                 return _SCALARS[name]
             return ComDouble(where, self._items)
@@ -259,6 +264,14 @@ def macos_backend():
     return module
 
 
+class _Properties(dict):
+    """What ``properties()`` answers: the object's properties as one record (a dict): a
+    saved workbook's path and file format."""
+
+    def get(self, key, default=None):
+        return "Macintosh HD:Users:h:team.xlsx"
+
+
 #: What an Apple Event answers when xlwings computes with it, by the last name before the call.
 _MAC_ANSWERS = {"get_address": "$A$1", "first_row_index": 1, "first_column_index": 1,
                 "name": "Sheet1", "value": None, "get_international": ","}
@@ -276,6 +289,8 @@ def apple_double(counter: Counter, path: str = "xl", items: int = 0):
     attribute access and indexing cost nothing. Each command sent -- ``.get()``,
     ``.set(...)``, ``.clear_contents()``, ``.make(...)`` -- is one Apple Event: **1**,
     except the target descriptor aem works out in the process (``App.pid``).
+    ``.properties()`` is one event that answers every property as one record (a dict):
+    xlwings' ``.properties().get(kw.path)`` then reads the dict, in the process.
     """
 
     class AppleRef:
@@ -302,6 +317,8 @@ def apple_double(counter: Counter, path: str = "xl", items: int = 0):
             last = parts[-1]
             if last == "get" and len(parts) > 1:
                 last = parts[-2]
+            if last == "properties" and parts[-1] == "properties":
+                return _Properties()  # one event; its .get(key) is a dict look-up
             if last in _MAC_EXTRA:
                 return _MAC_EXTRA[last]
             if last in _MAC_ANSWERS:

@@ -191,7 +191,12 @@ BLOCKS = [
 
     ("h", "How to recompute"),
     ("dl", "In Excel", "On the Maillon ribbon tab, click Recompute segments. Save first "
-                       "if you want to keep a copy of the previous results."),
+                       "if you want to keep a copy of the previous results. A recompute "
+                       "that has to lay sheets out anew (the first one of a new workbook, "
+                       "another number of segments) is quicker through the file: Maillon "
+                       "saves this file (it asks first, except for a new workbook), "
+                       "recomputes it as the command line does, keeps the previous version "
+                       "as a backup and opens it again."),
     ("dl", "Without Excel", "Close the file in Excel, then run: maillon recompute "
                             "team.xlsx (team.xlsx being this file). The previous version "
                             "is kept as a backup beside it."),

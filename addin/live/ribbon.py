@@ -31,7 +31,7 @@ from maillon.engine.errors import InputError
 from maillon.addin.engine_input import build_engine_input, current_user
 from maillon.addin.live.book import survey
 from maillon.addin.live.read import read_loose_live, read_tables_live
-from maillon.addin.live.write import write_specs_live
+from maillon.addin.live.write import forecast, write_specs_live
 
 TITLE = "Maillon"
 MAX_PROBLEMS_SHOWN = 12
@@ -98,15 +98,23 @@ def _alert(app, prompt: str, critical: bool = False) -> None:
 
 
 # --- the recompute ---------------------------------------------------------------------------
-def run(book, platform: str | None = None) -> int:
+def run(book, platform: str | None = None, route=None) -> int:
     """Recompute ``book`` (an ``xlwings.Book``) in place; returns 0 on success, 1 otherwise.
 
     Shows its outcome in exactly one message box and never raises.
+
+    ``route(book, forecast, fresh, platform)``, when given, is asked -- after the engine ran
+    and before anything is written -- what to do with a recompute whose formatting would be
+    slow in Excel (:attr:`~maillon.addin.live.write.Forecast.slow`: a full pass, or sheets
+    whose layout changed); ``fresh`` says the workbook was never recomputed. It returns the
+    exit code when it did the recompute itself (through the file: ``live_files``), or None
+    to go on here, or a note that the closing message adds (why it stayed in Excel).
     """
     app = book.app
     started = time.perf_counter()
     stage = "reading"
     restore = None
+    slow_note = None
     try:
         app.status_bar = "Maillon: reading the workbook..."
         found = survey(book)  # sheets and tables, once for the read and the write
@@ -122,6 +130,15 @@ def run(book, platform: str | None = None) -> int:
         stage = "computing"
         result = _recompute(inp)
         specs = _layout(result)
+        ahead = forecast(book, specs, previous, found, platform) if route is not None else None
+    except Exception as exc:
+        return _failed(app, restore, stage, exc)
+    if ahead is not None and ahead.slow:  # nothing written yet: the file route may take it
+        outcome = route(book, ahead, _last_run(tables) is None, platform)
+        if isinstance(outcome, int):
+            return outcome
+        slow_note = outcome
+    try:
         stage = "writing"
         restore = (app.screen_updating, app.calculation)
         app.screen_updating = False
@@ -129,27 +146,8 @@ def run(book, platform: str | None = None) -> int:
         notes = write_specs_live(book, specs, platform=platform, found=found, app=app,
                                  previous=previous, stamp=_stamp(run_at),
                                  progress=lambda m: setattr(app, "status_bar", f"Maillon: {m}..."))
-    except InputError as exc:
-        _finish(app, restore)
-        _alert(app, input_error_message(exc), critical=True)
-        return 1
-    except Exception as exc:  # never a traceback in Excel
-        _finish(app, restore)
-        where = {"reading": "while reading the workbook; nothing was changed",
-                 "computing": "while computing; nothing was changed",
-                 "writing": ("while writing the result: some engine sheets may be half "
-                             "rewritten. Close the workbook without saving to get the "
-                             "previous version back")}[stage]
-        todo = ("Close the workbook without saving, open it again and click Recompute "
-                "segments once more" if stage == "writing" else
-                "Click Recompute segments again; if the same message comes back, send it "
-                "to support with the details file named below. Meanwhile the file mode gives the "
-                "same result without Excel: maillon recompute team.xlsx")
-        text = (f"Maillon stopped {where}.\n\n{type(exc).__name__}: {exc}\n\n"
-                f"What to do: {todo}.")
-        log = _log_unexpected()
-        _alert(app, text + (f"\n\n{log}" if log else ""), critical=True)
-        return 1
+    except Exception as exc:
+        return _failed(app, restore, stage, exc)
     _finish(app, restore)
     seconds = time.perf_counter() - started
     lines = [f"Recompute done in {seconds:.1f} s.", result.summary() + "."]
@@ -166,8 +164,45 @@ def run(book, platform: str | None = None) -> int:
     if missing:
         lines += ["", "Not available in this version of Excel:"] + ["- " + n for n in
                                                                    missing[:5]]
+    if slow_note:
+        lines += ["", slow_note]
     _alert(app, "\n".join(lines))
     return 0
+
+
+def _failed(app, restore, stage: str, exc: Exception) -> int:
+    """The one message of a recompute that stopped ``stage`` ("reading", "computing",
+    "writing"): the problems of bad input, else what happened and what to do."""
+    _finish(app, restore)
+    if isinstance(exc, InputError):
+        _alert(app, input_error_message(exc), critical=True)
+        return 1
+    where = {"reading": "while reading the workbook; nothing was changed",
+             "computing": "while computing; nothing was changed",
+             "writing": ("while writing the result: some engine sheets may be half "
+                         "rewritten. Close the workbook without saving to get the "
+                         "previous version back")}[stage]
+    todo = ("Close the workbook without saving, open it again and click Recompute "
+            "segments once more" if stage == "writing" else
+            "Click Recompute segments again; if the same message comes back, send it "
+            "to support with the details file named below. Meanwhile the file mode gives the "
+            "same result without Excel: maillon recompute team.xlsx")
+    text = (f"Maillon stopped {where}.\n\n{type(exc).__name__}: {exc}\n\n"
+            f"What to do: {todo}.")
+    log = _log_unexpected()
+    _alert(app, text + (f"\n\n{log}" if log else ""), critical=True)
+    return 1
+
+
+def _last_run(tables: dict):
+    """The ``Run at`` of the last recompute in ``tblHistory``, None when there was none (a
+    workbook fresh from ``maillon new``)."""
+    from maillon.engine import contract as C
+
+    history = tables.get(C.TBL_HISTORY)
+    if history is None or not len(history) or "Run at" not in history.columns:
+        return None
+    return _stamp(history["Run at"].iloc[-1])
 
 
 def _stamp(when) -> str | None:
@@ -324,8 +359,9 @@ NO_CALLER_MESSAGE = (
     "without Excel, recompute the file instead: maillon recompute team.xlsx")
 
 
-def main() -> int:
-    """Entry point of the ribbon button: recompute ``xw.Book.caller()``.
+def main(route=None) -> int:
+    """Entry point of the ribbon button: recompute ``xw.Book.caller()`` (``route``: see
+    :func:`run`).
 
     When no calling workbook can be reached, :func:`maillon.tell_user` shows
     the message: in the active Excel on macOS, else on stderr with exit code 1,
@@ -341,7 +377,8 @@ def main() -> int:
 
         log = _log_unexpected()
         return tell_user(NO_CALLER_MESSAGE.format(error=exc) + (f"\n{log}" if log else ""))
-    return run_locked(book, run)
+    return run_locked(book, run if route is None else
+                      lambda b: run(b, route=route))
 
 
 def run_locked(book, action, busy: str = BUSY_MESSAGE, crash: str | None = None) -> int:

@@ -414,6 +414,28 @@ def _found_bounds(ctx: _Context, plan) -> dict:
     return out
 
 
+def _decide(ctx: _Context, plan, previous: dict, existed: bool) -> tuple:
+    """What the writer does with one sheet, read from the workbook and the layout record
+    only: ``(kept, same, as_rendered, tails)`` -- its formats are kept (else formatted in
+    full), it has nothing but values to write, its formats are still a file-mode render's
+    (bounded digest), and the rectangles below its tables whose formats are to be extended
+    (:func:`_write_tails`)."""
+    name = plan.spec.name
+    layout_same, dynamic_same, how = layout_match(previous, plan)
+    tails = []
+    if existed and not layout_same and name in previous and plan.tables:
+        # rendered by the file mode with this layout, when its tables had other sizes?
+        found_bounds = _found_bounds(ctx, plan)
+        layout_same, dynamic_same, how = layout_match(previous, plan, found_bounds)
+        if how == RESIZED:
+            tails = _tails(found_bounds)
+            if any(_overlap(m, t) for m in plan.merges for t in tails):
+                # clearing formats there would unmerge part of a merged area
+                layout_same, dynamic_same, how, tails = False, False, None, []
+    kept = existed and layout_same
+    return kept, kept and dynamic_same, kept and how == AS_RENDERED, tails
+
+
 class _Refusals:
     """Settings Excel refused: each kind named once, with the sheets it concerns."""
 
@@ -709,21 +731,9 @@ def write_specs_live(book, specs: list, progress=None, platform: str | None = No
         progress(f"Writing {name}")
         entry = found.sheets.get(name.lower())
         existed[name] = entry is not None
-        layout_same, dynamic_same, how = layout_match(previous, plan)
-        tails = []
-        if existed[name] and not layout_same and name in previous and plan.tables:
-            # rendered by the file mode with this layout, when its tables had other sizes?
-            found_bounds = _found_bounds(ctx, plan)
-            layout_same, dynamic_same, how = layout_match(previous, plan, found_bounds)
-            if how == RESIZED:
-                tails = _tails(found_bounds)
-                if any(_overlap(m, t) for m in plan.merges for t in tails):
-                    # clearing formats there would unmerge part of a merged area
-                    layout_same, dynamic_same, how, tails = False, False, None, []
-        kept[name] = existed[name] and layout_same
-        if kept[name] and how == AS_RENDERED:
+        kept[name], same[name], as_rendered, tails = _decide(ctx, plan, previous, existed[name])
+        if as_rendered:
             bounded.add(name)  # still formatted as the file mode rendered it
-        same[name] = kept[name] and dynamic_same  # nothing but the values to write
         if entry is not None:
             sheet = entry[1]
         else:
@@ -812,3 +822,128 @@ def _write_sheet_settings(ctx: _Context, app, writers: list, existed: dict, kept
                      lambda: setattr(app_api, "PrintCommunication", True))
         if "active" in holder:
             _guarded(refusals, "Showing the sheet you were on", "", holder["active"].Activate)
+
+
+# --- what a recompute would format, before anything is written -------------------------------
+#: Round trips of formatting above which a recompute is slow in Excel: a recompute that keeps
+#: the formats costs about 300 (issue 12 asks for at most 400 in all), so more than about a
+#: hundred spent on formats makes it miss. One sheet formatted in full costs 70-180; a full
+#: pass of every engine sheet about 1,000; a change of the number of segments about 450.
+FORMAT_BUDGET = 100
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What :func:`write_specs_live` would format: the sheets it would format in full, and
+    the round trips into Excel that costs, estimated from the plan (:func:`format_trips`)."""
+
+    sheets: tuple
+    trips: int
+    #: a layout record of the last recompute applied (else every sheet is formatted anew)
+    recorded: bool = False
+
+    @property
+    def slow(self) -> bool:
+        """More formatting than :data:`FORMAT_BUDGET` allows."""
+        return self.trips > FORMAT_BUDGET
+
+
+def forecast(book, specs: list, previous: dict | None = None, found=None,
+             platform: str | None = None) -> Forecast:
+    """What writing ``specs`` into ``book`` would format, decided as :func:`write_specs_live`
+    decides it (the layout record ``previous``, the tables' sizes in the workbook), and
+    nothing written: it reads at most the address of a table the reader did not ask for.
+
+    ``found`` (:func:`~maillon.addin.live.book.survey`) is surveyed when None; the table
+    addresses read here are kept in it, so the writer does not read them again.
+    """
+    from maillon.addin.live.book import survey
+
+    found = found if found is not None else survey(book)
+    windows = _is_windows(platform)
+    ctx = _Context(book, found, windows, [], None)
+    previous = previous or {}
+    sheets, trips = [], 0
+    for spec in specs:
+        plan = _plan_sheet(spec, values=False)
+        existed = spec.name.lower() in found.sheets
+        kept = _decide(ctx, plan, previous, existed)[0]
+        if not kept:
+            sheets.append(spec.name)
+            trips += format_trips(plan, windows, existed)
+    return Forecast(tuple(sheets), trips, bool(previous))
+
+
+def _pair(windows: bool, win: int, mac: int) -> int:
+    return win if windows else mac
+
+
+def format_trips(plan: _SheetPlan, windows: bool, existed: bool = True) -> int:
+    """The round trips into Excel that formatting ``plan``'s sheet in full costs (clearing it,
+    its formats, widths, heights, rules, validations, charts, window and print settings),
+    estimated from the calls this module makes for it, each priced as xlwings 0.37.8 makes
+    it (the cost table of ``tests/test_live_round_trips.py``, which checks each price against
+    xlwings' own ``_xlwindows.py`` / ``_xlmac.py``)."""
+    spec = plan.spec
+    rng = _pair(windows, 1, 0)  # Sheet.range(address): a COM call / an appscript reference
+    n_charts = len(spec.charts)
+    if not existed:
+        total = _pair(windows, 15, 5)  # Sheets.add
+    else:  # _prepare_sheet: the whole sheet's rules, validations, merges, formats, heights
+        total = rng + _pair(windows, 2, 3) + _pair(windows, 2, 1) + 1 + _pair(windows, 1, 4) \
+            + _pair(windows, 1, 2)
+        if n_charts:
+            total += _pair(windows, 3, 1 + 2 * n_charts)  # ChartObjects().Delete / each delete
+    for layer in plan.layers:
+        for (aspect, value), rects in layer.items():
+            for _ in union_addresses(rects):
+                total += rng + _aspect_trips(aspect, value, windows)
+    for cols in plan.widths.values():
+        total += len(union_addresses([(1, a, MAX_ROW, b) for a, b in cols])) * (rng + 1)
+    for rows in plan.heights.values():
+        total += len(union_addresses([(r, 1, r, MAX_COL) for r in rows])) * (rng + 1)
+    for method, args, kwargs, rects in plan.cond_formats:
+        per = {"add_cell_value": _pair(windows, 5, 4) + sum(
+                   _pair(windows, 2, 1) for k in ("fill_color", "font_color")
+                   if kwargs.get(k) is not None),
+               "add_color_scale": _pair(windows, 4 + 3 * len(args[0]) if args else 13, 10),
+               "add_data_bar": _pair(windows, 12, 8)}.get(method, _pair(windows, 12, 8))
+        total += len(union_addresses(rects)) * (rng + _pair(windows, 1, 0) + per)
+    for _method, _args, messages, rects in plan.validations:
+        per = _pair(windows, 9 + (1 + len(messages) if messages else 0), 4)
+        total += len(union_addresses(rects)) * (rng + per)
+    for chart in spec.charts:
+        total += _chart_trips(chart, windows)
+    if windows:  # _write_window and _write_page: each setting one COM write
+        total += 1 + (6 if spec.freeze is not None else 0) + (spec.zoom != 100) + 1 \
+            + (2 if spec.tab_color is not None else 0)
+        if spec.page is not None:
+            total += 1 + len(page_settings(spec.page))
+    else:
+        total += 3 + (1 if spec.page is not None and spec.page.print_area is not None else 0)
+    return total
+
+
+def _aspect_trips(aspect: str, value, windows: bool) -> int:
+    if aspect == "font":
+        n = len(dict(value))
+        return _pair(windows, 1 + n, n)  # Range.font, then Font.set: one write per argument
+    if aspect == "border":  # COM Borders: Color, Weight, LineStyle / xlwings Borders.set("all")
+        return _pair(windows, 3 + ("color" in dict(value)), 27)
+    return {"number_format": _pair(windows, 1, 4), "fill": _pair(windows, 2, 1),
+            "rotation": _pair(windows, 1, 0)}.get(aspect, 1)
+
+
+def _chart_trips(chart, windows: bool) -> int:
+    """Charts.add and its anchor, the name, the source data and categories (three ranges),
+    each series' look, the title, the legend and the value axis."""
+    total = _pair(windows, 8 + 1, 11) + 1 + _pair(windows, 2, 0) + 1 + _pair(windows, 4, 2) \
+        + _pair(windows, 1, 0) + _pair(windows, 3, 2) + 1
+    pie_like = chart.kind in _PIE_LIKE
+    for s in chart.series:
+        total += 2 + _pair(windows, 8 if s.color is not None and not pie_like else 2, 4)
+        if windows:
+            total += (1 if chart.data_labels else 0) + 3 * len(s.point_colors or ())
+    if not pie_like and (chart.y_title or chart.y_num_format):
+        total += _pair(windows, 1 + 2 * bool(chart.y_title) + 2 * bool(chart.y_num_format), 10)
+    return total
