@@ -80,6 +80,13 @@ class GridReader:
     table's last row (to see rows a user typed below the table). Tables that
     are not in the workbook are left out; the caller names them in its message.
 
+    ``threads`` caps the parsing threads: each opens its own python-calamine
+    workbook, which parses the shared strings again (a caller that reads several
+    workbooks at once asks for one).
+
+    ``checked`` names parts whose data the caller checked already in this run
+    (:func:`~maillon.addin.ooxml.safe_io.check_part`): the package check skips them.
+
     ``check_sheets_except``, if given (names of sheets that will be replaced),
     also refuses a package whose other sheets are damaged
     (:func:`~maillon.addin.ooxml.package.check_sheets`): a sheet part missing, or
@@ -92,8 +99,11 @@ class GridReader:
     Nothing read here makes reference cycles.
     """
 
-    def __init__(self, path, names, whole=(), check_sheets_except=None):
+    def __init__(self, path, names, whole=(), check_sheets_except=None, checked=(),
+                 threads: int | None = None):
         self.path = Path(path)
+        self.threads = threads  # at most this many parsing threads (None: MAX_THREADS)
+        self.checked = list(checked)  # parts whose data the caller has checked already
         self.names = list(names)
         self.whole = list(whole)
         self.replaced = (None if check_sheets_except is None
@@ -143,9 +153,9 @@ class GridReader:
             if self.replaced is not None:
                 with Package(self.path) as pkg:  # the parsed sheets: in _parse
                     check_sheets(pkg, skip=self.replaced, deferred=[j.sheet for j in jobs])
-            check_package(self.path, defer=[j.part for j in jobs if j.part])
+            check_package(self.path, defer=[j.part for j in jobs if j.part] + self.checked)
             self._queue.put(("plan", len(jobs)))
-            buckets = _deal(jobs, _workers(len(jobs)))
+            buckets = _deal(jobs, min(_workers(len(jobs)), self.threads or MAX_THREADS))
             if len(buckets) == 1:
                 self._parse(buckets[0])
                 return

@@ -35,7 +35,10 @@ recompute after the merge takes those tables with the merge's cells in them
 (:func:`~maillon.addin.filemode.recompute.input_from`) instead of reading the
 edited file again; a copy's engine tables are read with their key and merged
 columns only, its ``tblTargets`` straight from the sheet XML when it can
-(:mod:`maillon.addin.filemode.text_columns`).
+(:mod:`maillon.addin.filemode.text_columns`). The copies are read by worker
+processes while the team workbook is read, when fork is safe and the machine
+has a core to spare (:mod:`maillon.addin.filemode.copy_readers`), else two at a
+time in threads once it is read.
 """
 from __future__ import annotations
 
@@ -159,9 +162,13 @@ def _read_copy(path: Path, names: list[str]) -> dict:
     from maillon.addin.filemode.read import TableData, read_tables
     from maillon.addin.filemode.text_columns import text_columns
 
-    found = text_columns(path, C.TBL_TARGETS, _COPY_COLUMNS[C.TBL_TARGETS])
+    checked: list[str] = []  # its sheet and the shared strings: not checked twice
+    found = text_columns(path, C.TBL_TARGETS, _COPY_COLUMNS[C.TBL_TARGETS], checked)
     rest = [n for n in names if found is None or n != C.TBL_TARGETS]
-    tables = read_tables(path, rest, below=[C.TBL_PLAN], columns=_COPY_COLUMNS)
+    # one parsing thread: the copies are read side by side (threads or processes), and each
+    # thread more parses the shared strings again
+    tables = read_tables(path, rest, below=[C.TBL_PLAN], columns=_COPY_COLUMNS,
+                         checked=checked, threads=1)
     if found is not None:
         frame, info = found
         tables[C.TBL_TARGETS] = TableData(info.name, info.sheet, info.ref, list(info.headers),
@@ -221,6 +228,11 @@ def read_side(path, role: str, progress=_noop) -> Side:
     if hist is not None and "Run at" in hist.columns:
         side.runs = [d for d in (_as_datetime(v) for v in hist["Run at"]) if d is not None]
     return side
+
+
+def _read_copy_side(path: Path) -> Side:
+    """A copy read in a worker process (:mod:`~maillon.addin.filemode.copy_readers`)."""
+    return read_side(path, "copy")
 
 
 def _read_all(paths: list[Path], progress=_noop) -> list[Side]:
@@ -620,14 +632,21 @@ def plan_merge(team_path, copy_paths, base_path=None, progress=_noop, *,
         if p.resolve() == team_path.resolve():
             raise WorkbookError(f"{p.name} is the team workbook itself; name the copies to "
                                 f"merge into it")
-    team = read_side(team_path, "team", progress)
-    if any(s.casefold() == C.SHEET_MERGE.casefold() for s in team.sheets) \
-            and C.TBL_MERGE not in team.tables:
-        raise WorkbookError(
-            f"{team_path.name}: the sheet {C.SHEET_MERGE!r} is not Maillon's (it has no table "
-            f"{C.TBL_MERGE}); a merge writes that sheet: rename yours and try again; nothing "
-            f"was merged.")
-    copies = _read_all(paths, progress)
+    from maillon.addin.filemode.copy_readers import CopyReaders
+
+    # the copies are read in worker processes (where fork is safe) while the team workbook
+    # is read here; a refusal of the team workbook still comes first, and stops them
+    with CopyReaders(paths, _read_copy_side, lambda ps: _read_all(ps, progress)) as readers:
+        team = read_side(team_path, "team", progress)
+        if any(s.casefold() == C.SHEET_MERGE.casefold() for s in team.sheets) \
+                and C.TBL_MERGE not in team.tables:
+            raise WorkbookError(
+                f"{team_path.name}: the sheet {C.SHEET_MERGE!r} is not Maillon's (it has no "
+                f"table {C.TBL_MERGE}); a merge writes that sheet: rename yours and try again; "
+                f"nothing was merged.")
+        if readers.forked and team.identity is not None:
+            team.base()  # decoded here while the workers still read the copies
+        copies = readers.results(progress)
     sent = read_side(base_path, "base", progress) if base_path else None
     sides = [team] + copies
     _labels(sides)

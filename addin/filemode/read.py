@@ -170,8 +170,8 @@ def tables_from(reader: GridReader, columns: dict | None = None) -> dict[str, Ta
     return {asked: found[asked] for group in order.values() for asked in group}
 
 
-def read_tables(path, names: list[str], below=(), columns: dict | None = None
-                ) -> dict[str, TableData]:
+def read_tables(path, names: list[str], below=(), columns: dict | None = None, checked=(),
+                threads: int | None = None) -> dict[str, TableData]:
     """Read the Excel tables named ``names``, wherever they are in the workbook.
 
     Returns ``{name: TableData}`` for the tables found (under the name asked
@@ -182,7 +182,9 @@ def read_tables(path, names: list[str], below=(), columns: dict | None = None
     then holds the rows typed under them); big sheets are parsed in parallel.
     ``columns`` maps a table name to ``keep(headers) -> headers``: only those
     columns of its body become ``TableData.data`` (``headers`` stays the
-    table's; the rows below keep every column).
+    table's; the rows below keep every column). ``checked``: parts whose data the
+    caller checked already; ``threads``: at most this many parsing threads (see
+    :class:`~maillon.addin.filemode.grids.GridReader`).
     """
-    with GridReader(path, names, whole=below) as reader:
+    with GridReader(path, names, whole=below, checked=checked, threads=threads) as reader:
         return tables_from(reader, columns)
