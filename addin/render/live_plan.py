@@ -545,6 +545,20 @@ def _dynamic_digest(plan: _SheetPlan) -> str:
     return hashlib.sha1(repr(state).encode("utf-8")).hexdigest()[:6]
 
 
+def _grouped(rules, translate, tables) -> dict:
+    """``rules`` (conditional formats or validations) grouped by what ``translate`` makes of
+    each -- ``(method, args, options)`` -- as ``{key: (method, args, options, [rects])}``,
+    each rectangle 1-based and run down to its table's end (:func:`_down_to_the_end`)."""
+    out: dict = {}
+    for rule in rules:
+        method, args, options = translate(rule)
+        entry = out.setdefault(_key((method, args, sorted(options.items()))),
+                               (method, args, options, []))
+        entry[3].append(_down_to_the_end((rule.first_row + 1, rule.first_col + 1,
+                                          rule.last_row + 1, rule.last_col + 1), tables))
+    return out
+
+
 def _plan_sheet(spec: SheetSpec, values: bool = True) -> _SheetPlan:
     """The live writer's plan of ``spec``; with ``values=False``, a plan for its digests
     only: its tables' rows are counted, not converted (``rows`` holds the headers alone),
@@ -603,20 +617,8 @@ def _plan_sheet(spec: SheetSpec, values: bool = True) -> _SheetPlan:
     heights: dict = defaultdict(list)
     for row, height in spec.row_heights.items():
         heights[height].append(row + 1)
-    conds: dict = {}
-    for cf in spec.cond_formats:
-        method, args, kwargs = translate_cond_format(cf)
-        entry = conds.setdefault(_key((method, args, sorted(kwargs.items()))),
-                                 (method, args, kwargs, []))
-        entry[3].append(_down_to_the_end((cf.first_row + 1, cf.first_col + 1, cf.last_row + 1,
-                                          cf.last_col + 1), tables))
-    vals: dict = {}
-    for v in spec.validations:
-        method, args, messages = translate_validation(v)
-        entry = vals.setdefault(_key((method, args, sorted(messages.items()))),
-                                (method, args, messages, []))
-        entry[3].append(_down_to_the_end((v.first_row + 1, v.first_col + 1, v.last_row + 1,
-                                          v.last_col + 1), tables))
+    conds = _grouped(spec.cond_formats, translate_cond_format, tables)
+    vals = _grouped(spec.validations, translate_validation, tables)
     for chart in spec.charts:
         _chart_type(chart)
     layers = _layers(ops)
